@@ -1,0 +1,323 @@
+//! Reading a part file through a memory map.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use crc32fast::Hasher;
+use memmap2::Mmap;
+
+use super::{
+    BLOCK_END_MAGIC, BLOCK_MAGIC, BLOCK_VERSION, ENTRY_BYTES, FOOTER_BYTES, HEADER_BYTES,
+    KIND_FLOAT, KIND_SKETCH, PartMeta,
+};
+use crate::codec::varint::Reader;
+use crate::codec::{floats, sketches, timestamps};
+use crate::error::{Error, Result};
+use crate::ids::{OrgId, PartSeq, SeriesId};
+use crate::series::ValueKind;
+use crate::sketch::Sketch;
+use crate::time::PartitionId;
+use crate::wal::frame::check_file_header;
+
+/// An open, immutable part. Cheap to share behind an `Arc`; all reads are
+/// `&self` and thread-safe.
+pub struct Part {
+    path: PathBuf,
+    map: Mmap,
+    meta: PartMeta,
+    table_offset: usize,
+}
+
+/// One series table entry: where a chunk of one series is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkRef {
+    /// The series.
+    pub series: SeriesId,
+    /// First timestamp in the chunk.
+    pub min_ts: i64,
+    /// Last timestamp in the chunk.
+    pub max_ts: i64,
+    /// Byte offset of the chunk in the file.
+    pub offset: u64,
+    /// Length of the chunk in bytes.
+    pub len: u32,
+    /// Points in the chunk.
+    pub count: u32,
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+impl Part {
+    /// Opens and checks a part: header, footer checksum, table checksum and
+    /// that the table's offsets stay inside the file. Chunk checksums are
+    /// checked when each chunk is read.
+    pub fn open(path: &Path) -> Result<Part> {
+        let file = File::open(path).map_err(|e| Error::io("open part", path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io("stat part", path, e))?
+            .len() as usize;
+        if len < HEADER_BYTES + FOOTER_BYTES {
+            return Err(Error::corrupt(
+                path,
+                0,
+                format!("file of {len} bytes is too short for a part"),
+            ));
+        }
+        // SAFETY: parts are immutable once renamed into place; the engine
+        // never writes, truncates or reuses a part's path, it only unlinks
+        // it, which keeps an existing mapping valid.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io("map part", path, e))?;
+        match check_file_header(&map, BLOCK_MAGIC) {
+            Ok(BLOCK_VERSION) => {}
+            Ok(v) => {
+                return Err(Error::UnsupportedVersion {
+                    file: path.into(),
+                    found: v,
+                    supported: BLOCK_VERSION,
+                });
+            }
+            Err(reason) => return Err(Error::corrupt(path, 0, reason)),
+        }
+        let fo = len - FOOTER_BYTES;
+        let f = &map[fo..];
+        if &f[88..96] != BLOCK_END_MAGIC {
+            return Err(Error::corrupt(
+                path,
+                (fo + 88) as u64,
+                "bad end magic (truncated part?)",
+            ));
+        }
+        let mut h = Hasher::new();
+        h.update(&f[..80]);
+        if h.finalize() != u32_at(f, 80) {
+            return Err(Error::corrupt(path, fo as u64, "footer checksum mismatch"));
+        }
+        let table_offset = u64_at(f, 0);
+        let entry_count = u64_at(f, 8);
+        let table_len = entry_count.checked_mul(ENTRY_BYTES as u64);
+        if table_offset < HEADER_BYTES as u64
+            || table_len.and_then(|l| l.checked_add(table_offset)) != Some(fo as u64)
+        {
+            return Err(Error::corrupt(
+                path,
+                fo as u64,
+                "series table does not end at the footer",
+            ));
+        }
+        let table_offset = table_offset as usize;
+        let table = &map[table_offset..fo];
+        let mut h = Hasher::new();
+        h.update(table);
+        if h.finalize() != u32_at(f, 52) {
+            return Err(Error::corrupt(
+                path,
+                table_offset as u64,
+                "series table checksum mismatch",
+            ));
+        }
+        let meta = PartMeta {
+            org: OrgId(u32_at(f, 48)),
+            partition: PartitionId(u64_at(f, 56) as i64),
+            seq_lo: PartSeq(u64_at(f, 64)),
+            seq_hi: PartSeq(u64_at(f, 72)),
+            series_count: u64_at(f, 16),
+            point_count: u64_at(f, 24),
+            entry_count,
+            min_ts: u64_at(f, 32) as i64,
+            max_ts: u64_at(f, 40) as i64,
+            file_bytes: len as u64,
+        };
+        let part = Part {
+            path: path.to_path_buf(),
+            map,
+            meta,
+            table_offset,
+        };
+        // Every chunk must lie between the header and the table, and the table
+        // must be sorted: checked once so that reads can trust it.
+        let mut prev: Option<(u64, i64)> = None;
+        for i in 0..entry_count as usize {
+            let e = part.entry(i);
+            let end = e.offset.checked_add(u64::from(e.len));
+            if e.offset < HEADER_BYTES as u64
+                || end.is_none_or(|x| x > table_offset as u64)
+                || e.count == 0
+            {
+                return Err(Error::corrupt(
+                    path,
+                    (table_offset + i * ENTRY_BYTES) as u64,
+                    "series table entry out of range",
+                ));
+            }
+            if prev.is_some_and(|p| p >= (e.series.0, e.min_ts)) || e.min_ts > e.max_ts {
+                return Err(Error::corrupt(
+                    path,
+                    (table_offset + i * ENTRY_BYTES) as u64,
+                    "series table is not sorted",
+                ));
+            }
+            prev = Some((e.series.0, e.min_ts));
+        }
+        Ok(part)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The footer's description.
+    pub fn meta(&self) -> &PartMeta {
+        &self.meta
+    }
+
+    /// Entry `i` of the series table.
+    pub fn entry(&self, i: usize) -> ChunkRef {
+        let b = &self.map[self.table_offset + i * ENTRY_BYTES..][..ENTRY_BYTES];
+        ChunkRef {
+            series: SeriesId(u64_at(b, 0)),
+            min_ts: u64_at(b, 8) as i64,
+            max_ts: u64_at(b, 16) as i64,
+            offset: u64_at(b, 24),
+            len: u32_at(b, 32),
+            count: u32_at(b, 36),
+        }
+    }
+
+    /// Number of series table entries.
+    pub fn entry_count(&self) -> usize {
+        self.meta.entry_count as usize
+    }
+
+    /// Index of the first entry of `id` (or of the next larger id).
+    pub fn lower_bound(&self, id: SeriesId) -> usize {
+        let (mut lo, mut hi) = (0usize, self.entry_count());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let at = self.table_offset + mid * ENTRY_BYTES;
+            if u64_at(&self.map, at) < id.0 {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Chunks of `id` that overlap `[start, end)`, in time order.
+    pub fn chunks_for(
+        &self,
+        id: SeriesId,
+        start: i64,
+        end: i64,
+    ) -> impl Iterator<Item = ChunkRef> + '_ {
+        (self.lower_bound(id)..self.entry_count())
+            .map(|i| self.entry(i))
+            .take_while(move |e| e.series == id)
+            .filter(move |e| e.max_ts >= start && e.min_ts < end)
+    }
+
+    fn chunk_bytes(&self, c: &ChunkRef) -> Result<Reader<'_>> {
+        let bytes = &self.map[c.offset as usize..(c.offset + u64::from(c.len)) as usize];
+        if bytes.len() < 5 {
+            return Err(Error::corrupt(
+                &self.path,
+                c.offset,
+                "chunk shorter than its header",
+            ));
+        }
+        let mut h = Hasher::new();
+        h.update(&bytes[4..]);
+        if h.finalize() != u32_at(bytes, 0) {
+            return Err(Error::corrupt(
+                &self.path,
+                c.offset,
+                format!("chunk checksum mismatch (series {})", c.series),
+            ));
+        }
+        Ok(Reader::new(&bytes[4..]))
+    }
+
+    /// The kind of values chunk `c` holds.
+    pub fn chunk_kind(&self, c: &ChunkRef) -> Result<ValueKind> {
+        match self.map.get(c.offset as usize + 4) {
+            Some(&KIND_FLOAT) => Ok(ValueKind::Float),
+            Some(&KIND_SKETCH) => Ok(ValueKind::Sketch),
+            _ => Err(Error::corrupt(&self.path, c.offset, "unknown chunk kind")),
+        }
+    }
+
+    /// Decodes a float chunk into `ts`/`vals` (cleared first).
+    pub fn read_floats(
+        &self,
+        c: &ChunkRef,
+        ts: &mut Vec<i64>,
+        vals: &mut Vec<f64>,
+        scratch: &mut Vec<i64>,
+    ) -> Result<()> {
+        let mut r = self.chunk_bytes(c)?;
+        let corrupt = |e: crate::codec::CodecError| {
+            Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
+        };
+        if r.u8("kind").map_err(corrupt)? != KIND_FLOAT {
+            return Err(Error::corrupt(
+                &self.path,
+                c.offset,
+                "expected a float chunk",
+            ));
+        }
+        timestamps::decode(&mut r, c.count as usize, ts).map_err(corrupt)?;
+        floats::decode(&mut r, c.count as usize, vals, scratch).map_err(corrupt)?;
+        Ok(())
+    }
+
+    /// Decodes a sketch chunk into `ts`/`vals` (cleared first).
+    pub fn read_sketches(
+        &self,
+        c: &ChunkRef,
+        ts: &mut Vec<i64>,
+        vals: &mut Vec<Sketch>,
+    ) -> Result<()> {
+        let mut r = self.chunk_bytes(c)?;
+        let corrupt = |e: crate::codec::CodecError| {
+            Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
+        };
+        if r.u8("kind").map_err(corrupt)? != KIND_SKETCH {
+            return Err(Error::corrupt(
+                &self.path,
+                c.offset,
+                "expected a sketch chunk",
+            ));
+        }
+        timestamps::decode(&mut r, c.count as usize, ts).map_err(corrupt)?;
+        sketches::decode(&mut r, c.count as usize, vals).map_err(corrupt)?;
+        Ok(())
+    }
+
+    /// Series ids in the part, in order, each once.
+    pub fn series_ids(&self) -> impl Iterator<Item = SeriesId> + '_ {
+        let mut last = None;
+        (0..self.entry_count()).filter_map(move |i| {
+            let id = self.entry(i).series;
+            (last != Some(id)).then(|| {
+                last = Some(id);
+                id
+            })
+        })
+    }
+}
+
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Part")
+            .field("path", &self.path)
+            .field("meta", &self.meta)
+            .finish()
+    }
+}

@@ -1,0 +1,318 @@
+//! The value column of a float chunk.
+//!
+//! Observability values are mostly decimals with few digits (`42.5`, `0.37`),
+//! counters (integers that only grow) or constants. Storing their f64 bits
+//! wastes most of 64 bits on noise in the mantissa, so the codec first tries
+//! *decimal conversion*: find the smallest exponent `e ≤ MAX_DECIMAL_EXP`
+//! such that every value is exactly `m / 10^e` for an integer `m` (checked bit
+//! for bit, sign of zero included). The integers `m` are then compressed with
+//! pco, which picks the delta order (gauges: order 1; counters: order 1 or 2)
+//! and entropy-codes the result with tANS, near the data's entropy. This is
+//! what brings a host fleet under one byte per point (see
+//! `docs/format/block.md` and the benchmark results).
+//!
+//! Encodings (first byte):
+//! - `CONST` (0): every value has the same bits; stores the f64 once.
+//! - `DECIMAL` (1): `e: u8`, then an integer sub-codec byte: `VARINT` (0,
+//!   the first mantissa and then order-1 deltas as zig-zag varints; for short
+//!   chunks) or `PCO` (1, a length-prefixed pco stream of i64).
+//! - `RAW` (2): values that are not short decimals (ratios, NaN, ±inf):
+//!   sub-codec `PLAIN` (0, n little-endian f64) or `PCO` (1, pco over f64).
+
+use super::CodecError;
+use super::varint::{Reader, put_ivarint, put_len_prefixed};
+
+const CONST: u8 = 0;
+const DECIMAL: u8 = 1;
+const RAW: u8 = 2;
+
+const SUB_VARINT: u8 = 0;
+const SUB_PLAIN: u8 = 0;
+const SUB_PCO: u8 = 1;
+
+/// Largest decimal exponent tried. Nine digits after the point covers
+/// nanosecond-scale durations in seconds; values needing more are almost
+/// always results of float arithmetic, which never become exact decimals.
+pub const MAX_DECIMAL_EXP: u32 = 9;
+
+/// Mantissas must stay exactly representable: |m| ≤ 2^53.
+const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
+
+/// Below this many points the varint sub-codec beats pco's header; at and
+/// above it pco is tried and kept when smaller.
+pub const PCO_MIN_POINTS: usize = 32;
+
+const POW10: [f64; MAX_DECIMAL_EXP as usize + 1] =
+    [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/// The smallest exponent that makes `v` an exact decimal, if any.
+#[inline]
+fn decimal_exponent(v: f64) -> Option<u32> {
+    if !v.is_finite() {
+        return None;
+    }
+    for (e, p) in POW10.iter().enumerate() {
+        let m = (v * p).round();
+        if m.abs() > MAX_MANTISSA {
+            return None;
+        }
+        // Compare through the integer, as the decoder will compute it: this
+        // also sends -0.0 to the raw path, since the integer 0 has no sign.
+        if ((m as i64) as f64 / p).to_bits() == v.to_bits() {
+            return Some(e as u32);
+        }
+    }
+    None
+}
+
+/// Converts every value to a mantissa at exponent `e`, or `None` when one of
+/// them is not exact there.
+fn to_mantissas(vals: &[f64], e: u32, out: &mut Vec<i64>) -> bool {
+    let p = POW10[e as usize];
+    out.clear();
+    out.reserve(vals.len());
+    for &v in vals {
+        let m = (v * p).round();
+        if m.abs() > MAX_MANTISSA || ((m as i64) as f64 / p).to_bits() != v.to_bits() {
+            return false;
+        }
+        out.push(m as i64);
+    }
+    true
+}
+
+/// Appends the encoding of `vals` (at least one) to `out`. `scratch` is a
+/// reusable buffer.
+pub fn encode(vals: &[f64], out: &mut Vec<u8>, scratch: &mut Vec<i64>) {
+    debug_assert!(!vals.is_empty());
+    let first = vals[0].to_bits();
+    if vals.iter().all(|v| v.to_bits() == first) {
+        out.push(CONST);
+        out.extend_from_slice(&vals[0].to_le_bytes());
+        return;
+    }
+    let mut e = 0u32;
+    let mut decimal = true;
+    for &v in vals {
+        match decimal_exponent(v) {
+            Some(ev) => e = e.max(ev),
+            None => {
+                decimal = false;
+                break;
+            }
+        }
+    }
+    if decimal && to_mantissas(vals, e, scratch) {
+        out.push(DECIMAL);
+        out.push(e as u8);
+        encode_ints(scratch, out);
+        return;
+    }
+    out.push(RAW);
+    if vals.len() >= PCO_MIN_POINTS
+        && let Ok(bytes) = pco::standalone::simple_compress(vals, &pco::ChunkConfig::default())
+        && bytes.len() < vals.len() * 8
+    {
+        out.push(SUB_PCO);
+        put_len_prefixed(out, &bytes);
+        return;
+    }
+    out.push(SUB_PLAIN);
+    for v in vals {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn encode_ints(ints: &[i64], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.push(SUB_VARINT);
+    let mut prev = 0i64;
+    for &m in ints {
+        put_ivarint(out, m.wrapping_sub(prev));
+        prev = m;
+    }
+    if ints.len() >= PCO_MIN_POINTS
+        && let Ok(bytes) = pco::standalone::simple_compress(ints, &pco::ChunkConfig::default())
+        && bytes.len() + 2 < out.len() - start
+    {
+        out.truncate(start);
+        out.push(SUB_PCO);
+        put_len_prefixed(out, &bytes);
+    }
+}
+
+/// Decodes `n` values from `r` into `out` (cleared first). `scratch` is a
+/// reusable buffer.
+pub fn decode(
+    r: &mut Reader<'_>,
+    n: usize,
+    out: &mut Vec<f64>,
+    scratch: &mut Vec<i64>,
+) -> Result<(), CodecError> {
+    out.clear();
+    if n == 0 || n > super::MAX_CHUNK_POINTS {
+        return Err(CodecError::Invalid("value count"));
+    }
+    match r.u8("value codec")? {
+        CONST => {
+            let v = r.f64("constant value")?;
+            out.resize(n, v);
+        }
+        DECIMAL => {
+            let e = r.u8("decimal exponent")? as u32;
+            if e > MAX_DECIMAL_EXP {
+                return Err(CodecError::Invalid("decimal exponent"));
+            }
+            decode_ints(r, n, scratch)?;
+            let p = POW10[e as usize];
+            out.reserve(n);
+            if e == 0 {
+                out.extend(scratch.iter().map(|&m| m as f64));
+            } else {
+                out.extend(scratch.iter().map(|&m| m as f64 / p));
+            }
+        }
+        RAW => match r.u8("raw sub-codec")? {
+            SUB_PLAIN => {
+                let bytes = r.bytes(n * 8, "raw values")?;
+                out.extend(
+                    bytes
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+                );
+            }
+            SUB_PCO => {
+                let bytes = r.len_prefixed("pco values")?;
+                out.resize(n, 0.0);
+                let p = pco::standalone::simple_decompress_into(bytes, out)
+                    .map_err(|e| CodecError::Pco(e.to_string()))?;
+                if p.n_processed != n || !p.finished {
+                    return Err(CodecError::Invalid("pco value count"));
+                }
+            }
+            tag => {
+                return Err(CodecError::UnknownCodec {
+                    what: "raw value",
+                    tag,
+                });
+            }
+        },
+        tag => return Err(CodecError::UnknownCodec { what: "value", tag }),
+    }
+    Ok(())
+}
+
+fn decode_ints(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), CodecError> {
+    out.clear();
+    match r.u8("integer sub-codec")? {
+        SUB_VARINT => {
+            if n > r.remaining() {
+                return Err(CodecError::Truncated("mantissas"));
+            }
+            out.reserve(n);
+            let mut prev = 0i64;
+            for _ in 0..n {
+                prev = prev.wrapping_add(r.ivarint("mantissa")?);
+                out.push(prev);
+            }
+        }
+        SUB_PCO => {
+            let bytes = r.len_prefixed("pco mantissas")?;
+            out.resize(n, 0);
+            let p = pco::standalone::simple_decompress_into(bytes, out)
+                .map_err(|e| CodecError::Pco(e.to_string()))?;
+            if p.n_processed != n || !p.finished {
+                return Err(CodecError::Invalid("pco mantissa count"));
+            }
+        }
+        tag => {
+            return Err(CodecError::UnknownCodec {
+                what: "integer",
+                tag,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn round_trip(vals: &[f64]) -> (Vec<f64>, usize) {
+        let mut out = Vec::new();
+        let mut scratch = Vec::new();
+        encode(vals, &mut out, &mut scratch);
+        let mut r = Reader::new(&out);
+        let mut back = Vec::new();
+        decode(&mut r, vals.len(), &mut back, &mut scratch).unwrap();
+        assert!(r.is_empty(), "trailing bytes");
+        (back, out.len())
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn decimals_are_found() {
+        assert_eq!(decimal_exponent(42.0), Some(0));
+        assert_eq!(decimal_exponent(0.1), Some(1));
+        assert_eq!(decimal_exponent(12.37), Some(2));
+        assert_eq!(decimal_exponent(-0.001), Some(3));
+        assert_eq!(decimal_exponent(0.1 + 0.2), None);
+        assert_eq!(decimal_exponent(f64::NAN), None);
+        assert_eq!(decimal_exponent(1e300), None);
+    }
+
+    #[test]
+    fn special_values_keep_their_bits() {
+        let vals = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            0.1 + 0.2,
+        ];
+        assert_eq!(bits(&round_trip(&vals).0), bits(&vals));
+        let neg_zero = [-0.0, 1.0];
+        assert_eq!(bits(&round_trip(&neg_zero).0), bits(&neg_zero));
+    }
+
+    #[test]
+    fn constants_and_counters_are_small() {
+        let c = vec![123.25; 720];
+        let (back, len) = round_trip(&c);
+        assert_eq!(back, c);
+        assert_eq!(len, 9);
+        let counter: Vec<f64> = (0..720)
+            .map(|i| 1e9 + (i * 1000 + (i * 7919) % 97) as f64)
+            .collect();
+        let (back, len) = round_trip(&counter);
+        assert_eq!(back, counter);
+        assert!(len < 720, "{len} bytes for 720 counter points");
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_columns_round_trip(ms in proptest::collection::vec(-10_000_000i64..10_000_000, 1..200), e in 0u32..4) {
+            let vals: Vec<f64> = ms.iter().map(|&m| m as f64 / 10f64.powi(e as i32)).collect();
+            prop_assert_eq!(bits(&round_trip(&vals).0), bits(&vals));
+        }
+
+        #[test]
+        fn arbitrary_floats_round_trip(vals in proptest::collection::vec(any::<f64>(), 1..200)) {
+            prop_assert_eq!(bits(&round_trip(&vals).0), bits(&vals));
+        }
+
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..80), n in 1usize..64) {
+            let mut out = Vec::new();
+            let mut s = Vec::new();
+            let _ = decode(&mut Reader::new(&bytes), n, &mut out, &mut s);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Column codecs: how the timestamps and values of one series chunk become
+//! bytes, and back.
+//!
+//! The byte layouts are specified in `docs/format/block.md`; this module is
+//! the only code that produces or parses them. Decoders take untrusted bytes
+//! (a damaged file) and return [`CodecError`] rather than panic; they never
+//! allocate more than the point count the caller says the chunk holds.
+
+pub mod floats;
+pub mod sketches;
+pub mod timestamps;
+pub mod varint;
+
+/// Most points one chunk may hold. A day of 10 s points (8 640) fits in one
+/// chunk, so a merged day partition stores a fleet series as one chunk; a
+/// series written every second is split into six. Decoders refuse larger
+/// counts, which bounds what a damaged length can make them allocate
+/// (16 384 × 16 bytes = 256 KiB).
+pub const MAX_CHUNK_POINTS: usize = 16_384;
+
+/// Why a chunk could not be decoded. The caller adds the file and offset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    /// The bytes end before the structure does.
+    #[error("truncated {0}")]
+    Truncated(&'static str),
+    /// A codec tag this build does not know.
+    #[error("unknown {what} codec {tag}")]
+    UnknownCodec {
+        /// Which column.
+        what: &'static str,
+        /// The tag found.
+        tag: u8,
+    },
+    /// The bytes parse but describe something impossible.
+    #[error("invalid {0}")]
+    Invalid(&'static str),
+    /// The numeric compressor (pco) rejected the bytes.
+    #[error("pco: {0}")]
+    Pco(String),
+}

@@ -1,0 +1,536 @@
+//! The read path: select series, take a consistent snapshot, stream each
+//! series' points, and aggregate them into time buckets without keeping
+//! every raw point.
+
+use std::sync::Arc;
+
+use super::{Engine, FrozenHead};
+use crate::block::Part;
+use crate::error::{Error, Result};
+use crate::head::{HeadSeries, IdMap};
+use crate::ids::{OrgId, SeriesId};
+use crate::index::Selector;
+use crate::runs::merge_runs;
+use crate::series::{MetricType, SeriesKey, ValueKind};
+use crate::sketch::Sketch;
+use crate::time::PartitionId;
+
+/// A selected series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesMeta {
+    /// Its id.
+    pub id: SeriesId,
+    /// Its identity (metric, tags).
+    pub key: SeriesKey,
+    /// Its metric type.
+    pub mtype: MetricType,
+}
+
+/// How points in one time bucket are reduced to one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agg {
+    /// Mean of the values.
+    Avg,
+    /// Sum of the values.
+    Sum,
+    /// Smallest value.
+    Min,
+    /// Largest value.
+    Max,
+    /// Number of values.
+    Count,
+    /// The value with the latest timestamp.
+    Last,
+}
+
+/// A consistent snapshot of the selected series over `[start, end)`.
+///
+/// Taken under the engine's locks in one go: later writes, cuts, flushes and
+/// merges do not change what it returns. Holding it keeps the parts it uses
+/// alive (even if merged away or expired meanwhile), so drop it when done.
+pub struct ReadView {
+    series: Vec<SeriesMeta>,
+    /// Parts of the org's partitions that overlap the range, oldest
+    /// sequence first within each partition.
+    parts: Vec<Arc<Part>>,
+    frozen: Vec<Arc<FrozenHead>>,
+    /// Copies of the active head's data for the selected series.
+    active: IdMap<HeadSeries>,
+    start: i64,
+    end: i64,
+}
+
+/// Reusable buffers for reading; one per thread.
+#[derive(Default)]
+pub struct ReadBuffers {
+    ts: Vec<i64>,
+    f: Vec<f64>,
+    sk: Vec<Sketch>,
+    runs_ts: Vec<Vec<i64>>,
+    runs_f: Vec<Vec<f64>>,
+    runs_sk: Vec<Vec<Sketch>>,
+    out_ts: Vec<i64>,
+    out_f: Vec<f64>,
+    out_sk: Vec<Sketch>,
+    scratch: Vec<i64>,
+}
+
+impl Engine {
+    /// Series of `org` matching `sel`, sorted by id.
+    pub fn select(&self, org: OrgId, sel: &Selector) -> Vec<SeriesId> {
+        let reg = self.inner.registry.read();
+        match reg.index.org(org) {
+            Some(oi) => oi
+                .select(sel, reg.catalog.symbols())
+                .iter()
+                .map(SeriesId)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Takes a snapshot of the series of `org` matching `sel` over
+    /// `[start, end)` (milliseconds). Points older than the org's retention
+    /// are never returned, even before retention has removed them.
+    pub fn read(&self, org: OrgId, sel: &Selector, start: i64, end: i64) -> Result<ReadView> {
+        let inner = &self.inner;
+        let oldest = inner
+            .config
+            .clock
+            .now_ms()
+            .saturating_sub(inner.config.retention_for(org));
+        let start = start.max(oldest);
+        let series: Vec<SeriesMeta> = {
+            let reg = inner.registry.read();
+            match reg.index.org(org) {
+                Some(oi) => oi
+                    .select(sel, reg.catalog.symbols())
+                    .iter()
+                    .filter_map(|id| {
+                        let id = SeriesId(id);
+                        let (_, mtype) = reg.catalog.get(id)?;
+                        Some(SeriesMeta {
+                            id,
+                            key: reg.catalog.key(id)?,
+                            mtype,
+                        })
+                    })
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        let w = inner.write.lock();
+        let part_map = inner.parts.read().clone();
+        let frozen = inner.frozen.read().clone();
+        let mut active = IdMap::default();
+        if w.head_range.is_some_and(|(lo, hi)| hi >= start && lo < end) {
+            for s in &series {
+                if let Some(h) = w.head.get(s.id) {
+                    active.insert(s.id, h.clone());
+                }
+            }
+        }
+        drop(w);
+        let mut parts = Vec::new();
+        if start < end {
+            let (p0, p1) = (PartitionId::of(start), PartitionId::of(end - 1));
+            for (_, list) in part_map.range((org, p0)..=(org, p1)) {
+                parts.extend(
+                    list.iter()
+                        .filter(|p| p.meta().max_ts >= start && p.meta().min_ts < end)
+                        .cloned(),
+                );
+            }
+        }
+        Ok(ReadView {
+            series,
+            parts,
+            frozen,
+            active,
+            start,
+            end,
+        })
+    }
+
+    /// Metric names of `org`, sorted; with a pattern, only those matching it
+    /// (`*` wildcards).
+    pub fn metric_names(&self, org: OrgId, pattern: Option<&str>) -> Vec<String> {
+        let reg = self.inner.registry.read();
+        reg.index
+            .org(org)
+            .map(|oi| oi.metrics(reg.catalog.symbols(), pattern))
+            .unwrap_or_default()
+    }
+
+    /// Tag keys of `org`'s series, sorted; with a selector, only of the
+    /// series it matches.
+    pub fn tag_keys(&self, org: OrgId, within: Option<&Selector>) -> Vec<String> {
+        let reg = self.inner.registry.read();
+        let sy = reg.catalog.symbols();
+        reg.index
+            .org(org)
+            .map(|oi| {
+                let w = within.map(|s| oi.select(s, sy));
+                oi.tag_keys(sy, w.as_ref())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Values of tag `key` in `org`, sorted; with a selector, only of the
+    /// series it matches.
+    pub fn tag_values(&self, org: OrgId, key: &str, within: Option<&Selector>) -> Vec<String> {
+        let reg = self.inner.registry.read();
+        let sy = reg.catalog.symbols();
+        reg.index
+            .org(org)
+            .map(|oi| {
+                let w = within.map(|s| oi.select(s, sy));
+                oi.tag_values(sy, key, w.as_ref())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every tag of the series `sel` matches in `org`, sorted.
+    pub fn tags(&self, org: OrgId, sel: &Selector) -> Vec<String> {
+        let reg = self.inner.registry.read();
+        let sy = reg.catalog.symbols();
+        reg.index
+            .org(org)
+            .map(|oi| oi.tags_of(sy, &oi.select(sel, sy)))
+            .unwrap_or_default()
+    }
+}
+
+impl ReadView {
+    /// The selected series, sorted by id.
+    pub fn series(&self) -> &[SeriesMeta] {
+        &self.series
+    }
+
+    /// Start of the range (after applying retention).
+    pub fn start(&self) -> i64 {
+        self.start
+    }
+
+    /// End of the range (exclusive).
+    pub fn end(&self) -> i64 {
+        self.end
+    }
+
+    /// The points of float series `i` (an index into [`ReadView::series`])
+    /// inside the range, sorted, one per timestamp. The slices borrow `buf`.
+    pub fn floats<'b>(&self, i: usize, buf: &'b mut ReadBuffers) -> Result<(&'b [i64], &'b [f64])> {
+        let id = self.series[i].id;
+        if self.series[i].key.kind != ValueKind::Float {
+            return Err(Error::InvalidSeries(format!(
+                "series {id} is a distribution, not a float series"
+            )));
+        }
+        let mut n = 0;
+        for p in &self.parts {
+            let mut run_started = false;
+            for c in p.chunks_for(id, self.start, self.end) {
+                p.read_floats(&c, &mut buf.ts, &mut buf.f, &mut buf.scratch)?;
+                if !run_started {
+                    next_run(&mut buf.runs_ts, &mut buf.runs_f, n);
+                    n += 1;
+                    run_started = true;
+                }
+                buf.runs_ts[n - 1].extend_from_slice(&buf.ts);
+                buf.runs_f[n - 1].extend_from_slice(&buf.f);
+            }
+        }
+        let heads = self
+            .frozen
+            .iter()
+            .map(|f| f.head.get(id))
+            .chain(std::iter::once(self.active.get(&id)));
+        for h in heads.flatten() {
+            if let HeadSeries::Float(fh) = h
+                && fh
+                    .time_range()
+                    .is_some_and(|(lo, hi)| hi >= self.start && lo < self.end)
+            {
+                next_run(&mut buf.runs_ts, &mut buf.runs_f, n);
+                n += 1;
+                fh.materialize(
+                    &mut buf.runs_ts[n - 1],
+                    &mut buf.runs_f[n - 1],
+                    &mut buf.scratch,
+                )
+                .map_err(|e| {
+                    Error::InvalidSeries(format!("BUG: head of series {id} does not decode: {e}"))
+                })?;
+            }
+        }
+        let runs: Vec<(&[i64], &[f64])> = buf.runs_ts[..n]
+            .iter()
+            .zip(&buf.runs_f[..n])
+            .map(|(t, v)| (&t[..], &v[..]))
+            .collect();
+        merge_runs(&runs, &mut buf.out_ts, &mut buf.out_f);
+        let (a, b) = trim(&buf.out_ts, self.start, self.end);
+        Ok((&buf.out_ts[a..b], &buf.out_f[a..b]))
+    }
+
+    /// The points of sketch series `i` inside the range; see [`ReadView::floats`].
+    pub fn sketches<'b>(
+        &self,
+        i: usize,
+        buf: &'b mut ReadBuffers,
+    ) -> Result<(&'b [i64], &'b [Sketch])> {
+        let id = self.series[i].id;
+        if self.series[i].key.kind != ValueKind::Sketch {
+            return Err(Error::InvalidSeries(format!(
+                "series {id} is not a distribution"
+            )));
+        }
+        let mut n = 0;
+        for p in &self.parts {
+            let mut run_started = false;
+            for c in p.chunks_for(id, self.start, self.end) {
+                p.read_sketches(&c, &mut buf.ts, &mut buf.sk)?;
+                if !run_started {
+                    next_run(&mut buf.runs_ts, &mut buf.runs_sk, n);
+                    n += 1;
+                    run_started = true;
+                }
+                buf.runs_ts[n - 1].extend_from_slice(&buf.ts);
+                buf.runs_sk[n - 1].append(&mut buf.sk);
+            }
+        }
+        let heads = self
+            .frozen
+            .iter()
+            .map(|f| f.head.get(id))
+            .chain(std::iter::once(self.active.get(&id)));
+        for h in heads.flatten() {
+            if let HeadSeries::Sketch(sh) = h {
+                let (t, v) = sh.materialize();
+                next_run(&mut buf.runs_ts, &mut buf.runs_sk, n);
+                n += 1;
+                buf.runs_ts[n - 1] = t;
+                buf.runs_sk[n - 1] = v;
+            }
+        }
+        let runs: Vec<(&[i64], &[Sketch])> = buf.runs_ts[..n]
+            .iter()
+            .zip(&buf.runs_sk[..n])
+            .map(|(t, v)| (&t[..], &v[..]))
+            .collect();
+        merge_runs(&runs, &mut buf.out_ts, &mut buf.out_sk);
+        let (a, b) = trim(&buf.out_ts, self.start, self.end);
+        Ok((&buf.out_ts[a..b], &buf.out_sk[a..b]))
+    }
+
+    /// Number of buckets of `step_ms` covering the range.
+    pub fn bucket_count(&self, step_ms: i64) -> usize {
+        if self.end <= self.start || step_ms <= 0 {
+            return 0;
+        }
+        ((self.end - self.start + step_ms - 1) / step_ms) as usize
+    }
+
+    /// Reduces every selected series to buckets of `step_ms` starting at the
+    /// range's start: row `i` belongs to `series()[i]`, bucket `b` covers
+    /// `[start + b·step, start + (b+1)·step)`. Empty buckets are NaN, and NaN
+    /// values are skipped. Distribution series are reduced over their
+    /// sketches' summaries (sum, count, min, max; `Last` takes the last
+    /// sketch's average). Series are split over `threads` threads.
+    pub fn aggregate(&self, step_ms: i64, agg: Agg, threads: usize) -> Result<Vec<Vec<f64>>> {
+        if step_ms <= 0 {
+            return Err(Error::Config(format!(
+                "bucket step must be positive, got {step_ms} ms"
+            )));
+        }
+        let nb = self.bucket_count(step_ms);
+        self.parallel(threads, |i, buf| {
+            let mut acc = Buckets::new(nb, agg);
+            match self.series[i].key.kind {
+                ValueKind::Float => {
+                    let (ts, vals) = self.floats(i, buf)?;
+                    acc.add_floats(ts, vals, self.start, step_ms);
+                }
+                ValueKind::Sketch => {
+                    let (ts, sk) = self.sketches(i, buf)?;
+                    acc.add_sketches(ts, sk, self.start, step_ms);
+                }
+            }
+            Ok(acc.finish())
+        })
+    }
+
+    /// Merges the sketches of every distribution series into buckets of
+    /// `step_ms` (`None` where a bucket is empty, and for float series).
+    pub fn aggregate_sketches(
+        &self,
+        step_ms: i64,
+        threads: usize,
+    ) -> Result<Vec<Vec<Option<Sketch>>>> {
+        if step_ms <= 0 {
+            return Err(Error::Config(format!(
+                "bucket step must be positive, got {step_ms} ms"
+            )));
+        }
+        let nb = self.bucket_count(step_ms);
+        self.parallel(threads, |i, buf| {
+            let mut row: Vec<Option<Sketch>> = vec![None; nb];
+            if self.series[i].key.kind == ValueKind::Sketch {
+                let (ts, sk) = self.sketches(i, buf)?;
+                for (t, s) in ts.iter().zip(sk) {
+                    let b = ((t - self.start) / step_ms) as usize;
+                    match &mut row[b] {
+                        Some(acc) => acc.merge(s),
+                        slot @ None => *slot = Some(s.clone()),
+                    }
+                }
+            }
+            Ok(row)
+        })
+    }
+
+    fn parallel<T: Send>(
+        &self,
+        threads: usize,
+        f: impl Fn(usize, &mut ReadBuffers) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let n = self.series.len();
+        let threads = threads.clamp(1, n.max(1));
+        if threads == 1 {
+            let mut buf = ReadBuffers::default();
+            return (0..n).map(|i| f(i, &mut buf)).collect();
+        }
+        let per = n.div_ceil(threads);
+        let f = &f;
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let mut buf = ReadBuffers::default();
+                        (t * per..((t + 1) * per).min(n))
+                            .map(|i| f(i, &mut buf))
+                            .collect::<Result<Vec<T>>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(n);
+            for h in handles {
+                out.extend(h.join().expect("read thread panicked")?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Makes run `n` available and empty.
+fn next_run<V>(ts: &mut Vec<Vec<i64>>, vals: &mut Vec<Vec<V>>, n: usize) {
+    if ts.len() <= n {
+        ts.push(Vec::new());
+    }
+    if vals.len() <= n {
+        vals.push(Vec::new());
+    }
+    ts[n].clear();
+    vals[n].clear();
+}
+
+/// Index range of `ts` inside `[start, end)`.
+fn trim(ts: &[i64], start: i64, end: i64) -> (usize, usize) {
+    (
+        ts.partition_point(|&t| t < start),
+        ts.partition_point(|&t| t < end),
+    )
+}
+
+/// Per-bucket accumulators for one series.
+struct Buckets {
+    agg: Agg,
+    val: Vec<f64>,
+    count: Vec<u64>,
+}
+
+impl Buckets {
+    fn new(n: usize, agg: Agg) -> Self {
+        let init = match agg {
+            Agg::Min => f64::INFINITY,
+            Agg::Max => f64::NEG_INFINITY,
+            _ => 0.0,
+        };
+        Buckets {
+            agg,
+            val: vec![init; n],
+            count: vec![0; n],
+        }
+    }
+
+    /// Adds sorted points; every timestamp is inside the range.
+    fn add_floats(&mut self, ts: &[i64], vals: &[f64], start: i64, step: i64) {
+        if ts.is_empty() {
+            return;
+        }
+        let mut b = ((ts[0] - start) / step) as usize;
+        let mut bend = start + (b as i64 + 1) * step;
+        let (val, count) = (&mut self.val[..], &mut self.count[..]);
+        macro_rules! scan {
+            (|$acc:ident, $v:ident| $body:expr) => {
+                for (&t, &$v) in ts.iter().zip(vals) {
+                    if t >= bend {
+                        b = ((t - start) / step) as usize;
+                        bend = start + (b as i64 + 1) * step;
+                    }
+                    if $v.is_nan() {
+                        continue;
+                    }
+                    let $acc = &mut val[b];
+                    $body;
+                    count[b] += 1;
+                }
+            };
+        }
+        match self.agg {
+            Agg::Avg | Agg::Sum => scan!(|a, v| *a += v),
+            Agg::Min => scan!(|a, v| *a = a.min(v)),
+            Agg::Max => scan!(|a, v| *a = a.max(v)),
+            Agg::Count => scan!(|a, v| {
+                let _ = v;
+                *a += 1.0
+            }),
+            Agg::Last => scan!(|a, v| *a = v),
+        }
+    }
+
+    fn add_sketches(&mut self, ts: &[i64], sk: &[Sketch], start: i64, step: i64) {
+        for (&t, s) in ts.iter().zip(sk) {
+            if s.is_empty() {
+                continue;
+            }
+            let b = ((t - start) / step) as usize;
+            let a = &mut self.val[b];
+            match self.agg {
+                Agg::Avg | Agg::Sum => {
+                    *a += s.sum();
+                    self.count[b] += s.count();
+                    continue;
+                }
+                Agg::Count => *a += s.count() as f64,
+                Agg::Min => *a = a.min(s.min()),
+                Agg::Max => *a = a.max(s.max()),
+                Agg::Last => *a = s.avg(),
+            }
+            self.count[b] += 1;
+        }
+    }
+
+    fn finish(self) -> Vec<f64> {
+        let avg = self.agg == Agg::Avg;
+        self.val
+            .into_iter()
+            .zip(self.count)
+            .map(|(v, c)| match c {
+                0 => f64::NAN,
+                c if avg => v / c as f64,
+                _ => v,
+            })
+            .collect()
+    }
+}
