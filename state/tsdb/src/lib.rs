@@ -72,7 +72,8 @@ pub mod wal;
 
 pub use config::{EngineConfig, FsyncPolicy};
 pub use engine::{
-    Agg, Engine, OpenReport, ReadBuffers, ReadView, SeriesMeta, StorageStats, WriteOutcome,
+    Agg, Engine, OpenReport, ReadBuffers, ReadView, SeriesMeta, StorageStats, VerifyReport,
+    WriteOutcome,
 };
 pub use error::{Error, RejectReason, Result};
 pub use ids::{OrgId, PartSeq, SeriesId};

@@ -1,0 +1,442 @@
+//! End-to-end behaviour of the storage engine through its public API, on
+//! real files.
+
+mod common;
+
+use common::*;
+use whippet_tsdb::time::DAY_MS;
+use whippet_tsdb::{
+    Agg, Engine, EngineConfig, Error, MetricType, OrgId, ReadBuffers, RejectReason, Selector,
+    SeriesKey, Sketch, SketchPoint, TagSet,
+};
+
+#[test]
+fn written_points_read_back_from_head_parts_and_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let id = gauge(&e, "system.cpu.user", &["host:web-1", "env:prod"]);
+    let pts: Vec<_> = (0..100)
+        .map(|i| pt(id, NOW - 1_000_000 + i * 10_000, i as f64 * 1.5))
+        .collect();
+    let out = e.append_floats(&pts).unwrap();
+    assert_eq!(out.accepted, 100);
+    assert!(out.rejected.is_empty());
+    let expect: Vec<(i64, f64)> = pts.iter().map(|p| (p.ts, p.value)).collect();
+    assert_eq!(points_of(&e, id, 0, i64::MAX), expect, "from the head");
+    e.flush().unwrap();
+    assert_eq!(e.storage_stats().head_points, 0);
+    assert_eq!(points_of(&e, id, 0, i64::MAX), expect, "from a part");
+    e.append_floats(&[pt(id, NOW, 7.0)]).unwrap();
+    e.close().unwrap();
+    drop(e);
+    let e = open(dir.path());
+    let mut expect2 = expect.clone();
+    expect2.push((NOW, 7.0));
+    assert_eq!(
+        points_of(&e, id, 0, i64::MAX),
+        expect2,
+        "after restart: part + replayed WAL"
+    );
+    // A range selects only its points: [start, end).
+    let some = points_of(&e, id, NOW - 1_000_000 + 20_000, NOW - 1_000_000 + 50_000);
+    assert_eq!(
+        some.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![NOW - 980_000, NOW - 970_000, NOW - 960_000]
+    );
+}
+
+#[test]
+fn backfill_lands_in_its_partition_and_duplicates_keep_the_last_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let id = gauge(&e, "m", &["host:a"]);
+    let old = NOW - 200 * DAY_MS; // months ago, within the 15-month retention
+    e.append_floats(&[
+        pt(id, NOW - 10_000, 1.0),
+        pt(id, old, 2.0),
+        pt(id, NOW - 20_000, 3.0),
+    ])
+    .unwrap();
+    e.append_floats(&[pt(id, old, 4.0)]).unwrap(); // duplicate: last wins
+    e.flush().unwrap();
+    let parts_dir = dir.path().join("blocks/org-1");
+    let mut days: Vec<String> = std::fs::read_dir(&parts_dir)
+        .unwrap()
+        .map(|d| d.unwrap().file_name().into_string().unwrap())
+        .collect();
+    days.sort();
+    let old_day = whippet_tsdb::PartitionId::of(old).dir_name();
+    let new_day = whippet_tsdb::PartitionId::of(NOW - 10_000).dir_name();
+    assert_eq!(days, vec![old_day, new_day]);
+    assert_eq!(
+        points_of(&e, id, 0, i64::MAX),
+        vec![(old, 4.0), (NOW - 20_000, 3.0), (NOW - 10_000, 1.0)]
+    );
+    // A later overwrite in a newer part wins over the older part, also after merging.
+    e.append_floats(&[pt(id, NOW - 20_000, 30.0)]).unwrap();
+    e.flush().unwrap();
+    assert_eq!(
+        points_of(&e, id, NOW - 30_000, NOW),
+        vec![(NOW - 20_000, 30.0), (NOW - 10_000, 1.0)]
+    );
+    assert!(e.compact().unwrap() >= 1);
+    assert_eq!(
+        points_of(&e, id, NOW - 30_000, NOW),
+        vec![(NOW - 20_000, 30.0), (NOW - 10_000, 1.0)]
+    );
+    assert_eq!(
+        e.storage_stats().parts,
+        2,
+        "one part per partition after compaction"
+    );
+}
+
+#[test]
+fn points_outside_retention_or_too_far_ahead_are_rejected_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = manual_config();
+    cfg.retention_ms = 30 * DAY_MS;
+    cfg.org_retention_ms.insert(OrgId(2), DAY_MS);
+    let e = open_with(dir.path(), cfg);
+    let id = gauge(&e, "m", &[]);
+    let out = e
+        .append_floats(&[
+            pt(id, NOW - 31 * DAY_MS, 1.0),
+            pt(id, NOW - 29 * DAY_MS, 2.0),
+            pt(id, NOW + 11 * 60_000, 3.0),
+            pt(id, NOW + 9 * 60_000, 4.0),
+        ])
+        .unwrap();
+    assert_eq!(out.accepted, 2);
+    assert_eq!(out.rejected.len(), 2);
+    assert_eq!(out.rejected[0].0, 0);
+    assert!(matches!(out.rejected[0].1, RejectReason::TooOld { .. }));
+    assert_eq!(out.rejected[0].1.code(), "too_old");
+    assert_eq!(out.rejected[1].0, 2);
+    assert!(matches!(
+        out.rejected[1].1,
+        RejectReason::TooFarInFuture { .. }
+    ));
+    assert!(out.rejected[1].1.to_string().contains("future"));
+    // Org 2 keeps one day only.
+    let k2 = SeriesKey::float(OrgId(2), "m", TagSet::default());
+    let id2 = e.resolve(&k2, MetricType::Gauge).unwrap();
+    let out = e
+        .append_floats(&[pt(id2, NOW - 2 * DAY_MS, 1.0), pt(id2, NOW - 1000, 1.0)])
+        .unwrap();
+    assert_eq!(out.accepted, 1);
+    // Unknown series and wrong kinds are reported, not fatal.
+    let out = e
+        .append_floats(&[pt(whippet_tsdb::SeriesId(999), NOW, 1.0)])
+        .unwrap();
+    assert!(matches!(out.rejected[0].1, RejectReason::UnknownSeries(_)));
+}
+
+#[test]
+fn retention_drops_whole_partitions_and_reads_never_see_expired_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = manual_config();
+    cfg.retention_ms = 10 * DAY_MS;
+    let clock = cfg.clock.clone();
+    let e = open_with(dir.path(), cfg);
+    let id = gauge(&e, "m", &[]);
+    let ts: Vec<i64> = (0..9).map(|d| NOW - d * DAY_MS).collect();
+    e.append_floats(&ts.iter().map(|&t| pt(id, t, 1.0)).collect::<Vec<_>>())
+        .unwrap();
+    e.flush().unwrap();
+    assert_eq!(e.storage_stats().parts, 9);
+    clock.set_ms(NOW + 5 * DAY_MS);
+    // Before retention runs, reads already hide expired points.
+    assert_eq!(points_of(&e, id, 0, i64::MAX).len(), 6);
+    assert_eq!(e.enforce_retention().unwrap(), 3);
+    assert_eq!(e.storage_stats().parts, 6);
+    assert_eq!(points_of(&e, id, 0, i64::MAX).len(), 6);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("blocks/org-1"))
+            .unwrap()
+            .count(),
+        6
+    );
+}
+
+#[test]
+fn the_active_series_cap_names_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = manual_config();
+    cfg.max_active_series_per_org = 2;
+    let e = open_with(dir.path(), cfg);
+    gauge(&e, "m", &["host:a"]);
+    gauge(&e, "m", &["host:b"]);
+    let err = e
+        .resolve(&key("m", &["host:c"]), MetricType::Gauge)
+        .unwrap_err();
+    assert!(matches!(err, Error::SeriesLimit { limit: 2, .. }), "{err}");
+    assert!(err.to_string().contains("max_active_series_per_org"));
+    // Other orgs have their own cap.
+    let other = SeriesKey::float(OrgId(2), "m", TagSet::default());
+    assert!(e.resolve(&other, MetricType::Gauge).is_ok());
+    // An existing series resolves again without counting twice.
+    assert!(e.resolve(&key("m", &["host:a"]), MetricType::Gauge).is_ok());
+}
+
+#[test]
+fn selectors_cover_exact_wildcard_negation_presence_and_boolean_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let web1 = gauge(&e, "cpu", &["host:web-1", "env:prod", "canary"]);
+    let web2 = gauge(&e, "cpu", &["host:web-2", "env:staging"]);
+    let db1 = gauge(&e, "cpu", &["host:db-1", "env:prod"]);
+    let nohost = gauge(&e, "cpu", &["env:prod"]);
+    let mem = gauge(&e, "mem", &["host:web-1"]);
+    let other_org = e
+        .resolve(
+            &SeriesKey::float(OrgId(9), "cpu", TagSet::new(["host:web-1"])),
+            MetricType::Gauge,
+        )
+        .unwrap();
+    let sel = |s: Selector| e.select(ORG, &s);
+    let cpu = || Selector::Metric("cpu".into());
+    assert_eq!(
+        sel(Selector::And(vec![cpu(), Selector::Tag("env:prod".into())])),
+        vec![web1, db1, nohost]
+    );
+    assert_eq!(
+        sel(Selector::And(vec![
+            cpu(),
+            Selector::TagGlob("host:web-*".into())
+        ])),
+        vec![web1, web2]
+    );
+    assert_eq!(
+        sel(Selector::And(vec![
+            cpu(),
+            Selector::Not(Box::new(Selector::Tag("env:prod".into())))
+        ])),
+        vec![web2]
+    );
+    assert_eq!(
+        sel(Selector::And(vec![cpu(), Selector::HasKey("host".into())])),
+        vec![web1, web2, db1]
+    );
+    assert_eq!(
+        sel(Selector::And(vec![cpu(), Selector::Tag("canary".into())])),
+        vec![web1]
+    );
+    assert_eq!(
+        sel(Selector::And(vec![
+            cpu(),
+            Selector::Or(vec![
+                Selector::Tag("host:db-1".into()),
+                Selector::Tag("env:staging".into())
+            ])
+        ])),
+        vec![web2, db1]
+    );
+    assert_eq!(sel(Selector::MetricGlob("m*".into())), vec![mem]);
+    assert_eq!(sel(Selector::All).len(), 5);
+    assert_eq!(
+        e.select(OrgId(9), &Selector::All),
+        vec![other_org],
+        "orgs never mix"
+    );
+    assert!(sel(Selector::Tag("host:nope".into())).is_empty());
+    // Discovery for autocomplete.
+    assert_eq!(e.metric_names(ORG, None), vec!["cpu", "mem"]);
+    assert_eq!(e.metric_names(ORG, Some("c*")), vec!["cpu"]);
+    assert_eq!(e.tag_keys(ORG, None), vec!["env", "host"]);
+    assert_eq!(
+        e.tag_values(ORG, "host", None),
+        vec!["db-1", "web-1", "web-2"]
+    );
+    assert_eq!(
+        e.tag_values(ORG, "host", Some(&Selector::Metric("mem".into()))),
+        vec!["web-1"]
+    );
+    assert_eq!(
+        e.tag_keys(ORG, Some(&Selector::Metric("mem".into()))),
+        vec!["host"]
+    );
+    assert_eq!(
+        e.tags(ORG, &Selector::Metric("mem".into())),
+        vec!["host:web-1"]
+    );
+    assert_eq!(e.metric_names(OrgId(9), None), vec!["cpu"]);
+    // The index is rebuilt after a restart.
+    e.close().unwrap();
+    drop(e);
+    let e = open(dir.path());
+    assert_eq!(
+        e.select(ORG, &Selector::TagGlob("host:web-*".into())),
+        vec![web1, web2, mem]
+    );
+}
+
+#[test]
+fn aggregation_reduces_buckets_across_head_and_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let a = gauge(&e, "m", &["host:a"]);
+    let b = gauge(&e, "m", &["host:b"]);
+    let start = NOW - 3_600_000;
+    // a: 0..60 every 10 s (values i), b: only in the second minute, with a NaN.
+    let mut pts: Vec<_> = (0..12)
+        .map(|i| pt(a, start + i * 10_000, i as f64))
+        .collect();
+    pts.extend([
+        pt(b, start + 60_000, 5.0),
+        pt(b, start + 70_000, f64::NAN),
+        pt(b, start + 80_000, 7.0),
+    ]);
+    e.append_floats(&pts[..6]).unwrap();
+    e.flush().unwrap();
+    e.append_floats(&pts[6..]).unwrap();
+    let view = e
+        .read(ORG, &Selector::Metric("m".into()), start, start + 180_000)
+        .unwrap();
+    assert_eq!(view.bucket_count(60_000), 3);
+    let ids: Vec<_> = view.series().iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![a, b]);
+    let check = |agg, want_a: [f64; 3], want_b: [f64; 3]| {
+        for threads in [1, 2] {
+            let rows = view.aggregate(60_000, agg, threads).unwrap();
+            for (row, want) in rows.iter().zip([want_a, want_b]) {
+                for (got, w) in row.iter().zip(want) {
+                    assert!(
+                        (got.is_nan() && w.is_nan()) || got == &w,
+                        "{agg:?}: {row:?} vs {want:?}"
+                    );
+                }
+            }
+        }
+    };
+    let n = f64::NAN;
+    check(Agg::Avg, [2.5, 8.5, n], [n, 6.0, n]);
+    check(Agg::Sum, [15.0, 51.0, n], [n, 12.0, n]);
+    check(Agg::Min, [0.0, 6.0, n], [n, 5.0, n]);
+    check(Agg::Max, [5.0, 11.0, n], [n, 7.0, n]);
+    check(Agg::Count, [6.0, 6.0, n], [n, 2.0, n]);
+    check(Agg::Last, [5.0, 11.0, n], [n, 7.0, n]);
+}
+
+#[test]
+fn distributions_store_sketches_that_merge_per_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let key = SeriesKey::sketch(ORG, "request.latency", TagSet::new(["service:api"]));
+    let id = e.resolve(&key, MetricType::Distribution).unwrap();
+    assert!(
+        e.resolve(&key, MetricType::Gauge).is_err(),
+        "a gauge cannot store sketches"
+    );
+    let mk = |vals: &[f64]| {
+        let mut s = Sketch::new();
+        vals.iter().for_each(|v| s.insert(*v));
+        s
+    };
+    let start = NOW - 60_000;
+    e.append_sketches(&[
+        SketchPoint {
+            series: id,
+            ts: start,
+            sketch: mk(&[1.0, 2.0, 3.0]),
+        },
+        SketchPoint {
+            series: id,
+            ts: start + 10_000,
+            sketch: mk(&[100.0]),
+        },
+    ])
+    .unwrap();
+    e.flush().unwrap();
+    e.append_sketches(&[SketchPoint {
+        series: id,
+        ts: start + 20_000,
+        sketch: mk(&[4.0]),
+    }])
+    .unwrap();
+    // Writing a float to a distribution is refused per point.
+    let out = e.append_floats(&[pt(id, start, 1.0)]).unwrap();
+    assert!(matches!(out.rejected[0].1, RejectReason::WrongKind(_)));
+    let view = e
+        .read(
+            ORG,
+            &Selector::Metric("request.latency".into()),
+            start,
+            start + 60_000,
+        )
+        .unwrap();
+    let rows = view.aggregate_sketches(60_000, 1).unwrap();
+    let merged = rows[0][0].as_ref().unwrap();
+    assert_eq!(merged.count(), 5);
+    assert_eq!(merged.max(), 100.0);
+    let p50 = merged.quantile(0.5).unwrap();
+    assert!((p50 - 3.0).abs() / 3.0 < 0.01, "{p50}");
+    assert_eq!(view.aggregate(60_000, Agg::Sum, 1).unwrap()[0][0], 110.0);
+    assert_eq!(view.aggregate(60_000, Agg::Count, 1).unwrap()[0][0], 5.0);
+    let mut buf = ReadBuffers::default();
+    assert_eq!(view.sketches(0, &mut buf).unwrap().0.len(), 3);
+}
+
+#[test]
+fn metric_types_are_recorded_and_updated() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let k = key("requests", &["service:api"]);
+    let id = e
+        .resolve(&k, MetricType::Count { interval_secs: 10 })
+        .unwrap();
+    assert_eq!(
+        e.series_type(id),
+        Some(MetricType::Count { interval_secs: 10 })
+    );
+    assert_eq!(
+        e.resolve(&k, MetricType::Rate { interval_secs: 15 })
+            .unwrap(),
+        id
+    );
+    e.close().unwrap();
+    drop(e);
+    let e = open(dir.path());
+    assert_eq!(
+        e.series_type(id),
+        Some(MetricType::Rate { interval_secs: 15 })
+    );
+}
+
+#[test]
+fn a_second_engine_on_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _e = open(dir.path());
+    let err = Engine::open(dir.path(), manual_config())
+        .err()
+        .expect("locked");
+    assert!(err.to_string().contains("in use"), "{err}");
+}
+
+#[test]
+fn background_tasks_cut_flush_and_merge_on_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = EngineConfig {
+        head_cut_interval_ms: 50,
+        ..EngineConfig::default()
+    };
+    let (e, _) = Engine::open(dir.path(), cfg).unwrap();
+    let now = whippet_tsdb::Clock::System.now_ms();
+    let id = e.resolve(&key("m", &[]), MetricType::Gauge).unwrap();
+    for round in 0..6 {
+        e.append_floats(&[pt(id, now - 100_000 + round, round as f64)])
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(120));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while e.stats().merges.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no merge happened: {:?}",
+            e.storage_stats()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(points_of(&e, id, 0, i64::MAX).len(), 6);
+    e.close().unwrap();
+}
