@@ -246,6 +246,13 @@ impl Engine {
         &self.inner.stats
     }
 
+    /// Freezes the active head now (it is written as parts by the next
+    /// flush, by the background flusher, or replayed after a restart).
+    /// Returns false when the head was empty.
+    pub fn cut_head(&self) -> Result<bool> {
+        flush::cut(&self.inner, true)
+    }
+
     /// Cuts the head and writes every frozen head as parts, so that all data
     /// written so far is in parts and the WAL is emptied.
     pub fn flush(&self) -> Result<()> {
