@@ -43,9 +43,13 @@ fn read_series(e: &Engine, id: SeriesId) -> Result<usize, Error> {
 /// Three series with 100 points each in today's partition, flushed.
 fn three_series(dir: &Path) -> Vec<SeriesId> {
     let e = open(dir);
-    let ids: Vec<_> = (0..3).map(|i| gauge(&e, "m", &[&format!("host:{i}")])).collect();
+    let ids: Vec<_> = (0..3)
+        .map(|i| gauge(&e, "m", &[&format!("host:{i}")]))
+        .collect();
     for &id in &ids {
-        let pts: Vec<_> = (0..100).map(|j| pt(id, NOW - 100_000 + j * 1000, (j % 7) as f64 + 0.25)).collect();
+        let pts: Vec<_> = (0..100)
+            .map(|j| pt(id, NOW - 100_000 + j * 1000, (j % 7) as f64 + 0.25))
+            .collect();
         e.append_floats(&pts).unwrap();
     }
     e.flush().unwrap();
@@ -75,8 +79,16 @@ fn a_flipped_byte_in_a_chunk_fails_only_that_series() {
     assert_eq!(read_series(&e, ids[2]).unwrap(), 100);
     let v = e.verify();
     assert_eq!(v.errors.len(), 1);
-    assert!(v.errors[0].to_string().contains(&part_path.display().to_string()));
-    assert!(v.errors[0].to_string().contains(&format!("offset {}", chunk.offset)));
+    assert!(
+        v.errors[0]
+            .to_string()
+            .contains(&part_path.display().to_string())
+    );
+    assert!(
+        v.errors[0]
+            .to_string()
+            .contains(&format!("offset {}", chunk.offset))
+    );
     assert_eq!(v.points, 200);
 }
 
@@ -85,7 +97,8 @@ fn a_damaged_series_table_sets_the_part_aside_and_other_parts_stay_readable() {
     let dir = tempfile::tempdir().unwrap();
     let e = open(dir.path());
     let id = gauge(&e, "m", &["host:a"]);
-    e.append_floats(&[pt(id, NOW - 1000, 1.0), pt(id, NOW - 2 * DAY_MS, 2.0)]).unwrap();
+    e.append_floats(&[pt(id, NOW - 1000, 1.0), pt(id, NOW - 2 * DAY_MS, 2.0)])
+        .unwrap();
     e.flush().unwrap();
     e.close().unwrap();
     drop(e);
@@ -100,19 +113,32 @@ fn a_damaged_series_table_sets_the_part_aside_and_other_parts_stay_readable() {
     let (e, report) = Engine::open(dir.path(), manual_config()).unwrap();
     assert_eq!(report.damage.len(), 1, "{:?}", report.damage);
     match &report.damage[0] {
-        Error::Corruption { file, offset, reason } => {
+        Error::Corruption {
+            file,
+            offset,
+            reason,
+        } => {
             assert_eq!(file, &damaged);
             assert_eq!(*offset, table_offset);
             assert!(reason.contains("table"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
-    assert!(damaged.with_extension("corrupt").exists(), "set aside for inspection");
-    assert_eq!(points_of(&e, id, 0, i64::MAX), vec![(NOW - 2 * DAY_MS, 2.0)]);
+    assert!(
+        damaged.with_extension("corrupt").exists(),
+        "set aside for inspection"
+    );
+    assert_eq!(
+        points_of(&e, id, 0, i64::MAX),
+        vec![(NOW - 2 * DAY_MS, 2.0)]
+    );
     // Writing to the damaged partition again works.
     e.append_floats(&[pt(id, NOW - 500, 3.0)]).unwrap();
     e.flush().unwrap();
-    assert_eq!(points_of(&e, id, NOW - DAY_MS, i64::MAX), vec![(NOW - 500, 3.0)]);
+    assert_eq!(
+        points_of(&e, id, NOW - DAY_MS, i64::MAX),
+        vec![(NOW - 500, 3.0)]
+    );
 }
 
 #[test]
@@ -121,11 +147,19 @@ fn a_truncated_part_is_reported_with_its_file() {
     three_series(dir.path());
     let part_path = find_files(dir.path(), "wblk").pop().unwrap();
     let len = std::fs::metadata(&part_path).unwrap().len();
-    std::fs::OpenOptions::new().write(true).open(&part_path).unwrap().set_len(len - 10).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&part_path)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
     let (_e, report) = Engine::open(dir.path(), manual_config()).unwrap();
     assert_eq!(report.damage.len(), 1);
     let msg = report.damage[0].to_string();
-    assert!(msg.contains(&part_path.display().to_string()) && msg.contains("offset"), "{msg}");
+    assert!(
+        msg.contains(&part_path.display().to_string()) && msg.contains("offset"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -134,14 +168,20 @@ fn a_truncated_wal_is_repaired_at_the_torn_record_and_the_rest_replays() {
     let e = open(dir.path());
     let id = gauge(&e, "m", &[]);
     for i in 0..10 {
-        e.append_floats(&[pt(id, NOW - 100_000 + i * 1000, i as f64)]).unwrap();
+        e.append_floats(&[pt(id, NOW - 100_000 + i * 1000, i as f64)])
+            .unwrap();
     }
     e.close().unwrap();
     drop(e);
     let seg = find_files(&dir.path().join("wal"), "wal").pop().unwrap();
     let len = std::fs::metadata(&seg).unwrap().len();
     // Each batch is one 8-byte header + an 15-byte body: cut into the last.
-    std::fs::OpenOptions::new().write(true).open(&seg).unwrap().set_len(len - 5).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 5)
+        .unwrap();
 
     let (e, report) = Engine::open(dir.path(), manual_config()).unwrap();
     assert_eq!(report.damage.len(), 1, "{:?}", report.damage);
@@ -182,7 +222,11 @@ fn damage_inside_an_older_wal_segment_skips_only_its_rest() {
     flip(&segs[0], len - 3); // inside the last record of the older segment
     let (e, report) = Engine::open(dir.path(), manual_config()).unwrap();
     assert_eq!(report.damage.len(), 1);
-    assert!(report.damage[0].to_string().contains(&segs[0].display().to_string()));
+    assert!(
+        report.damage[0]
+            .to_string()
+            .contains(&segs[0].display().to_string())
+    );
     assert_eq!(points_of(&e, a, 0, i64::MAX), vec![(NOW - 3000, 1.0)]);
     assert_eq!(points_of(&e, b, 0, i64::MAX), vec![(NOW - 1000, 3.0)]);
 }
@@ -191,12 +235,22 @@ fn damage_inside_an_older_wal_segment_skips_only_its_rest() {
 fn garbage_in_place_of_a_part_is_set_aside() {
     let dir = tempfile::tempdir().unwrap();
     three_series(dir.path());
-    let pdir = find_files(dir.path(), "wblk").pop().unwrap().parent().unwrap().to_path_buf();
-    let bogus = pdir.join(whippet_tsdb::block::part_file_name(whippet_tsdb::PartSeq(100), whippet_tsdb::PartSeq(100)));
+    let pdir = find_files(dir.path(), "wblk")
+        .pop()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let bogus = pdir.join(whippet_tsdb::block::part_file_name(
+        whippet_tsdb::PartSeq(100),
+        whippet_tsdb::PartSeq(100),
+    ));
     std::fs::write(&bogus, vec![7u8; 500]).unwrap();
     let (e, report) = Engine::open(dir.path(), manual_config()).unwrap();
     assert_eq!(report.damage.len(), 1);
-    assert!(matches!(&report.damage[0], Error::Corruption { file, offset: 0, .. } if *file == bogus));
+    assert!(
+        matches!(&report.damage[0], Error::Corruption { file, offset: 0, .. } if *file == bogus)
+    );
     assert_eq!(e.select(ORG, &Selector::All).len(), 3);
     assert_eq!(e.verify().points, 300);
 }

@@ -38,14 +38,26 @@ fn acknowledged_points_survive_sigkill() {
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
         let mut out = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-        if let Some(n) = out.lines().filter_map(|l| l.strip_prefix("ack ")?.parse::<u64>().ok()).max() {
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        if let Some(n) = out
+            .lines()
+            .filter_map(|l| l.strip_prefix("ack ")?.parse::<u64>().ok())
+            .max()
+        {
             acked_upto = Some(n);
             next = n + 1;
         }
         check(dir.path(), base, acked_upto, round);
     }
-    assert!(acked_upto.unwrap_or(0) > 20, "the driver acknowledged too little to mean anything: {acked_upto:?}");
+    assert!(
+        acked_upto.unwrap_or(0) > 20,
+        "the driver acknowledged too little to mean anything: {acked_upto:?}"
+    );
 }
 
 fn check(dir: &std::path::Path, base: i64, acked_upto: Option<u64>, round: usize) {
@@ -56,21 +68,37 @@ fn check(dir: &std::path::Path, base: i64, acked_upto: Option<u64>, round: usize
     let (e, report) = Engine::open(dir, cfg).expect("reopen after SIGKILL");
     // A kill can only tear the tail of the newest WAL segment or catalog.
     for d in &report.damage {
-        assert!(d.is_corruption() && d.to_string().contains("tail"), "round {round}: unexpected damage {d}");
+        assert!(
+            d.is_corruption() && d.to_string().contains("tail"),
+            "round {round}: unexpected damage {d}"
+        );
     }
     let Some(upto) = acked_upto else { return };
-    let view = e.read(OrgId(1), &Selector::Metric("crash.metric".into()), 0, i64::MAX).unwrap();
+    let view = e
+        .read(
+            OrgId(1),
+            &Selector::Metric("crash.metric".into()),
+            0,
+            i64::MAX,
+        )
+        .unwrap();
     assert_eq!(view.series().len(), SERIES as usize, "round {round}");
     let mut buf = ReadBuffers::default();
     for (i, meta) in view.series().iter().enumerate() {
-        let s: u64 = meta.key.tags.value_of("host").unwrap()[1..].parse().unwrap();
+        let s: u64 = meta.key.tags.value_of("host").unwrap()[1..]
+            .parse()
+            .unwrap();
         let (ts, vals) = view.floats(i, &mut buf).unwrap();
         let got: BTreeMap<i64, f64> = ts.iter().copied().zip(vals.iter().copied()).collect();
         for n in 0..=upto {
             for j in 0..PER_SERIES {
                 let t = base + (n * PER_SERIES + j) as i64;
                 let v = (n * 1000 + s * 10 + j) as f64;
-                assert_eq!(got.get(&t), Some(&v), "round {round}: batch {n} point {j} of series {s} lost (acked up to {upto})");
+                assert_eq!(
+                    got.get(&t),
+                    Some(&v),
+                    "round {round}: batch {n} point {j} of series {s} lost (acked up to {upto})"
+                );
             }
         }
     }

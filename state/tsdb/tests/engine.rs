@@ -440,3 +440,26 @@ fn background_tasks_cut_flush_and_merge_on_their_own() {
     assert_eq!(points_of(&e, id, 0, i64::MAX).len(), 6);
     e.close().unwrap();
 }
+
+/// Regression: an open-ended range (`end = i64::MAX`) overflowed the bucket
+/// count. It must give an error for a small step and work for a large one.
+#[test]
+fn open_ended_ranges_do_not_overflow_bucket_arithmetic() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let id = gauge(&e, "m", &[]);
+    e.append_floats(&[pt(id, NOW - 1000, 2.0)]).unwrap();
+    let view = e.read(ORG, &Selector::All, 0, i64::MAX).unwrap();
+    let err = view.aggregate(60_000, Agg::Sum, 1).unwrap_err();
+    assert!(err.to_string().contains("larger step"), "{err}");
+    let rows = view.aggregate(i64::MAX / 4, Agg::Sum, 1).unwrap();
+    assert_eq!(
+        rows[0]
+            .iter()
+            .filter(|v| !v.is_nan())
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![2.0]
+    );
+    assert!(view.aggregate(0, Agg::Sum, 1).is_err());
+}

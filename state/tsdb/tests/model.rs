@@ -55,7 +55,10 @@ type Model = HashMap<usize, BTreeMap<i64, f64>>;
 fn check(e: &Engine, ids: &[SeriesId], model: &Model) -> Result<(), TestCaseError> {
     for (i, id) in ids.iter().enumerate() {
         let got = points_of(e, *id, 0, i64::MAX);
-        let want: Vec<(i64, f64)> = model.get(&i).map(|m| m.iter().map(|(t, v)| (*t, *v)).collect()).unwrap_or_default();
+        let want: Vec<(i64, f64)> = model
+            .get(&i)
+            .map(|m| m.iter().map(|(t, v)| (*t, *v)).collect())
+            .unwrap_or_default();
         let bits = |v: &[(i64, f64)]| v.iter().map(|(t, x)| (*t, x.to_bits())).collect::<Vec<_>>();
         prop_assert_eq!(bits(&got), bits(&want), "series {}", i);
     }
@@ -63,7 +66,9 @@ fn check(e: &Engine, ids: &[SeriesId], model: &Model) -> Result<(), TestCaseErro
     // NaN skipped).
     let start = NOW - 3 * DAY_MS;
     let end = NOW + 1;
-    let view = e.read(ORG, &Selector::Metric("m".into()), start, end).unwrap();
+    let view = e
+        .read(ORG, &Selector::Metric("m".into()), start, end)
+        .unwrap();
     let rows = view.aggregate(10_000, Agg::Sum, 2).unwrap();
     for (row, meta) in rows.iter().zip(view.series()) {
         let i = ids.iter().position(|x| *x == meta.id).unwrap();
@@ -75,9 +80,23 @@ fn check(e: &Engine, ids: &[SeriesId], model: &Model) -> Result<(), TestCaseErro
         }
         for (b, got) in row.iter().enumerate() {
             match want.get(&b) {
-                None => prop_assert!(got.is_nan(), "bucket {} of series {} should be empty: {}", b, i, got),
-                Some(w) => prop_assert!(got == w || (got.is_nan() && w.is_nan()) || (got - w).abs() <= 1e-9 * w.abs().max(1.0),
-                    "bucket {} of series {}: {} vs {}", b, i, got, w),
+                None => prop_assert!(
+                    got.is_nan(),
+                    "bucket {} of series {} should be empty: {}",
+                    b,
+                    i,
+                    got
+                ),
+                Some(w) => prop_assert!(
+                    got == w
+                        || (got.is_nan() && w.is_nan())
+                        || (got - w).abs() <= 1e-9 * w.abs().max(1.0),
+                    "bucket {} of series {}: {} vs {}",
+                    b,
+                    i,
+                    got,
+                    w
+                ),
             }
         }
     }

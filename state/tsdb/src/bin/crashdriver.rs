@@ -31,7 +31,11 @@ fn main() {
     let (engine, _) = Engine::open(dir, cfg).expect("open engine");
     let ids: Vec<_> = (0..SERIES)
         .map(|s| {
-            let key = SeriesKey::float(OrgId(1), "crash.metric", TagSet::new([format!("host:h{s}")]));
+            let key = SeriesKey::float(
+                OrgId(1),
+                "crash.metric",
+                TagSet::new([format!("host:h{s}")]),
+            );
             engine.resolve(&key, MetricType::Gauge).expect("resolve")
         })
         .collect();
@@ -42,7 +46,11 @@ fn main() {
         for (s, id) in ids.iter().enumerate() {
             for j in 0..PER_SERIES {
                 let (ts, value) = point(base, n, s as u64, j);
-                batch.push(FloatPoint { series: *id, ts, value });
+                batch.push(FloatPoint {
+                    series: *id,
+                    ts,
+                    value,
+                });
             }
         }
         let out = engine.append_floats(&batch).expect("append");
@@ -56,5 +64,8 @@ fn main() {
 /// The point `j` of series `s` in batch `n`. Shared with the test by
 /// definition: ts = base + n·PER_SERIES + j (ms), value = n·1000 + s·10 + j.
 fn point(base: i64, n: u64, s: u64, j: u64) -> (i64, f64) {
-    (base + (n * PER_SERIES + j) as i64, (n * 1000 + s * 10 + j) as f64)
+    (
+        base + (n * PER_SERIES + j) as i64,
+        (n * 1000 + s * 10 + j) as f64,
+    )
 }

@@ -15,6 +15,10 @@ use crate::series::{MetricType, SeriesKey, ValueKind};
 use crate::sketch::Sketch;
 use crate::time::PartitionId;
 
+/// Most buckets one aggregation may produce per series. A graph needs a few
+/// hundred; a million (8 MB per series row) means the step was forgotten.
+pub const MAX_BUCKETS: usize = 1 << 20;
+
 /// A selected series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesMeta {
@@ -328,7 +332,24 @@ impl ReadView {
         if self.end <= self.start || step_ms <= 0 {
             return 0;
         }
-        ((self.end - self.start + step_ms - 1) / step_ms) as usize
+        let n = (i128::from(self.end) - i128::from(self.start) + i128::from(step_ms) - 1)
+            / i128::from(step_ms);
+        usize::try_from(n).unwrap_or(usize::MAX)
+    }
+
+    fn checked_buckets(&self, step_ms: i64) -> Result<usize> {
+        if step_ms <= 0 {
+            return Err(Error::Config(format!(
+                "bucket step must be positive, got {step_ms} ms"
+            )));
+        }
+        let n = self.bucket_count(step_ms);
+        if n > MAX_BUCKETS {
+            return Err(Error::Config(format!(
+                "{n} buckets of {step_ms} ms over the range is more than the {MAX_BUCKETS} allowed; use a larger step"
+            )));
+        }
+        Ok(n)
     }
 
     /// Reduces every selected series to buckets of `step_ms` starting at the
@@ -469,14 +490,14 @@ impl Buckets {
             return;
         }
         let mut b = ((ts[0] - start) / step) as usize;
-        let mut bend = start + (b as i64 + 1) * step;
+        let mut bend = start.saturating_add((b as i64 + 1).saturating_mul(step));
         let (val, count) = (&mut self.val[..], &mut self.count[..]);
         macro_rules! scan {
             (|$acc:ident, $v:ident| $body:expr) => {
                 for (&t, &$v) in ts.iter().zip(vals) {
                     if t >= bend {
                         b = ((t - start) / step) as usize;
-                        bend = start + (b as i64 + 1) * step;
+                        bend = start.saturating_add((b as i64 + 1).saturating_mul(step));
                     }
                     if $v.is_nan() {
                         continue;
