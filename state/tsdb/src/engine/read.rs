@@ -359,12 +359,7 @@ impl ReadView {
     /// sketches' summaries (sum, count, min, max; `Last` takes the last
     /// sketch's average). Series are split over `threads` threads.
     pub fn aggregate(&self, step_ms: i64, agg: Agg, threads: usize) -> Result<Vec<Vec<f64>>> {
-        if step_ms <= 0 {
-            return Err(Error::Config(format!(
-                "bucket step must be positive, got {step_ms} ms"
-            )));
-        }
-        let nb = self.bucket_count(step_ms);
+        let nb = self.checked_buckets(step_ms)?;
         self.parallel(threads, |i, buf| {
             let mut acc = Buckets::new(nb, agg);
             match self.series[i].key.kind {
@@ -388,12 +383,7 @@ impl ReadView {
         step_ms: i64,
         threads: usize,
     ) -> Result<Vec<Vec<Option<Sketch>>>> {
-        if step_ms <= 0 {
-            return Err(Error::Config(format!(
-                "bucket step must be positive, got {step_ms} ms"
-            )));
-        }
-        let nb = self.bucket_count(step_ms);
+        let nb = self.checked_buckets(step_ms)?;
         self.parallel(threads, |i, buf| {
             let mut row: Vec<Option<Sketch>> = vec![None; nb];
             if self.series[i].key.kind == ValueKind::Sketch {
