@@ -1,0 +1,92 @@
+//! The binary as a user runs it: help, serve with a clean SIGTERM shutdown,
+//! and the offline storage commands.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn whippet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_whippet"))
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = whippet().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for word in ["serve", "storage"] {
+        assert!(text.contains(word), "{text}");
+    }
+    let out = whippet().args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("WHIPPET_DATA_DIR") && text.contains("WHIPPET_RETENTION"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_flags_get_a_clear_error() {
+    let out = whippet()
+        .args(["serve", "--retention", "30"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("missing unit"), "{err}");
+}
+
+#[test]
+fn serve_creates_the_data_dir_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = whippet()
+        .arg("serve")
+        .env("WHIPPET_DATA_DIR", &data)
+        .env("WHIPPET_RETENTION", "30d")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !data.join("LOCK").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "serve did not open the data directory"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {log}", out.status);
+    assert!(log.contains("stopped cleanly"), "{log}");
+
+    let out = whippet()
+        .args(["storage", "inspect", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("series           0"), "{text}");
+    let out = whippet()
+        .args(["storage", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn storage_commands_refuse_a_missing_directory() {
+    let out = whippet()
+        .args(["storage", "inspect", "--data-dir", "/nonexistent/whippet"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
