@@ -463,3 +463,114 @@ fn open_ended_ranges_do_not_overflow_bucket_arithmetic() {
     );
     assert!(view.aggregate(0, Agg::Sum, 1).is_err());
 }
+
+#[test]
+fn fsync_always_acknowledges_concurrent_writers_through_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = manual_config();
+    cfg.fsync = whippet_tsdb::FsyncPolicy::Always;
+    let e = open_with(dir.path(), cfg);
+    let ids: Vec<_> = (0..4)
+        .map(|i| gauge(&e, "m", &[&format!("w:{i}")]))
+        .collect();
+    std::thread::scope(|s| {
+        for &id in &ids {
+            let e = e.clone();
+            s.spawn(move || {
+                for j in 0..50 {
+                    let out = e
+                        .append_floats(&[pt(id, NOW - 100_000 + j, j as f64)])
+                        .unwrap();
+                    assert_eq!(out.accepted, 1);
+                }
+            });
+        }
+    });
+    e.close().unwrap();
+    drop(e);
+    let e = open(dir.path());
+    for id in ids {
+        assert_eq!(points_of(&e, id, 0, i64::MAX).len(), 50);
+    }
+}
+
+#[test]
+fn a_read_view_is_a_snapshot_that_later_writes_flushes_and_merges_do_not_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let id = gauge(&e, "m", &[]);
+    for r in 0..4 {
+        e.append_floats(&[pt(id, NOW - 10_000 + r, 1.0)]).unwrap();
+        e.flush().unwrap();
+    }
+    e.append_floats(&[pt(id, NOW - 5_000, 2.0)]).unwrap();
+    let view = e.read(ORG, &Selector::All, 0, i64::MAX).unwrap();
+    // Change everything underneath: overwrite, add, cut, flush, merge away
+    // the parts the view uses.
+    e.append_floats(&[pt(id, NOW - 10_000, 9.0), pt(id, NOW - 1_000, 3.0)])
+        .unwrap();
+    e.flush().unwrap();
+    assert!(e.compact().unwrap() >= 1);
+    let mut buf = ReadBuffers::default();
+    let (ts, vals) = view.floats(0, &mut buf).unwrap();
+    assert_eq!(ts.len(), 5);
+    assert_eq!(vals[0], 1.0, "the overwrite came after the snapshot");
+    let now: Vec<_> = points_of(&e, id, 0, i64::MAX);
+    assert_eq!(now.len(), 6);
+    assert_eq!(now[0].1, 9.0);
+}
+
+#[test]
+fn reads_run_while_writes_cuts_and_merges_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let ids: Vec<_> = (0..20)
+        .map(|i| gauge(&e, "m", &[&format!("host:{i}")]))
+        .collect();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for round in 0..60i64 {
+                let pts: Vec<_> = ids
+                    .iter()
+                    .map(|&id| pt(id, NOW - 600_000 + round * 1000, round as f64))
+                    .collect();
+                e.append_floats(&pts).unwrap();
+                if round % 5 == 4 {
+                    e.flush().unwrap();
+                }
+                if round % 20 == 19 {
+                    e.merge_step().unwrap();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        // Every snapshot is complete: each series has the same number of
+        // points, a prefix of the rounds, with no gaps.
+        let mut seen = 0;
+        let mut reads = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            reads += 1;
+            let view = e.read(ORG, &Selector::All, NOW - 600_000, NOW).unwrap();
+            let rows = view.aggregate(1000, Agg::Count, 2).unwrap();
+            let counts: Vec<usize> = rows
+                .iter()
+                .map(|r| r.iter().filter(|v| !v.is_nan()).count())
+                .collect();
+            // A batch holds one point of every series: a snapshot sees all of
+            // it or none of it.
+            assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+            let first_gap = rows[0]
+                .iter()
+                .position(|v| v.is_nan())
+                .unwrap_or(rows[0].len());
+            assert_eq!(first_gap, counts[0], "points are a prefix of the rounds");
+            assert!(counts[0] >= seen, "a snapshot went back in time");
+            seen = counts[0];
+        }
+        writer.join().unwrap();
+        assert!(reads >= 5, "only {reads} reads ran during the writes");
+    });
+    assert_eq!(points_of(&e, ids[7], 0, i64::MAX).len(), 60);
+}
