@@ -3,7 +3,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use whippet_tsdb::codec::varint::Reader;
-use whippet_tsdb::codec::{floats, timestamps};
+use whippet_tsdb::codec::{Effort, floats, timestamps};
 
 fuzz_target!(|data: &[u8]| {
     let vals: Vec<f64> = data
@@ -21,8 +21,8 @@ fuzz_target!(|data: &[u8]| {
         ts.push(t);
     }
     let (mut out, mut scratch) = (Vec::new(), Vec::new());
-    timestamps::encode(&ts, &mut out);
-    floats::encode(&vals, &mut out, &mut scratch);
+    timestamps::encode(&ts, &mut out, Effort::Best);
+    floats::encode(&vals, &mut out, &mut scratch, Effort::Best);
     let mut r = Reader::new(&out);
     let (mut ts2, mut vals2) = (Vec::new(), Vec::new());
     timestamps::decode(&mut r, ts.len(), &mut ts2).unwrap();

@@ -19,7 +19,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::codec::varint::Reader;
-use crate::codec::{CodecError, floats, timestamps};
+use crate::codec::{CodecError, Effort, floats, timestamps};
 use crate::ids::SeriesId;
 use crate::runs::{merge_runs, sort_dedup_last};
 use crate::sketch::Sketch;
@@ -71,8 +71,8 @@ pub struct SealedChunk {
 impl SealedChunk {
     fn encode(ts: &[i64], vals: &[f64], scratch: &mut Vec<i64>) -> Self {
         let mut data = Vec::with_capacity(ts.len() * 2);
-        timestamps::encode(ts, &mut data);
-        floats::encode(vals, &mut data, scratch);
+        timestamps::encode(ts, &mut data, Effort::Fast);
+        floats::encode(vals, &mut data, scratch, Effort::Fast);
         SealedChunk {
             min_ts: ts[0],
             max_ts: *ts.last().expect("non-empty"),

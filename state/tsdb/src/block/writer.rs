@@ -10,7 +10,7 @@ use super::{
     BLOCK_END_MAGIC, BLOCK_MAGIC, BLOCK_VERSION, ENTRY_BYTES, KIND_FLOAT, KIND_SKETCH, PartMeta,
     part_file_name, partition_dir,
 };
-use crate::codec::{MAX_CHUNK_POINTS, floats, sketches, timestamps};
+use crate::codec::{Effort, MAX_CHUNK_POINTS, floats, sketches, timestamps};
 use crate::error::{Error, Result};
 use crate::ids::{OrgId, PartSeq, SeriesId};
 use crate::sketch::Sketch;
@@ -108,8 +108,8 @@ impl PartWriter {
             self.chunk.clear();
             self.chunk.extend_from_slice(&[0; 4]);
             self.chunk.push(KIND_FLOAT);
-            timestamps::encode(t, &mut self.chunk);
-            floats::encode(v, &mut self.chunk, &mut self.scratch);
+            timestamps::encode(t, &mut self.chunk, Effort::Best);
+            floats::encode(v, &mut self.chunk, &mut self.scratch, Effort::Best);
             self.emit(id, t)?;
         }
         Ok(())
@@ -129,7 +129,7 @@ impl PartWriter {
             self.chunk.clear();
             self.chunk.extend_from_slice(&[0; 4]);
             self.chunk.push(KIND_SKETCH);
-            timestamps::encode(t, &mut self.chunk);
+            timestamps::encode(t, &mut self.chunk, Effort::Best);
             sketches::encode(v, &mut self.chunk);
             self.emit(id, t)?;
         }

@@ -18,6 +18,19 @@ pub mod varint;
 /// (16 384 × 16 bytes = 256 KiB).
 pub const MAX_CHUNK_POINTS: usize = 16_384;
 
+/// How hard an encoder tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    /// No pco: only the cheap codecs. For the head, where chunks are sealed
+    /// on the ingest path: pco costs about 150 ns per point on a 120-point
+    /// chunk (a fixed ~15 µs per chunk), which would cap ingest far below
+    /// target.
+    Fast,
+    /// Every codec, keeping the smallest: for parts, written in the
+    /// background.
+    Best,
+}
+
 /// Why a chunk could not be decoded. The caller adds the file and offset.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {

@@ -10,8 +10,8 @@
 //!   order and entropy-codes it; tried for chunks of [`PCO_MIN_POINTS`] or more
 //!   and kept when smaller than `DOD`.
 
-use super::CodecError;
 use super::varint::{Reader, put_ivarint, put_len_prefixed, put_uvarint};
+use super::{CodecError, Effort};
 
 const REGULAR: u8 = 0;
 const DOD: u8 = 1;
@@ -22,7 +22,7 @@ const PCO: u8 = 2;
 pub const PCO_MIN_POINTS: usize = 64;
 
 /// Appends the encoding of `ts` (strictly increasing, at least one) to `out`.
-pub fn encode(ts: &[i64], out: &mut Vec<u8>) {
+pub fn encode(ts: &[i64], out: &mut Vec<u8>, effort: Effort) {
     debug_assert!(!ts.is_empty());
     debug_assert!(
         ts.windows(2).all(|w| w[0] < w[1]),
@@ -46,7 +46,7 @@ pub fn encode(ts: &[i64], out: &mut Vec<u8>) {
         put_ivarint(out, d.wrapping_sub(prev_delta));
         prev_delta = d;
     }
-    if ts.len() >= PCO_MIN_POINTS {
+    if effort == Effort::Best && ts.len() >= PCO_MIN_POINTS {
         let cfg = pco::ChunkConfig::default();
         if let Ok(bytes) = pco::standalone::simple_compress(ts, &cfg)
             && bytes.len() + 4 < out.len() - start
@@ -125,7 +125,7 @@ mod tests {
 
     fn round_trip(ts: &[i64]) -> (Vec<i64>, usize) {
         let mut out = Vec::new();
-        encode(ts, &mut out);
+        encode(ts, &mut out, Effort::Best);
         let mut r = Reader::new(&out);
         let mut back = Vec::new();
         decode(&mut r, ts.len(), &mut back).unwrap();
