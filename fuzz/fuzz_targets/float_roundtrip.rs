@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut ts = Vec::with_capacity(vals.len());
     let mut t = 1_700_000_000_000i64;
-    for (i, b) in data.iter().take(vals.len()).enumerate() {
+    for b in data.iter().take(vals.len()) {
         t += 1 + i64::from(*b % 4) * 500;
         ts.push(t);
     }

@@ -68,7 +68,6 @@ pub struct ReadView {
 #[derive(Default)]
 pub struct ReadBuffers {
     ts: Vec<i64>,
-    f: Vec<f64>,
     sk: Vec<Sketch>,
     runs_ts: Vec<Vec<i64>>,
     runs_f: Vec<Vec<f64>>,
@@ -230,18 +229,20 @@ impl ReadView {
                 "series {id} is a distribution, not a float series"
             )));
         }
+        // Each chunk is a run of its own: chunks of one part are disjoint
+        // and in time order, so a single source needs no copy at all and
+        // several are concatenated by the merge's fast path.
         let mut n = 0;
         for p in &self.parts {
-            let mut run_started = false;
             for c in p.chunks_for(id, self.start, self.end) {
-                p.read_floats(&c, &mut buf.ts, &mut buf.f, &mut buf.scratch)?;
-                if !run_started {
-                    next_run(&mut buf.runs_ts, &mut buf.runs_f, n);
-                    n += 1;
-                    run_started = true;
-                }
-                buf.runs_ts[n - 1].extend_from_slice(&buf.ts);
-                buf.runs_f[n - 1].extend_from_slice(&buf.f);
+                next_run(&mut buf.runs_ts, &mut buf.runs_f, n);
+                p.read_floats(
+                    &c,
+                    &mut buf.runs_ts[n],
+                    &mut buf.runs_f[n],
+                    &mut buf.scratch,
+                )?;
+                n += 1;
             }
         }
         let heads = self
@@ -266,6 +267,10 @@ impl ReadView {
                     Error::InvalidSeries(format!("BUG: head of series {id} does not decode: {e}"))
                 })?;
             }
+        }
+        if n == 1 {
+            let (a, b) = trim(&buf.runs_ts[0], self.start, self.end);
+            return Ok((&buf.runs_ts[0][a..b], &buf.runs_f[0][a..b]));
         }
         let runs: Vec<(&[i64], &[f64])> = buf.runs_ts[..n]
             .iter()
