@@ -17,6 +17,11 @@ use crate::sketch::Sketch;
 use crate::time::PartitionId;
 use crate::wal::frame::file_header;
 
+/// Write buffer per part being written. A flush may write one part per day
+/// it touches (a backfill can touch hundreds at once), so the buffer is
+/// modest; 256 KiB still turns chunk writes into large sequential writes.
+const WRITE_BUFFER_BYTES: usize = 256 << 10;
+
 /// Writes one part. Series must be added in increasing id order, each with
 /// its points sorted by time and free of duplicate timestamps. Nothing is
 /// visible under the final name until [`PartWriter::finish`] succeeds.
@@ -54,7 +59,7 @@ impl PartWriter {
             .truncate(true)
             .open(&tmp_path)
             .map_err(|e| Error::io("create part", &tmp_path, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
         let header = file_header(BLOCK_MAGIC, BLOCK_VERSION);
         out.write_all(&header)
             .map_err(|e| Error::io("write part header", &tmp_path, e))?;

@@ -31,6 +31,19 @@ pub enum Effort {
     Best,
 }
 
+/// pco's settings for every column: try first-order deltas only.
+///
+/// pco's default (`DeltaSpec::Auto`) samples several delta orders per chunk;
+/// on 720-point fleet chunks that search was about 70% of the time spent
+/// writing parts (106 ns per point), while first-order deltas alone took
+/// 39 ns per point and compressed as well or better (0.881 against 0.885
+/// bytes per point): gauges move by small steps and counters by steps around
+/// a rate, so order 1 is the right order for both, and pco's binning absorbs
+/// the rate's offset.
+pub(crate) fn pco_config() -> pco::ChunkConfig {
+    pco::ChunkConfig::default().with_delta_spec(pco::DeltaSpec::TryConsecutive(1))
+}
+
 /// Why a chunk could not be decoded. The caller adds the file and offset.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {

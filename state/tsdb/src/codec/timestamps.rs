@@ -1,14 +1,19 @@
 //! The timestamp column of a chunk: strictly increasing milliseconds.
 //!
-//! Three encodings, chosen per chunk by size:
+//! Four encodings, chosen per chunk by size:
 //! - `REGULAR` (tag 0): first timestamp and one step. Agents and scrapers send
 //!   points at a fixed interval, so this is the common case and costs a few
 //!   bytes per chunk, whatever its length.
+//! - `STEPPED` (tag 3): a regular grid with holes: first timestamp, step, and
+//!   runs of consecutive grid points (holes before each run, run length). A
+//!   series whose agent missed a few flushes stays a few bytes instead of
+//!   falling back to a per-point encoding.
 //! - `DOD` (tag 1): first timestamp, first delta, then delta-of-deltas as
-//!   zig-zag varints. Small and cheap for short or slightly jittery chunks.
-//! - `PCO` (tag 2): the column compressed by pco, which finds the best delta
-//!   order and entropy-codes it; tried for chunks of [`PCO_MIN_POINTS`] or more
-//!   and kept when smaller than `DOD`.
+//!   zig-zag varints. Small and cheap for short or jittery chunks.
+//! - `PCO` (tag 2): the column compressed by pco (second-order deltas,
+//!   entropy-coded); tried only for long chunks that the cheap encodings do
+//!   not already shrink to under a quarter of a byte per point, because pco
+//!   costs tens of microseconds per chunk.
 
 use super::varint::{Reader, put_ivarint, put_len_prefixed, put_uvarint};
 use super::{CodecError, Effort};
@@ -16,9 +21,10 @@ use super::{CodecError, Effort};
 const REGULAR: u8 = 0;
 const DOD: u8 = 1;
 const PCO: u8 = 2;
+const STEPPED: u8 = 3;
 
-/// Below this many points pco's own header (tens of bytes) costs more than
-/// its better entropy coding saves, measured on jittery fleet timestamps.
+/// Below this many points pco's own header (tens of bytes) and fixed cost
+/// outweigh what its entropy coding saves.
 pub const PCO_MIN_POINTS: usize = 64;
 
 /// Appends the encoding of `ts` (strictly increasing, at least one) to `out`.
@@ -37,24 +43,78 @@ pub fn encode(ts: &[i64], out: &mut Vec<u8>, effort: Effort) {
         return;
     }
     let start = out.len();
+    if !encode_stepped(ts, out) {
+        out.truncate(start);
+        encode_dod(ts, out);
+    }
+    let cheap_len = out.len() - start;
+    if effort == Effort::Best && ts.len() >= PCO_MIN_POINTS && cheap_len > ts.len() / 4 {
+        let cfg = pco::ChunkConfig::default().with_delta_spec(pco::DeltaSpec::TryConsecutive(2));
+        if let Ok(bytes) = pco::standalone::simple_compress(ts, &cfg)
+            && bytes.len() + 4 < cheap_len
+        {
+            out.truncate(start);
+            out.push(PCO);
+            put_len_prefixed(out, &bytes);
+        }
+    }
+}
+
+/// Most runs a STEPPED chunk may have, relative to its points: beyond one run
+/// per eight points the grid has more holes than points and DOD is smaller.
+const MAX_RUNS_PER_POINT: usize = 8;
+
+/// Writes `ts` as STEPPED if every delta is a multiple of the smallest one
+/// and there are few runs; returns false (leaving `out` dirty) otherwise.
+fn encode_stepped(ts: &[i64], out: &mut Vec<u8>) -> bool {
+    let step = ts
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .min()
+        .expect("two or more");
+    let mut runs = 1usize;
+    for w in ts.windows(2) {
+        let d = w[1] - w[0];
+        if d % step != 0 {
+            return false;
+        }
+        if d != step {
+            runs += 1;
+        }
+    }
+    if runs * MAX_RUNS_PER_POINT > ts.len() {
+        return false;
+    }
+    out.push(STEPPED);
+    put_ivarint(out, ts[0]);
+    put_uvarint(out, step as u64);
+    put_uvarint(out, runs as u64);
+    let mut run_len = 1u64;
+    put_uvarint(out, 0);
+    for w in ts.windows(2) {
+        let d = w[1] - w[0];
+        if d == step {
+            run_len += 1;
+        } else {
+            put_uvarint(out, run_len);
+            put_uvarint(out, (d / step - 1) as u64);
+            run_len = 1;
+        }
+    }
+    put_uvarint(out, run_len);
+    true
+}
+
+fn encode_dod(ts: &[i64], out: &mut Vec<u8>) {
+    let step = ts[1] - ts[0];
     out.push(DOD);
-    put_ivarint(out, first);
+    put_ivarint(out, ts[0]);
     put_uvarint(out, step as u64);
     let mut prev_delta = step;
     for w in ts[1..].windows(2) {
         let d = w[1] - w[0];
         put_ivarint(out, d.wrapping_sub(prev_delta));
         prev_delta = d;
-    }
-    if effort == Effort::Best && ts.len() >= PCO_MIN_POINTS {
-        let cfg = pco::ChunkConfig::default();
-        if let Ok(bytes) = pco::standalone::simple_compress(ts, &cfg)
-            && bytes.len() + 4 < out.len() - start
-        {
-            out.truncate(start);
-            out.push(PCO);
-            put_len_prefixed(out, &bytes);
-        }
     }
 }
 
@@ -72,10 +132,35 @@ pub fn decode(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), Co
                 return Err(CodecError::Invalid("timestamp step"));
             }
             out.reserve(n);
-            let mut t = first;
-            for _ in 0..n {
-                out.push(t);
-                t = t.wrapping_add(step);
+            out.extend((0..n as i64).map(|i| first.wrapping_add(i.wrapping_mul(step))));
+        }
+        STEPPED => {
+            // `t` is the next grid point: after a run, the one just past it.
+            let mut t = r.ivarint("first timestamp")?;
+            let step = r.uvarint("timestamp step")? as i64;
+            let runs = r.uvarint("run count")?;
+            if step <= 0 || runs == 0 || runs > n as u64 {
+                return Err(CodecError::Invalid("stepped timestamps"));
+            }
+            out.reserve(n);
+            for i in 0..runs {
+                let skip = r.uvarint("holes before run")? as i64;
+                let len = r.uvarint("run length")?;
+                if (i == 0 && skip != 0)
+                    || (i > 0 && skip == 0)
+                    || len == 0
+                    || len > (n - out.len()) as u64
+                {
+                    return Err(CodecError::Invalid("stepped timestamp run"));
+                }
+                t = t.wrapping_add(skip.wrapping_mul(step));
+                for _ in 0..len {
+                    out.push(t);
+                    t = t.wrapping_add(step);
+                }
+            }
+            if out.len() != n {
+                return Err(CodecError::Invalid("stepped timestamp count"));
             }
         }
         DOD => {
@@ -142,6 +227,20 @@ mod tests {
     }
 
     #[test]
+    fn a_grid_with_holes_is_stepped_and_small() {
+        let ts: Vec<i64> = (0..720)
+            .filter(|i| !(100..130).contains(i) && !(500..502).contains(i) && *i != 7)
+            .map(|i| 1_795_600_000_000 + i * 10_000)
+            .collect();
+        let mut out = Vec::new();
+        encode(&ts, &mut out, Effort::Fast);
+        assert_eq!(out[0], STEPPED);
+        let (back, len) = round_trip(&ts);
+        assert_eq!(back, ts);
+        assert!(len <= 24, "{len}");
+    }
+
+    #[test]
     fn jittery_timestamps_round_trip_and_compress() {
         let ts: Vec<i64> = (0..720)
             .map(|i| 1_795_600_000_000 + i * 10_000 + (i * 7919 % 13))
@@ -155,7 +254,7 @@ mod tests {
         #[test]
         fn any_increasing_column_round_trips(
             start in -1_000_000_000_000i64..4_000_000_000_000,
-            deltas in proptest::collection::vec(1i64..100_000, 0..300),
+            deltas in proptest::collection::vec(prop_oneof![1i64..100_000, Just(10_000), Just(20_000), Just(30_000)], 0..300),
         ) {
             let mut ts = vec![start];
             for d in deltas { let last = *ts.last().unwrap(); ts.push(last + d); }

@@ -9,7 +9,6 @@ use crate::block::{Part, PartWriter};
 use crate::error::Result;
 use crate::head::{Head, HeadSeries};
 use crate::ids::{OrgId, PartSeq, SeriesId};
-use crate::sketch::Sketch;
 use crate::time::PartitionId;
 
 /// Cuts the active head if it holds anything (`force`) or is old enough.
@@ -101,8 +100,10 @@ fn write_head(inner: &Inner, head: &Head, seq: PartSeq) -> Result<Vec<Arc<Part>>
     for (org, mut ids) in by_org {
         ids.sort_unstable();
         let oldest = now.saturating_sub(inner.config.retention_for(org));
-        // Decode every series once into per-partition runs.
-        let mut parts: BTreeMap<PartitionId, Vec<(SeriesId, Points)>> = BTreeMap::new();
+        // One writer per partition the org's points touch, all open at once:
+        // series are visited once, in id order, and each writes its points
+        // straight from the decoded buffers into the writers of its days.
+        let mut writers: BTreeMap<PartitionId, PartWriter> = BTreeMap::new();
         for id in ids {
             match head.get(id).expect("listed above") {
                 HeadSeries::Float(f) => {
@@ -112,32 +113,27 @@ fn write_head(inner: &Inner, head: &Head, seq: PartSeq) -> Result<Vec<Arc<Part>>
                                 "BUG: head chunk of series {id} does not decode: {e}"
                             ))
                         })?;
-                    split_by_partition(&ts, oldest, |pid, r| {
-                        parts
-                            .entry(pid)
-                            .or_default()
-                            .push((id, Points::Float(ts[r.clone()].to_vec(), vals[r].to_vec())));
-                    });
+                    for (pid, r) in partition_ranges(&ts, oldest) {
+                        writer(&mut writers, inner, org, pid, seq)?.add_floats(
+                            id,
+                            &ts[r.clone()],
+                            &vals[r],
+                        )?;
+                    }
                 }
                 HeadSeries::Sketch(s) => {
                     let (sts, svals) = s.materialize();
-                    split_by_partition(&sts, oldest, |pid, r| {
-                        parts.entry(pid).or_default().push((
+                    for (pid, r) in partition_ranges(&sts, oldest) {
+                        writer(&mut writers, inner, org, pid, seq)?.add_sketches(
                             id,
-                            Points::Sketch(sts[r.clone()].to_vec(), svals[r].to_vec()),
-                        ));
-                    });
+                            &sts[r.clone()],
+                            &svals[r],
+                        )?;
+                    }
                 }
             }
         }
-        for (pid, series) in parts {
-            let mut w = PartWriter::create(&inner.blocks_dir, org, pid, seq, seq)?;
-            for (id, pts) in &series {
-                match pts {
-                    Points::Float(t, v) => w.add_floats(*id, t, v)?,
-                    Points::Sketch(t, v) => w.add_sketches(*id, t, v)?,
-                }
-            }
+        for (_, w) in writers {
             if let Some((path, _)) = w.finish()? {
                 out.push(Arc::new(Part::open(&path)?));
             }
@@ -146,24 +142,32 @@ fn write_head(inner: &Inner, head: &Head, seq: PartSeq) -> Result<Vec<Arc<Part>>
     Ok(out)
 }
 
-enum Points {
-    Float(Vec<i64>, Vec<f64>),
-    Sketch(Vec<i64>, Vec<Sketch>),
+/// The writer of partition `pid`, created on first use.
+fn writer<'a>(
+    writers: &'a mut BTreeMap<PartitionId, PartWriter>,
+    inner: &Inner,
+    org: OrgId,
+    pid: PartitionId,
+    seq: PartSeq,
+) -> Result<&'a mut PartWriter> {
+    if !writers.contains_key(&pid) {
+        let w = PartWriter::create(&inner.blocks_dir, org, pid, seq, seq)?;
+        writers.insert(pid, w);
+    }
+    Ok(writers.get_mut(&pid).expect("just inserted"))
 }
 
-/// Calls `f` with each partition's index range of sorted `ts`, skipping
+/// The index range of each partition's points in sorted `ts`, skipping
 /// points older than `oldest`.
-fn split_by_partition(
-    ts: &[i64],
-    oldest: i64,
-    mut f: impl FnMut(PartitionId, std::ops::Range<usize>),
-) {
+fn partition_ranges(ts: &[i64], oldest: i64) -> Vec<(PartitionId, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
     let mut i = ts.partition_point(|&t| t < oldest);
     while i < ts.len() {
         let pid = PartitionId::of(ts[i]);
         let end = pid.end_ms();
         let j = i + ts[i..].partition_point(|&t| t < end);
-        f(pid, i..j);
+        out.push((pid, i..j));
         i = j;
     }
+    out
 }
