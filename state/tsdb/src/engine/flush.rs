@@ -150,11 +150,12 @@ fn writer<'a>(
     pid: PartitionId,
     seq: PartSeq,
 ) -> Result<&'a mut PartWriter> {
-    if !writers.contains_key(&pid) {
-        let w = PartWriter::create(&inner.blocks_dir, org, pid, seq, seq)?;
-        writers.insert(pid, w);
-    }
-    Ok(writers.get_mut(&pid).expect("just inserted"))
+    Ok(match writers.entry(pid) {
+        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(PartWriter::create(&inner.blocks_dir, org, pid, seq, seq)?)
+        }
+    })
 }
 
 /// The index range of each partition's points in sorted `ts`, skipping
