@@ -39,7 +39,7 @@ fn bad_flags_get_a_clear_error() {
 fn serve_creates_the_data_dir_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut child = whippet()
+    let child = whippet()
         .arg("serve")
         .env("WHIPPET_DATA_DIR", &data)
         .env("WHIPPET_RETENTION", "30d")
