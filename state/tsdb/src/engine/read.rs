@@ -481,37 +481,98 @@ impl Buckets {
 
     /// Adds sorted points; every timestamp is inside the range.
     fn add_floats(&mut self, ts: &[i64], vals: &[f64], start: i64, step: i64) {
-        if ts.is_empty() {
+        match self.agg {
+            Agg::Avg | Agg::Sum => self.scan(
+                ts,
+                vals,
+                start,
+                step,
+                0.0,
+                |a, v| a + v,
+                |slot, a| *slot += a,
+            ),
+            Agg::Count => self.scan(
+                ts,
+                vals,
+                start,
+                step,
+                0.0,
+                |a, _| a + 1.0,
+                |slot, a| *slot += a,
+            ),
+            Agg::Min => self.scan(ts, vals, start, step, f64::INFINITY, f64::min, |slot, a| {
+                *slot = slot.min(a)
+            }),
+            Agg::Max => self.scan(
+                ts,
+                vals,
+                start,
+                step,
+                f64::NEG_INFINITY,
+                f64::max,
+                |slot, a| *slot = slot.max(a),
+            ),
+            Agg::Last => self.scan(
+                ts,
+                vals,
+                start,
+                step,
+                f64::NAN,
+                |_, v| v,
+                |slot, a| *slot = a,
+            ),
+        }
+    }
+
+    /// One pass over the points: each bucket's points are reduced in a
+    /// register (`fold`), and the result is stored into the bucket's slot
+    /// (`store`) once, when the bucket ends. The bucket of the next point is
+    /// found by stepping, not dividing, except after a gap.
+    #[inline(always)]
+    fn scan(
+        &mut self,
+        ts: &[i64],
+        vals: &[f64],
+        start: i64,
+        step: i64,
+        init: f64,
+        fold: impl Fn(f64, f64) -> f64,
+        store: impl Fn(&mut f64, f64),
+    ) {
+        let n = ts.len().min(vals.len());
+        if n == 0 {
             return;
         }
-        let mut b = ((ts[0] - start) / step) as usize;
-        let mut bend = start.saturating_add((b as i64 + 1).saturating_mul(step));
-        let (val, count) = (&mut self.val[..], &mut self.count[..]);
-        macro_rules! scan {
-            (|$acc:ident, $v:ident| $body:expr) => {
-                for (&t, &$v) in ts.iter().zip(vals) {
-                    if t >= bend {
-                        b = ((t - start) / step) as usize;
-                        bend = start.saturating_add((b as i64 + 1).saturating_mul(step));
-                    }
-                    if $v.is_nan() {
-                        continue;
-                    }
-                    let $acc = &mut val[b];
-                    $body;
-                    count[b] += 1;
+        let bucket_of = |t: i64| ((t - start) / step) as usize;
+        let end_of = |b: usize| start.saturating_add((b as i64 + 1).saturating_mul(step));
+        let mut i = 0;
+        let mut b = bucket_of(ts[0]);
+        let mut bend = end_of(b);
+        loop {
+            let mut acc = init;
+            let mut c = 0u64;
+            while i < n && ts[i] < bend {
+                let v = vals[i];
+                if !v.is_nan() {
+                    acc = fold(acc, v);
+                    c += 1;
                 }
-            };
-        }
-        match self.agg {
-            Agg::Avg | Agg::Sum => scan!(|a, v| *a += v),
-            Agg::Min => scan!(|a, v| *a = a.min(v)),
-            Agg::Max => scan!(|a, v| *a = a.max(v)),
-            Agg::Count => scan!(|a, v| {
-                let _ = v;
-                *a += 1.0
-            }),
-            Agg::Last => scan!(|a, v| *a = v),
+                i += 1;
+            }
+            if c > 0 {
+                store(&mut self.val[b], acc);
+                self.count[b] += c;
+            }
+            if i == n {
+                return;
+            }
+            if ts[i] < bend.saturating_add(step) {
+                b += 1;
+                bend = bend.saturating_add(step);
+            } else {
+                b = bucket_of(ts[i]);
+                bend = end_of(b);
+            }
         }
     }
 
@@ -537,16 +598,15 @@ impl Buckets {
         }
     }
 
-    fn finish(self) -> Vec<f64> {
+    fn finish(mut self) -> Vec<f64> {
         let avg = self.agg == Agg::Avg;
+        for (v, &c) in self.val.iter_mut().zip(&self.count) {
+            if c == 0 {
+                *v = f64::NAN;
+            } else if avg {
+                *v /= c as f64;
+            }
+        }
         self.val
-            .into_iter()
-            .zip(self.count)
-            .map(|(v, c)| match c {
-                0 => f64::NAN,
-                c if avg => v / c as f64,
-                _ => v,
-            })
-            .collect()
     }
 }
