@@ -277,6 +277,31 @@ impl Part {
         Ok(())
     }
 
+    /// Like [`Part::read_floats`], but regular timestamps come back as first
+    /// and step instead of being written to `ts`.
+    pub fn read_floats_lazy(
+        &self,
+        c: &ChunkRef,
+        ts: &mut Vec<i64>,
+        vals: &mut Vec<f64>,
+        scratch: &mut Vec<i64>,
+    ) -> Result<timestamps::Decoded> {
+        let mut r = self.chunk_bytes(c)?;
+        let corrupt = |e: crate::codec::CodecError| {
+            Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
+        };
+        if r.u8("kind").map_err(corrupt)? != KIND_FLOAT {
+            return Err(Error::corrupt(
+                &self.path,
+                c.offset,
+                "expected a float chunk",
+            ));
+        }
+        let t = timestamps::decode_lazy(&mut r, c.count as usize, ts).map_err(corrupt)?;
+        floats::decode(&mut r, c.count as usize, vals, scratch).map_err(corrupt)?;
+        Ok(t)
+    }
+
     /// Decodes a sketch chunk into `ts`/`vals` (cleared first).
     pub fn read_sketches(
         &self,

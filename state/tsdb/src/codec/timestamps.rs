@@ -118,8 +118,37 @@ fn encode_dod(ts: &[i64], out: &mut Vec<u8>) {
     }
 }
 
+/// Timestamps as [`decode_lazy`] returns them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoded {
+    /// `first + i·step` for `i` in `0..n`; nothing was written to `out`.
+    Regular {
+        /// First timestamp.
+        first: i64,
+        /// Distance between points (0 when there is one point).
+        step: i64,
+    },
+    /// Written to `out`.
+    Explicit,
+}
+
 /// Decodes `n` timestamps from `r` into `out` (cleared first).
 pub fn decode(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), CodecError> {
+    if let Decoded::Regular { first, step } = decode_lazy(r, n, out)? {
+        out.reserve(n);
+        out.extend((0..n as i64).map(|i| first.wrapping_add(i.wrapping_mul(step))));
+    }
+    Ok(())
+}
+
+/// Like [`decode`], but a regular column is returned as its first timestamp
+/// and step instead of being written out: readers that only need positions
+/// (aggregation into buckets) save the memory traffic.
+pub fn decode_lazy(
+    r: &mut Reader<'_>,
+    n: usize,
+    out: &mut Vec<i64>,
+) -> Result<Decoded, CodecError> {
     out.clear();
     if n == 0 || n > super::MAX_CHUNK_POINTS {
         return Err(CodecError::Invalid("timestamp count"));
@@ -131,8 +160,7 @@ pub fn decode(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), Co
             if n > 1 && step <= 0 {
                 return Err(CodecError::Invalid("timestamp step"));
             }
-            out.reserve(n);
-            out.extend((0..n as i64).map(|i| first.wrapping_add(i.wrapping_mul(step))));
+            return Ok(Decoded::Regular { first, step });
         }
         STEPPED => {
             // `t` is the next grid point: after a run, the one just past it.
@@ -200,7 +228,7 @@ pub fn decode(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), Co
             });
         }
     }
-    Ok(())
+    Ok(Decoded::Explicit)
 }
 
 #[cfg(test)]

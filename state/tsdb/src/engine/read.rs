@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{Engine, FrozenHead};
 use crate::block::Part;
+use crate::codec::timestamps::Decoded;
 use crate::error::{Error, Result};
 use crate::head::{HeadSeries, IdMap};
 use crate::ids::{OrgId, SeriesId};
@@ -369,8 +370,10 @@ impl ReadView {
             let mut acc = Buckets::new(nb, agg);
             match self.series[i].key.kind {
                 ValueKind::Float => {
-                    let (ts, vals) = self.floats(i, buf)?;
-                    acc.add_floats(ts, vals, self.start, step_ms);
+                    if !self.aggregate_single_regular_chunk(i, buf, &mut acc, step_ms)? {
+                        let (ts, vals) = self.floats(i, buf)?;
+                        acc.add_floats(ts, vals, self.start, step_ms);
+                    }
                 }
                 ValueKind::Sketch => {
                     let (ts, sk) = self.sketches(i, buf)?;
@@ -379,6 +382,67 @@ impl ReadView {
             }
             Ok(acc.finish())
         })
+    }
+
+    /// The fast path of [`ReadView::aggregate`]: when series `i` has exactly
+    /// one chunk in range and nothing in the heads (a merged series), its
+    /// values are aggregated straight from the decoded column, and when its
+    /// timestamps are regular their positions are computed, not read.
+    /// Returns false (having done nothing) when the series does not qualify.
+    fn aggregate_single_regular_chunk(
+        &self,
+        i: usize,
+        buf: &mut ReadBuffers,
+        acc: &mut Buckets,
+        step_ms: i64,
+    ) -> Result<bool> {
+        let id = self.series[i].id;
+        if self.active.contains_key(&id) || self.frozen.iter().any(|f| f.head.get(id).is_some()) {
+            return Ok(false);
+        }
+        let mut only = None;
+        for p in &self.parts {
+            for c in p.chunks_for(id, self.start, self.end) {
+                if only.is_some() {
+                    return Ok(false);
+                }
+                only = Some((p, c));
+            }
+        }
+        let Some((p, c)) = only else {
+            return Ok(true);
+        };
+        next_run(&mut buf.runs_ts, &mut buf.runs_f, 0);
+        let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
+        match p.read_floats_lazy(&c, ts, vals, &mut buf.scratch)? {
+            Decoded::Regular { first, step } => {
+                // Positions k with start <= first + k·step < end.
+                let n = vals.len() as i64;
+                let k_at = |t: i64| -> i64 {
+                    if step == 0 {
+                        i64::from(first < t) * n
+                    } else {
+                        ((t - first).max(0) + step - 1) / step
+                    }
+                };
+                let lo = k_at(self.start).min(n) as usize;
+                let hi = k_at(self.end).min(n) as usize;
+                if lo < hi {
+                    let base = first + lo as i64 * step;
+                    acc.add_by(
+                        |k| base + k as i64 * step,
+                        &vals[lo..hi],
+                        self.start,
+                        step_ms,
+                    );
+                }
+            }
+            Decoded::Explicit => {
+                let (a, b) = trim(ts, self.start, self.end);
+                acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
+            }
+        }
+        Ok(true)
     }
 
     /// Merges the sketches of every distribution series into buckets of
@@ -481,46 +545,32 @@ impl Buckets {
 
     /// Adds sorted points; every timestamp is inside the range.
     fn add_floats(&mut self, ts: &[i64], vals: &[f64], start: i64, step: i64) {
+        let n = ts.len().min(vals.len());
+        self.add_by(|k| ts[k], &vals[..n], start, step);
+    }
+
+    /// Adds points whose `k`-th timestamp is `ts_at(k)` (sorted, inside the
+    /// range).
+    #[inline(always)]
+    fn add_by(&mut self, ts_at: impl Fn(usize) -> i64, vals: &[f64], start: i64, step: i64) {
+        let t = &ts_at;
         match self.agg {
-            Agg::Avg | Agg::Sum => self.scan(
-                ts,
-                vals,
-                start,
-                step,
-                0.0,
-                |a, v| a + v,
-                |slot, a| *slot += a,
-            ),
-            Agg::Count => self.scan(
-                ts,
-                vals,
-                start,
-                step,
-                0.0,
-                |a, _| a + 1.0,
-                |slot, a| *slot += a,
-            ),
-            Agg::Min => self.scan(ts, vals, start, step, f64::INFINITY, f64::min, |slot, a| {
-                *slot = slot.min(a)
+            Agg::Avg | Agg::Sum => {
+                self.scan(t, vals, (start, step), 0.0, |a, v| a + v, |s, a| *s += a)
+            }
+            Agg::Count => self.scan(t, vals, (start, step), 0.0, |a, _| a + 1.0, |s, a| *s += a),
+            Agg::Min => self.scan(t, vals, (start, step), f64::INFINITY, f64::min, |s, a| {
+                *s = s.min(a)
             }),
             Agg::Max => self.scan(
-                ts,
+                t,
                 vals,
-                start,
-                step,
+                (start, step),
                 f64::NEG_INFINITY,
                 f64::max,
-                |slot, a| *slot = slot.max(a),
+                |s, a| *s = s.max(a),
             ),
-            Agg::Last => self.scan(
-                ts,
-                vals,
-                start,
-                step,
-                f64::NAN,
-                |_, v| v,
-                |slot, a| *slot = a,
-            ),
+            Agg::Last => self.scan(t, vals, (start, step), f64::NAN, |_, v| v, |s, a| *s = a),
         }
     }
 
@@ -531,27 +581,26 @@ impl Buckets {
     #[inline(always)]
     fn scan(
         &mut self,
-        ts: &[i64],
+        ts: &impl Fn(usize) -> i64,
         vals: &[f64],
-        start: i64,
-        step: i64,
+        (start, step): (i64, i64),
         init: f64,
         fold: impl Fn(f64, f64) -> f64,
         store: impl Fn(&mut f64, f64),
     ) {
-        let n = ts.len().min(vals.len());
+        let n = vals.len();
         if n == 0 {
             return;
         }
         let bucket_of = |t: i64| ((t - start) / step) as usize;
         let end_of = |b: usize| start.saturating_add((b as i64 + 1).saturating_mul(step));
         let mut i = 0;
-        let mut b = bucket_of(ts[0]);
+        let mut b = bucket_of(ts(0));
         let mut bend = end_of(b);
         loop {
             let mut acc = init;
             let mut c = 0u64;
-            while i < n && ts[i] < bend {
+            while i < n && ts(i) < bend {
                 let v = vals[i];
                 if !v.is_nan() {
                     acc = fold(acc, v);
@@ -566,11 +615,11 @@ impl Buckets {
             if i == n {
                 return;
             }
-            if ts[i] < bend.saturating_add(step) {
+            if ts(i) < bend.saturating_add(step) {
                 b += 1;
                 bend = bend.saturating_add(step);
             } else {
-                b = bucket_of(ts[i]);
+                b = bucket_of(ts(i));
                 bend = end_of(b);
             }
         }
