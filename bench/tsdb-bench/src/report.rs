@@ -458,6 +458,13 @@ pub fn markdown(r: &Results) -> String {
         r.data_fs,
     );
     s.push_str("## Summary\n\n");
+    if r.preset != "full" {
+        s.push_str(
+            "The targets are set for the `full` preset. This smaller preset has shorter \
+             series (shorter chunks compress and decode less well), so it is a quick \
+             check, not the measure of the targets.\n\n",
+        );
+    }
     s.push_str(&summary_table(&r.checks));
     let _ = writeln!(
         s,
