@@ -85,6 +85,11 @@ pub enum Error {
     /// A sketch could not be decoded.
     #[error("sketch: {0}")]
     Sketch(#[from] SketchError),
+    /// A broken invariant: a bug in the engine, not damage on disk and not
+    /// bad input. Kept apart from [`Error::Corruption`] so that the two are
+    /// never confused in logs or alerts.
+    #[error("internal error (a bug): {0}")]
+    Internal(String),
     /// The engine was closed, or a background task stopped after an error.
     #[error("the storage engine is closed")]
     Closed,

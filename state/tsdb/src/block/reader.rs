@@ -253,6 +253,29 @@ impl Part {
         }
     }
 
+    /// Checks chunk `c`'s checksum and kind; returns a reader after the kind
+    /// byte.
+    fn open_chunk(&self, c: &ChunkRef, kind: u8) -> Result<Reader<'_>> {
+        let mut r = self.chunk_bytes(c)?;
+        if r.u8("kind").map_err(|e| self.damaged(c, e))? != kind {
+            let want = if kind == KIND_FLOAT {
+                "float"
+            } else {
+                "sketch"
+            };
+            return Err(Error::corrupt(
+                &self.path,
+                c.offset,
+                format!("expected a {want} chunk"),
+            ));
+        }
+        Ok(r)
+    }
+
+    fn damaged(&self, c: &ChunkRef, e: crate::codec::CodecError) -> Error {
+        Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
+    }
+
     /// Decodes a float chunk into `ts`/`vals` (cleared first).
     pub fn read_floats(
         &self,
@@ -261,19 +284,11 @@ impl Part {
         vals: &mut Vec<f64>,
         scratch: &mut Vec<i64>,
     ) -> Result<()> {
-        let mut r = self.chunk_bytes(c)?;
-        let corrupt = |e: crate::codec::CodecError| {
-            Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
-        };
-        if r.u8("kind").map_err(corrupt)? != KIND_FLOAT {
-            return Err(Error::corrupt(
-                &self.path,
-                c.offset,
-                "expected a float chunk",
-            ));
+        if let timestamps::Decoded::Regular { first, step } =
+            self.read_floats_lazy(c, ts, vals, scratch)?
+        {
+            timestamps::fill_regular(first, step, c.count as usize, ts);
         }
-        timestamps::decode(&mut r, c.count as usize, ts).map_err(corrupt)?;
-        floats::decode(&mut r, c.count as usize, vals, scratch).map_err(corrupt)?;
         Ok(())
     }
 
@@ -286,19 +301,10 @@ impl Part {
         vals: &mut Vec<f64>,
         scratch: &mut Vec<i64>,
     ) -> Result<timestamps::Decoded> {
-        let mut r = self.chunk_bytes(c)?;
-        let corrupt = |e: crate::codec::CodecError| {
-            Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
-        };
-        if r.u8("kind").map_err(corrupt)? != KIND_FLOAT {
-            return Err(Error::corrupt(
-                &self.path,
-                c.offset,
-                "expected a float chunk",
-            ));
-        }
-        let t = timestamps::decode_lazy(&mut r, c.count as usize, ts).map_err(corrupt)?;
-        floats::decode(&mut r, c.count as usize, vals, scratch).map_err(corrupt)?;
+        let mut r = self.open_chunk(c, KIND_FLOAT)?;
+        let n = c.count as usize;
+        let t = timestamps::decode_lazy(&mut r, n, ts).map_err(|e| self.damaged(c, e))?;
+        floats::decode(&mut r, n, vals, scratch).map_err(|e| self.damaged(c, e))?;
         Ok(t)
     }
 
@@ -309,19 +315,10 @@ impl Part {
         ts: &mut Vec<i64>,
         vals: &mut Vec<Sketch>,
     ) -> Result<()> {
-        let mut r = self.chunk_bytes(c)?;
-        let corrupt = |e: crate::codec::CodecError| {
-            Error::corrupt(&self.path, c.offset, format!("series {}: {e}", c.series))
-        };
-        if r.u8("kind").map_err(corrupt)? != KIND_SKETCH {
-            return Err(Error::corrupt(
-                &self.path,
-                c.offset,
-                "expected a sketch chunk",
-            ));
-        }
-        timestamps::decode(&mut r, c.count as usize, ts).map_err(corrupt)?;
-        sketches::decode(&mut r, c.count as usize, vals).map_err(corrupt)?;
+        let mut r = self.open_chunk(c, KIND_SKETCH)?;
+        let n = c.count as usize;
+        timestamps::decode(&mut r, n, ts).map_err(|e| self.damaged(c, e))?;
+        sketches::decode(&mut r, n, vals).map_err(|e| self.damaged(c, e))?;
         Ok(())
     }
 

@@ -135,10 +135,15 @@ pub enum Decoded {
 /// Decodes `n` timestamps from `r` into `out` (cleared first).
 pub fn decode(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), CodecError> {
     if let Decoded::Regular { first, step } = decode_lazy(r, n, out)? {
-        out.reserve(n);
-        out.extend((0..n as i64).map(|i| first.wrapping_add(i.wrapping_mul(step))));
+        fill_regular(first, step, n, out);
     }
     Ok(())
+}
+
+/// Appends `first + i·step` for `i` in `0..n` to `out`.
+pub fn fill_regular(first: i64, step: i64, n: usize, out: &mut Vec<i64>) {
+    out.reserve(n);
+    out.extend((0..n as i64).map(|i| first.wrapping_add(i.wrapping_mul(step))));
 }
 
 /// Like [`decode`], but a regular column is returned as its first timestamp

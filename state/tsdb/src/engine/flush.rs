@@ -109,8 +109,8 @@ fn write_head(inner: &Inner, head: &Head, seq: PartSeq) -> Result<Vec<Arc<Part>>
                 HeadSeries::Float(f) => {
                     f.materialize(&mut ts, &mut vals, &mut scratch)
                         .map_err(|e| {
-                            crate::Error::InvalidSeries(format!(
-                                "BUG: head chunk of series {id} does not decode: {e}"
+                            crate::Error::Internal(format!(
+                                "head chunk of series {id} does not decode: {e}"
                             ))
                         })?;
                     for (pid, r) in partition_ranges(&ts, oldest) {

@@ -157,9 +157,7 @@ fn merge_parts(
         let start = list
             .iter()
             .position(|p| Arc::ptr_eq(p, &inputs[0]))
-            .ok_or_else(|| {
-                Error::InvalidSeries("BUG: merged parts vanished from their partition".into())
-            })?;
+            .ok_or_else(|| Error::Internal("merged parts vanished from their partition".into()))?;
         list.splice(start..start + inputs.len(), new_part.iter().cloned());
         if list.is_empty() {
             map.remove(&(org, pid));

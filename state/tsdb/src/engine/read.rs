@@ -265,7 +265,7 @@ impl ReadView {
                     &mut buf.scratch,
                 )
                 .map_err(|e| {
-                    Error::InvalidSeries(format!("BUG: head of series {id} does not decode: {e}"))
+                    Error::Internal(format!("head of series {id} does not decode: {e}"))
                 })?;
             }
         }
