@@ -1,16 +1,21 @@
 //! # whippet: the binary (control plane)
 //!
-//! Owns the command line: parsing flags and environment variables, logging,
-//! and starting or inspecting the engines. It must never hold logic another
-//! crate can own: storage lives in `whippet-tsdb`, and each later plane
-//! (intake, queries, monitors) gets its own crate that this binary wires up.
+//! Owns the command line and the wiring: configuration in layers
+//! ([`config`]), logging, `whippet serve` ([`server`]), and the offline and
+//! admin commands. It must never hold logic another crate can own: storage
+//! lives in `whippet-tsdb`, wire protocols in the `edge/` crates, orgs and
+//! keys in `whippet-meta`.
 
-mod serve;
+mod admin;
+mod config;
+mod server;
 mod storage;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
+use config::Layers;
 
 /// Whippet: metrics, logs, traces, monitors and dashboards in one binary,
 /// speaking Datadog's, OpenTelemetry's and Prometheus' protocols.
@@ -21,25 +26,115 @@ struct Cli {
     #[arg(long, env = "WHIPPET_LOG", default_value = "info", global = true)]
     log: String,
 
+    /// A TOML configuration file (settings: see `whippet serve --help`).
+    #[arg(long, env = "WHIPPET_CONFIG", global = true)]
+    config: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Start Whippet with the data under `--data-dir` (default ./whippet-data).
-    Serve(serve::ServeArgs),
-    /// Inspect or check a data directory offline.
+    /// Start Whippet: HTTP API and intake on 127.0.0.1:8080, DogStatsD on
+    /// UDP 127.0.0.1:8125, data under ./whippet-data.
+    ///
+    /// Every setting can come from the TOML file (`--config`), from a
+    /// WHIPPET_* environment variable or from a flag, later ones winning:
+    /// data_dir WHIPPET_DATA_DIR --data-dir; http_addr WHIPPET_HTTP_ADDR
+    /// --http-addr; dogstatsd_addr WHIPPET_DOGSTATSD_ADDR --dogstatsd-addr;
+    /// dogstatsd_socket WHIPPET_DOGSTATSD_SOCKET; metadata_url
+    /// WHIPPET_METADATA_URL; retention WHIPPET_RETENTION; fsync WHIPPET_FSYNC;
+    /// max_active_series WHIPPET_MAX_ACTIVE_SERIES; api_key WHIPPET_API_KEY;
+    /// app_key WHIPPET_APP_KEY; self_monitoring_interval_secs; and
+    /// max_concurrent_requests. An empty listener address turns it off.
+    Serve(ServeFlags),
+    /// Inspect or check the storage engine's files offline.
     #[command(subcommand)]
     Storage(storage::StorageCommand),
+    /// Manage API and application keys.
+    #[command(subcommand)]
+    Keys(admin::KeysCommand),
+    /// Manage orgs.
+    #[command(subcommand)]
+    Orgs(admin::OrgsCommand),
 }
 
-/// Flags shared by every command that opens a data directory.
-#[derive(clap::Args, Debug, Clone)]
-pub struct DataDirArgs {
-    /// Where Whippet keeps its data.
-    #[arg(long, env = "WHIPPET_DATA_DIR", default_value = "./whippet-data")]
-    pub data_dir: PathBuf,
+/// Flags of `whippet serve`; each overrides the file and the environment.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeFlags {
+    /// Where all data lives [env: WHIPPET_DATA_DIR] [default: ./whippet-data]
+    #[arg(long)]
+    pub data_dir: Option<String>,
+    /// HTTP API and intake address; empty turns it off [env: WHIPPET_HTTP_ADDR] [default: 127.0.0.1:8080]
+    #[arg(long)]
+    pub http_addr: Option<String>,
+    /// DogStatsD UDP address; empty turns it off [env: WHIPPET_DOGSTATSD_ADDR] [default: 127.0.0.1:8125]
+    #[arg(long)]
+    pub dogstatsd_addr: Option<String>,
+    /// DogStatsD Unix datagram socket path [env: WHIPPET_DOGSTATSD_SOCKET]
+    #[arg(long)]
+    pub dogstatsd_socket: Option<String>,
+    /// Metadata store: postgres://user:pass@host/db [env: WHIPPET_METADATA_URL] [default: SQLite in the data dir]
+    #[arg(long)]
+    pub metadata_url: Option<String>,
+    /// How long metric points are kept: 30d, 15mo, 100y (mo = 31 days, y = 365) [env: WHIPPET_RETENTION] [default: 15mo]
+    #[arg(long)]
+    pub retention: Option<String>,
+    /// WAL sync: `always`, or an interval such as 1s (the power-loss window; a killed process loses nothing) [env: WHIPPET_FSYNC] [default: 1s]
+    #[arg(long)]
+    pub fsync: Option<String>,
+    /// Active series allowed per org [env: WHIPPET_MAX_ACTIVE_SERIES] [default: 1000000]
+    #[arg(long)]
+    pub max_active_series: Option<String>,
+    /// API key for the default org on first start [env: WHIPPET_API_KEY] [default: generated, printed once]
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Application key for the default org on first start [env: WHIPPET_APP_KEY] [default: generated, printed once]
+    #[arg(long)]
+    pub app_key: Option<String>,
+    /// Seconds between writes of Whippet's own whippet.* metrics; 0: never [env: WHIPPET_SELF_MONITORING_INTERVAL_SECS] [default: 10]
+    #[arg(long)]
+    pub self_monitoring_interval_secs: Option<String>,
+    /// Intake requests handled at once; more get 503 + Retry-After [env: WHIPPET_MAX_CONCURRENT_REQUESTS] [default: 64]
+    #[arg(long)]
+    pub max_concurrent_requests: Option<String>,
+}
+
+impl ServeFlags {
+    fn apply(self, l: &mut Layers) {
+        l.flag("data_dir", self.data_dir);
+        l.flag("http_addr", self.http_addr);
+        l.flag("dogstatsd_addr", self.dogstatsd_addr);
+        l.flag("dogstatsd_socket", self.dogstatsd_socket);
+        l.flag("metadata_url", self.metadata_url);
+        l.flag("retention", self.retention);
+        l.flag("fsync", self.fsync);
+        l.flag("max_active_series", self.max_active_series);
+        l.flag("api_key", self.api_key);
+        l.flag("app_key", self.app_key);
+        l.flag(
+            "self_monitoring_interval_secs",
+            self.self_monitoring_interval_secs,
+        );
+        l.flag("max_concurrent_requests", self.max_concurrent_requests);
+    }
+}
+
+/// Resolves the configuration: defaults, the file, the environment, `flags`.
+pub fn load_config(
+    file: Option<&PathBuf>,
+    flags: impl FnOnce(&mut Layers),
+) -> anyhow::Result<config::Config> {
+    let mut l = Layers::default();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", path.display()))?;
+        l.file(path, &text).map_err(anyhow::Error::msg)?;
+    }
+    l.env(|k| std::env::var(k).ok());
+    flags(&mut l);
+    l.resolve().map_err(anyhow::Error::msg)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,8 +145,28 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("whippet")
+            .build()
+    };
     match cli.command {
-        Command::Serve(args) => serve::run(args),
-        Command::Storage(cmd) => storage::run(cmd),
+        Command::Serve(flags) => {
+            let config = load_config(cli.config.as_ref(), |l| flags.apply(l))?;
+            runtime()?.block_on(server::run(config))
+        }
+        Command::Storage(cmd) => {
+            let config = load_config(cli.config.as_ref(), |l| cmd.apply(l))?;
+            storage::run(cmd, &config)
+        }
+        Command::Keys(cmd) => {
+            let config = load_config(cli.config.as_ref(), |l| cmd.apply(l))?;
+            runtime()?.block_on(admin::keys(cmd, &config))
+        }
+        Command::Orgs(cmd) => {
+            let config = load_config(cli.config.as_ref(), |l| cmd.apply(l))?;
+            runtime()?.block_on(admin::orgs(cmd, &config))
+        }
     }
 }

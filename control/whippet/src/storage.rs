@@ -1,9 +1,18 @@
-//! `whippet storage`: offline inspection and checking of a data directory.
+//! `whippet storage`: offline inspection and checking of the storage
+//! engine's files (`<data dir>/tsdb`).
 
 use anyhow::Context;
 use whippet_tsdb::{Engine, EngineConfig};
 
-use crate::DataDirArgs;
+use crate::config::{Config, Layers};
+
+/// Where the data is.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataDirArgs {
+    /// Where Whippet keeps its data [env: WHIPPET_DATA_DIR] [default: ./whippet-data]
+    #[arg(long)]
+    pub data_dir: Option<String>,
+}
 
 /// Subcommands of `whippet storage`.
 #[derive(clap::Subcommand, Debug)]
@@ -15,30 +24,40 @@ pub enum StorageCommand {
     Verify(DataDirArgs),
 }
 
-fn open(args: &DataDirArgs) -> anyhow::Result<Engine> {
+impl StorageCommand {
+    /// Applies the command's flags to the configuration layers.
+    pub fn apply(&self, l: &mut Layers) {
+        let (StorageCommand::Inspect(a) | StorageCommand::Verify(a)) = self;
+        l.flag("data_dir", a.data_dir.clone());
+    }
+}
+
+fn open(config: &Config) -> anyhow::Result<Engine> {
+    let dir = config.tsdb_dir();
     anyhow::ensure!(
-        args.data_dir.exists(),
-        "data directory {} does not exist",
-        args.data_dir.display()
+        dir.exists(),
+        "no storage engine data under {}",
+        config.data_dir.display()
     );
-    let config = EngineConfig {
+    let engine_config = EngineConfig {
         background_tasks: false,
-        ..EngineConfig::default()
+        ..config.engine_config()
     };
-    let (engine, report) = Engine::open(&args.data_dir, config)
-        .with_context(|| format!("opening {}", args.data_dir.display()))?;
+    let (engine, report) =
+        Engine::open(&dir, engine_config).with_context(|| format!("opening {}", dir.display()))?;
     for d in &report.damage {
         println!("damage: {d}");
     }
     Ok(engine)
 }
 
-pub fn run(cmd: StorageCommand) -> anyhow::Result<()> {
+/// Runs a storage command.
+pub fn run(cmd: StorageCommand, config: &Config) -> anyhow::Result<()> {
+    let e = open(config)?;
     match cmd {
-        StorageCommand::Inspect(args) => {
-            let e = open(&args)?;
+        StorageCommand::Inspect(_) => {
             let s = e.storage_stats();
-            println!("data directory   {}", args.data_dir.display());
+            println!("data directory   {}", config.data_dir.display());
             println!("series           {}", s.series);
             println!("parts            {}", s.parts);
             println!("points in parts  {}", s.part_points);
@@ -53,8 +72,7 @@ pub fn run(cmd: StorageCommand) -> anyhow::Result<()> {
             println!("WAL bytes        {}", s.wal_bytes);
             e.close()?;
         }
-        StorageCommand::Verify(args) => {
-            let e = open(&args)?;
+        StorageCommand::Verify(_) => {
             let r = e.verify();
             println!(
                 "checked {} parts, {} chunks, {} points",

@@ -292,6 +292,15 @@ impl Engine {
             .map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
+    /// True while the background work is behind (too many frozen heads
+    /// waiting to be written, or a partition with too many parts): an append
+    /// now would wait for it. Intake uses this to answer "retry later"
+    /// instead of holding requests.
+    pub fn overloaded(&self) -> bool {
+        self.inner.frozen.read().len() >= write::MAX_FROZEN_HEADS
+            || self.inner.max_parts_in_partition() >= write::MAX_PARTS_PER_PARTITION
+    }
+
     /// Sizes of what the engine holds.
     pub fn storage_stats(&self) -> StorageStats {
         let series = self.inner.registry.read().catalog.len() as u64;

@@ -1,0 +1,145 @@
+//! From parsed rows to stored points: resolve each series, append every
+//! point of a request in one engine call, and count what was rejected and
+//! why. Synchronous (the engine's calls block on a WAL write): callers run it
+//! on a blocking thread.
+
+use whippet_dd_intake::{CheckRun, MetricRow, SketchRow};
+use whippet_tsdb::{
+    Engine, Error, FloatPoint, MetricType, OrgId, RejectReason, SeriesKey, SketchPoint, TagSet,
+};
+
+/// The metric under which check-run statuses are stored: one series per
+/// (check, host, tags), tagged `check:<name>`, with the status (0 OK,
+/// 1 WARNING, 2 CRITICAL, 3 UNKNOWN) as a gauge. The last message is kept in
+/// the metadata store.
+pub const CHECK_STATUS_METRIC: &str = "service_check.status";
+
+/// What one write stored and skipped.
+#[derive(Debug, Default, PartialEq)]
+pub struct Written {
+    /// Points (or sketches) stored.
+    pub points: usize,
+    /// Points skipped, by reason code.
+    pub rejected: Vec<(&'static str, usize)>,
+}
+
+impl Written {
+    fn reject(&mut self, code: &'static str, n: usize) {
+        if n == 0 {
+            return;
+        }
+        match self.rejected.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, c)) => *c += n,
+            None => self.rejected.push((code, n)),
+        }
+    }
+
+    fn engine_rejections(&mut self, rejected: &[(usize, RejectReason)]) {
+        for (_, r) in rejected {
+            self.reject(r.code(), 1);
+        }
+    }
+}
+
+/// Resolves a series, mapping the errors a client caused to a skip reason.
+fn resolve(
+    engine: &Engine,
+    key: &SeriesKey,
+    mtype: MetricType,
+) -> Result<Result<whippet_tsdb::SeriesId, &'static str>, Error> {
+    match engine.resolve(key, mtype) {
+        Ok(id) => Ok(Ok(id)),
+        Err(Error::SeriesLimit { org, limit }) => {
+            tracing::warn!(
+                org = org.0,
+                limit,
+                "active series limit reached; series rejected"
+            );
+            Ok(Err("series_limit"))
+        }
+        Err(Error::InvalidSeries(why)) => {
+            tracing::debug!(%why, "series rejected");
+            Ok(Err("invalid_series"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Stores float rows for `org`.
+pub fn write_metrics(engine: &Engine, org: OrgId, rows: &[MetricRow]) -> Result<Written, Error> {
+    let mut w = Written::default();
+    let mut points = Vec::with_capacity(rows.iter().map(|r| r.points.len()).sum());
+    for row in rows {
+        let key = SeriesKey::float(
+            org,
+            row.metric.as_str(),
+            TagSet::new(row.tags.iter().map(String::as_str)),
+        );
+        match resolve(engine, &key, row.mtype)? {
+            Ok(id) => points.extend(row.points.iter().map(|&(ts, value)| FloatPoint {
+                series: id,
+                ts,
+                value,
+            })),
+            Err(code) => w.reject(code, row.points.len()),
+        }
+    }
+    let out = engine.append_floats(&points)?;
+    w.points = out.accepted;
+    w.engine_rejections(&out.rejected);
+    Ok(w)
+}
+
+/// Stores sketch rows for `org`.
+pub fn write_sketches(engine: &Engine, org: OrgId, rows: &[SketchRow]) -> Result<Written, Error> {
+    let mut w = Written::default();
+    let mut points = Vec::new();
+    for row in rows {
+        let key = SeriesKey::sketch(
+            org,
+            row.metric.as_str(),
+            TagSet::new(row.tags.iter().map(String::as_str)),
+        );
+        match resolve(engine, &key, MetricType::Distribution)? {
+            Ok(id) => points.extend(row.points.iter().map(|(ts, sk)| SketchPoint {
+                series: id,
+                ts: *ts,
+                sketch: sk.clone(),
+            })),
+            Err(code) => w.reject(code, row.points.len()),
+        }
+    }
+    let out = engine.append_sketches(&points)?;
+    w.points = out.accepted;
+    w.engine_rejections(&out.rejected);
+    Ok(w)
+}
+
+/// The tags of a check run's status series.
+pub fn check_tags(run: &CheckRun) -> Vec<String> {
+    let mut tags = run.tags.clone();
+    tags.push(format!("check:{}", run.check));
+    if let Some(h) = &run.host {
+        tags.push(format!("host:{h}"));
+    }
+    tags
+}
+
+/// Stores check runs as status points (`now_ms` when a run has no timestamp).
+pub fn write_check_runs(
+    engine: &Engine,
+    org: OrgId,
+    runs: &[CheckRun],
+    now_ms: i64,
+) -> Result<Written, Error> {
+    let rows: Vec<MetricRow> = runs
+        .iter()
+        .map(|r| MetricRow {
+            metric: CHECK_STATUS_METRIC.to_owned(),
+            tags: check_tags(r),
+            mtype: MetricType::Gauge,
+            points: vec![(r.timestamp_ms.unwrap_or(now_ms), f64::from(r.status))],
+        })
+        .collect();
+    write_metrics(engine, org, &rows)
+}

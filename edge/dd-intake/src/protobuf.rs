@@ -1,0 +1,336 @@
+//! The Agent's protobuf bodies: `MetricPayload` (`POST /api/v2/series`,
+//! `application/x-protobuf`) and `SketchPayload` (`POST /api/beta/sketches`).
+//!
+//! The top-level message is walked by hand, one repeated entry at a time,
+//! and each entry is decoded with prost and turned into its row before the
+//! next is read. So at any moment we hold the rows built so far plus *one*
+//! decoded series, not a decoded copy of the whole payload (prost's structs
+//! for a payload of empty series would be ~100× the body).
+//!
+//! Whole-request errors (400, [`IntakeError::InvalidProtobuf`]): a truncated
+//! or over-long varint, a length running past the end, a group wire type, a
+//! wire type other than length-delimited for the repeated field, and any
+//! decode error inside one entry (prost's message names the field path).
+//! Per-series problems are skipped as in the JSON parsers (crate doc).
+//! Unknown top-level fields are skipped, as protobuf requires.
+
+use prost::Message;
+use whippet_tsdb::Sketch;
+
+use crate::json::Num;
+use crate::proto::{MetricSeries, sketch_payload};
+use crate::series::{bad_v2_type, check_point, v2_type_code};
+use crate::{IntakeError, MetricRow, Parsed, RejectCode, SketchRow, normalize};
+
+/// Parses an Agent `MetricPayload` (already decoded from its
+/// `Content-Encoding`, see [`decode_body`](crate::body::decode_body)).
+///
+/// Type codes: 0 (unspecified) and 3 → gauge, 1 → count, 2 → rate, with
+/// `interval` seconds; other codes skip the series ([`RejectCode::BadType`]).
+/// Resources become tags (`host:<name>` for type `host`, `<type>:<name>`
+/// otherwise). `unit`, `source_type_name` and `metadata` are read but not
+/// returned. An empty body is an empty payload (no rows, no error).
+pub fn parse_series_v2_protobuf(body: &[u8]) -> Result<Parsed<MetricRow>, IntakeError> {
+    let mut out = Parsed::new();
+    for_each_entry(body, 1, "series", |index, bytes| {
+        let s = MetricSeries::decode(bytes)
+            .map_err(|e| IntakeError::InvalidProtobuf(format!("series[{index}]: {e}")))?;
+        series_row(s, index, &mut out);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Parses an Agent `SketchPayload`: each `Dogsketch` becomes one point,
+/// built with [`Sketch::from_agent`] from its `cnt`, `min`, `max`, `sum`,
+/// `k` and `n` (`avg` is derived and ignored). A sketch series with no
+/// dogsketches (for instance only the legacy `distributions`) is skipped
+/// ([`RejectCode::NoPoints`]); an inconsistent dogsketch skips its series
+/// ([`RejectCode::BadSketch`]). `host` becomes the tag `host:<name>`.
+pub fn parse_sketches_protobuf(body: &[u8]) -> Result<Parsed<SketchRow>, IntakeError> {
+    let mut out = Parsed::new();
+    for_each_entry(body, 1, "sketches", |index, bytes| {
+        let s = sketch_payload::Sketch::decode(bytes)
+            .map_err(|e| IntakeError::InvalidProtobuf(format!("sketches[{index}]: {e}")))?;
+        sketch_row(s, index, &mut out);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Protobuf wire types (the low three bits of a field key).
+const WIRE_VARINT: u64 = 0;
+const WIRE_FIXED64: u64 = 1;
+const WIRE_LEN: u64 = 2;
+const WIRE_START_GROUP: u64 = 3;
+const WIRE_END_GROUP: u64 = 4;
+const WIRE_FIXED32: u64 = 5;
+
+/// Largest field number protobuf allows (2^29 - 1).
+const MAX_FIELD_NUMBER: u64 = (1 << 29) - 1;
+
+/// Reads a base-128 varint at `*pos`, at most 10 bytes.
+fn read_varint(body: &[u8], pos: &mut usize) -> Result<u64, IntakeError> {
+    let start = *pos;
+    let mut v: u64 = 0;
+    for i in 0..10 {
+        let Some(&b) = body.get(start + i) else {
+            return Err(IntakeError::InvalidProtobuf(format!(
+                "truncated varint at byte {start}"
+            )));
+        };
+        // The tenth byte may only carry the top bit of a u64.
+        if i == 9 && b > 1 {
+            break;
+        }
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            *pos = start + i + 1;
+            return Ok(v);
+        }
+    }
+    Err(IntakeError::InvalidProtobuf(format!(
+        "invalid varint at byte {start}"
+    )))
+}
+
+/// Advances `*pos` by `n` bytes, or fails if fewer remain.
+fn skip(body: &[u8], pos: &mut usize, n: u64, what: &str) -> Result<(), IntakeError> {
+    let remaining = body.len() - *pos;
+    match usize::try_from(n) {
+        Ok(n) if n <= remaining => {
+            *pos += n;
+            Ok(())
+        }
+        _ => Err(IntakeError::InvalidProtobuf(format!(
+            "{what} at byte {pos} needs {n} bytes but only {remaining} remain",
+            pos = *pos
+        ))),
+    }
+}
+
+/// Walks the top-level fields of a message, calling `f(index, bytes)` for
+/// each occurrence of the length-delimited field `field` (named `name` in
+/// messages) and skipping every other field.
+fn for_each_entry(
+    body: &[u8],
+    field: u64,
+    name: &str,
+    mut f: impl FnMut(usize, &[u8]) -> Result<(), IntakeError>,
+) -> Result<(), IntakeError> {
+    let mut pos = 0;
+    let mut index = 0;
+    while pos < body.len() {
+        let key_at = pos;
+        let key = read_varint(body, &mut pos)?;
+        let (number, wire) = (key >> 3, key & 7);
+        if number == 0 || number > MAX_FIELD_NUMBER {
+            return Err(IntakeError::InvalidProtobuf(format!(
+                "invalid field number {number} at byte {key_at}"
+            )));
+        }
+        match wire {
+            WIRE_LEN => {
+                let len = read_varint(body, &mut pos)?;
+                let start = pos;
+                skip(body, &mut pos, len, &format!("field {number}"))?;
+                if number == field {
+                    f(index, &body[start..pos])?;
+                    index += 1;
+                }
+            }
+            _ if number == field => {
+                return Err(IntakeError::InvalidProtobuf(format!(
+                    "field {field} (`{name}`) at byte {key_at} has wire type {wire}, expected 2 (length-delimited)"
+                )));
+            }
+            WIRE_VARINT => {
+                read_varint(body, &mut pos)?;
+            }
+            WIRE_FIXED64 => skip(body, &mut pos, 8, &format!("field {number}"))?,
+            WIRE_FIXED32 => skip(body, &mut pos, 4, &format!("field {number}"))?,
+            WIRE_START_GROUP | WIRE_END_GROUP => {
+                return Err(IntakeError::InvalidProtobuf(format!(
+                    "unsupported group wire type {wire} for field {number} at byte {key_at}"
+                )));
+            }
+            _ => {
+                return Err(IntakeError::InvalidProtobuf(format!(
+                    "invalid wire type {wire} for field {number} at byte {key_at}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of a `string` field as text; invalid UTF-8 becomes U+FFFD.
+fn text(v: Vec<u8>) -> String {
+    String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `<list>[i]`, with the metric name once known (cut to 64 characters).
+fn at(list: &str, index: usize, metric: Option<&str>) -> String {
+    match metric {
+        None => format!("{list}[{index}]"),
+        Some(m) => {
+            let shown: String = m.chars().take(64).collect();
+            format!("{list}[{index}] \"{shown}\"")
+        }
+    }
+}
+
+/// A normalised metric name, or why the series is skipped.
+fn metric_of(raw: Vec<u8>) -> Result<String, (RejectCode, String)> {
+    if raw.is_empty() {
+        return Err((
+            RejectCode::MissingMetricName,
+            "missing metric name".to_owned(),
+        ));
+    }
+    let raw = text(raw);
+    let shown: String = raw.chars().take(64).collect();
+    normalize::metric_name_owned(raw)
+        .map_err(|e| (RejectCode::InvalidMetricName, format!("{e}: \"{shown}\"")))
+}
+
+fn tags_of(raw: Vec<Vec<u8>>) -> Vec<String> {
+    raw.into_iter()
+        .filter_map(|t| normalize::tag_owned(text(t)))
+        .collect()
+}
+
+/// The checks, in order: metric name, interval, type, points, resources.
+fn series_row(s: MetricSeries, index: usize, out: &mut Parsed<MetricRow>) {
+    let metric = match metric_of(s.metric) {
+        Ok(m) => m,
+        Err((code, msg)) => {
+            return out.reject(code, || format!("{}: {msg}", at("series", index, None)));
+        }
+    };
+    let checked = (|| {
+        let interval_secs = u32::try_from(s.interval).map_err(|_| {
+            (
+                RejectCode::BadField,
+                format!(
+                    "`interval` {} is not a number of seconds from 0 to {}",
+                    s.interval,
+                    u32::MAX
+                ),
+            )
+        })?;
+        let mtype = v2_type_code(i64::from(s.r#type), interval_secs)
+            .ok_or_else(|| bad_v2_type(s.r#type))?;
+        if s.points.is_empty() {
+            return Err((RejectCode::NoPoints, "no points".to_owned()));
+        }
+        let points = s
+            .points
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                check_point(Num::I(p.timestamp), p.value)
+                    .map_err(|e| (e.code(), format!("points[{i}]: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tags = tags_of(s.tags);
+        for (i, r) in s.resources.into_iter().enumerate() {
+            if r.r#type.is_empty() {
+                return Err((
+                    RejectCode::BadField,
+                    format!("resources[{i}]: missing `type`"),
+                ));
+            }
+            tags.extend(normalize::key_value_tag(&text(r.r#type), &text(r.name)));
+        }
+        Ok((mtype, points, tags))
+    })();
+    match checked {
+        Ok((mtype, points, tags)) => out.rows.push(MetricRow {
+            metric,
+            tags,
+            mtype,
+            points,
+        }),
+        Err((code, msg)) => out.reject(code, || {
+            format!("{}: {msg}", at("series", index, Some(&metric)))
+        }),
+    }
+}
+
+/// The checks, in order: metric name, dogsketches present, each dogsketch.
+fn sketch_row(s: sketch_payload::Sketch, index: usize, out: &mut Parsed<SketchRow>) {
+    let metric = match metric_of(s.metric) {
+        Ok(m) => m,
+        Err((code, msg)) => {
+            return out.reject(code, || format!("{}: {msg}", at("sketches", index, None)));
+        }
+    };
+    let checked = (|| {
+        if s.dogsketches.is_empty() {
+            let msg = if s.distributions.is_empty() {
+                "no dogsketches"
+            } else {
+                "no dogsketches (legacy `distributions` are not supported)"
+            };
+            return Err((RejectCode::NoPoints, msg.to_owned()));
+        }
+        let points = s
+            .dogsketches
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let ms = Num::I(d.ts).secs_to_ms().ok_or_else(|| {
+                    (
+                        RejectCode::BadPoint,
+                        format!("dogsketches[{i}]: timestamp out of range"),
+                    )
+                })?;
+                let cnt = u64::try_from(d.cnt).map_err(|_| {
+                    (
+                        RejectCode::BadSketch,
+                        format!("dogsketches[{i}]: negative count {}", d.cnt),
+                    )
+                })?;
+                let sketch = Sketch::from_agent(cnt, d.min, d.max, d.sum, &d.k, &d.n)
+                    .map_err(|e| (RejectCode::BadSketch, format!("dogsketches[{i}]: {e}")))?;
+                Ok((ms, sketch))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(points)
+    })();
+    match checked {
+        Ok(points) => {
+            let mut tags = tags_of(s.tags);
+            tags.extend(normalize::key_value_tag("host", &text(s.host)));
+            out.rows.push(SketchRow {
+                metric,
+                tags,
+                points,
+            });
+        }
+        Err((code, msg)) => out.reject(code, || {
+            format!("{}: {msg}", at("sketches", index, Some(&metric)))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints() {
+        let mut pos = 0;
+        assert_eq!(read_varint(&[0x96, 0x01], &mut pos), Ok(150));
+        assert_eq!(pos, 2);
+        let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        let mut pos = 0;
+        assert_eq!(read_varint(&max, &mut pos), Ok(u64::MAX));
+        let mut pos = 0;
+        let too_long = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert!(read_varint(&too_long, &mut pos).is_err());
+        let mut pos = 0;
+        assert!(read_varint(&[0x80, 0x80], &mut pos).is_err());
+    }
+}
