@@ -1,0 +1,195 @@
+//! The measured loop: `senders` threads, each with its own keep-alive
+//! connection, POST every body once, taking the next unsent body from a
+//! shared counter (so a slow request on one connection does not hold the
+//! others back, and the bodies go out roughly in order).
+//!
+//! All connections are opened before the clock starts. A `429` or `503`
+//! (the server asking to slow down: Whippet's admission limit or engine
+//! backpressure) is retried after its `Retry-After`, as an agent would, and
+//! counted; any other non-2xx answer or I/O error is an error and the body
+//! is not sent again.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::http::Conn;
+use crate::payload::Body;
+
+/// Most times one body is offered again after 429/503 before it counts as
+/// an error.
+const MAX_RETRIES: u32 = 60;
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Where and how to send.
+pub struct Target {
+    /// Server address.
+    pub addr: SocketAddr,
+    /// Request path, e.g. `/api/v1/series`.
+    pub path: String,
+    /// Extra headers (key, content type, encoding).
+    pub headers: Vec<(String, String)>,
+}
+
+/// What the loop saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sent {
+    /// From the moment every sender was connected to the last response.
+    pub wall_secs: f64,
+    /// Requests answered 2xx.
+    pub ok: u64,
+    /// Bodies that ended in a non-2xx answer (after retries) or an I/O
+    /// error.
+    pub errors: u64,
+    /// 429/503 answers that were retried.
+    pub retries: u64,
+    /// Final status of each request, by code (0: I/O error).
+    pub statuses: BTreeMap<u16, u64>,
+    /// The first error, for the report.
+    pub first_error: Option<String>,
+    /// Points in the bodies answered 2xx.
+    pub points_acked: u64,
+    /// Median request latency (send to full response), milliseconds.
+    pub latency_p50_ms: f64,
+    /// 99th percentile request latency, milliseconds.
+    pub latency_p99_ms: f64,
+    /// Slowest request, milliseconds.
+    pub latency_max_ms: f64,
+}
+
+/// One sender's tally.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    errors: u64,
+    retries: u64,
+    statuses: BTreeMap<u16, u64>,
+    first_error: Option<String>,
+    points_acked: u64,
+    latencies_us: Vec<u64>,
+}
+
+/// POSTs every body once over `senders` connections.
+pub fn send_all(target: &Target, bodies: &[Body], senders: usize) -> Sent {
+    let next = AtomicUsize::new(0);
+    let start = Barrier::new(senders + 1);
+    let started = Mutex::new(None::<Instant>);
+    let headers: Vec<(&str, &str)> = target
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let tallies: Vec<Tally> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..senders)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut t = Tally::default();
+                    let mut conn = Conn::new(target.addr);
+                    let connected = conn.connect();
+                    start.wait();
+                    if let Err(e) = connected {
+                        t.first_error = Some(format!("connect: {e}"));
+                    }
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(body) = bodies.get(i) else { break };
+                        send_one(&mut conn, target, &headers, body, &mut t);
+                    }
+                    t
+                })
+            })
+            .collect();
+        start.wait();
+        *started.lock().expect("not poisoned") = Some(Instant::now());
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("sender thread panicked"))
+            .collect()
+    });
+    let wall_secs = started
+        .lock()
+        .expect("not poisoned")
+        .map_or(0.0, |t| t.elapsed().as_secs_f64());
+
+    let mut sent = Sent {
+        wall_secs,
+        ..Sent::default()
+    };
+    let mut latencies = Vec::new();
+    for t in tallies {
+        sent.ok += t.ok;
+        sent.errors += t.errors;
+        sent.retries += t.retries;
+        sent.points_acked += t.points_acked;
+        for (k, v) in t.statuses {
+            *sent.statuses.entry(k).or_default() += v;
+        }
+        if sent.first_error.is_none() {
+            sent.first_error = t.first_error;
+        }
+        latencies.extend(t.latencies_us);
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies.len() - 1) as f64 * p).round() as usize;
+        latencies[i] as f64 / 1000.0
+    };
+    sent.latency_p50_ms = pct(0.5);
+    sent.latency_p99_ms = pct(0.99);
+    sent.latency_max_ms = pct(1.0);
+    sent
+}
+
+fn send_one(
+    conn: &mut Conn,
+    target: &Target,
+    headers: &[(&str, &str)],
+    body: &Body,
+    t: &mut Tally,
+) {
+    let mut attempts = 0;
+    loop {
+        let began = Instant::now();
+        let result = conn.request("POST", &target.path, headers, &body.bytes);
+        t.latencies_us.push(began.elapsed().as_micros() as u64);
+        match result {
+            Ok(r) if r.is_success() => {
+                t.ok += 1;
+                t.points_acked += body.points;
+                *t.statuses.entry(r.status).or_default() += 1;
+                return;
+            }
+            Ok(r) if matches!(r.status, 429 | 503) && attempts < MAX_RETRIES => {
+                attempts += 1;
+                t.retries += 1;
+                let wait = r
+                    .header("retry-after")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map_or(Duration::from_millis(100), Duration::from_secs)
+                    .min(MAX_RETRY_AFTER);
+                std::thread::sleep(wait);
+            }
+            Ok(r) => {
+                t.errors += 1;
+                *t.statuses.entry(r.status).or_default() += 1;
+                t.first_error
+                    .get_or_insert_with(|| format!("HTTP {}: {}", r.status, r.body_snippet()));
+                return;
+            }
+            Err(e) => {
+                t.errors += 1;
+                *t.statuses.entry(0).or_default() += 1;
+                t.first_error.get_or_insert_with(|| format!("I/O: {e}"));
+                return;
+            }
+        }
+    }
+}
