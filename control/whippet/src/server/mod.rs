@@ -12,6 +12,7 @@ mod events;
 mod export;
 mod ingest;
 mod intake;
+mod query;
 pub mod selfmon;
 
 use std::net::SocketAddr;
@@ -47,6 +48,8 @@ pub struct Shared {
     pub selfmon: Arc<SelfMon>,
     /// Intake requests in flight (see `max_concurrent_requests`).
     pub admission: Semaphore,
+    /// The metric query engine.
+    pub query: Arc<whippet_query::QueryEngine>,
 }
 
 impl Deref for AppState {
@@ -86,6 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events/{id}", get(events::get))
         .route("/api/v2/events", post(events::create_v2))
         .route("/api/v1/export", get(export::export))
+        .route("/api/v1/query", get(query::query_v1))
+        .route("/api/v2/query/timeseries", post(query::timeseries_v2))
+        .route("/api/v2/query/scalar", post(query::scalar_v2))
+        .route("/api/v1/metrics", get(query::list_metrics))
+        .route("/api/v1/search", get(query::search))
+        .route("/api/v2/metrics/{metric}/all-tags", get(query::all_tags))
         .route("/intake/", ignored.clone())
         .route("/api/v2/host_metadata", ignored.clone())
         .route("/api/v1/metadata", ignored.clone())
@@ -216,6 +225,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         meta: meta.clone(),
         selfmon: Arc::new(SelfMon::default()),
         admission: Semaphore::new(config.max_concurrent_requests),
+        query: Arc::new(whippet_query::QueryEngine::new(
+            engine.clone(),
+            whippet_query::QueryLimits::default(),
+        )),
     }));
 
     let http = match config.http_addr {
