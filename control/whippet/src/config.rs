@@ -92,6 +92,18 @@ pub const SETTINGS: &[Setting] = &[
         flag: "--max-concurrent-requests",
         help: "intake requests processed at once; more get 503 with Retry-After (default 64)",
     },
+    Setting {
+        key: "query_max_series",
+        env: "WHIPPET_QUERY_MAX_SERIES",
+        flag: "--query-max-series",
+        help: "most series one metric query may select; more is refused with 400 (default 200000)",
+    },
+    Setting {
+        key: "query_max_points",
+        env: "WHIPPET_QUERY_MAX_POINTS",
+        flag: "--query-max-points",
+        help: "most raw points one metric query may read; more is refused with 400 (default 500000000)",
+    },
 ];
 
 /// One setting's names.
@@ -135,6 +147,8 @@ pub struct Config {
     pub self_monitoring_interval_secs: u64,
     /// Intake requests processed at once.
     pub max_concurrent_requests: usize,
+    /// What one metric query may cost.
+    pub query_limits: whippet_query::QueryLimits,
 }
 
 impl Default for Config {
@@ -155,6 +169,7 @@ impl Default for Config {
             // keeps both cores busy while bounding the memory of bodies held
             // at once to 64 × the 62 MiB decompressed limit in the worst case.
             max_concurrent_requests: 64,
+            query_limits: whippet_query::QueryLimits::default(),
         }
     }
 }
@@ -298,6 +313,20 @@ impl Layers {
                     c.self_monitoring_interval_secs = v
                         .parse()
                         .map_err(|_| bad(format!("`{v}` is not a whole number of seconds")))?
+                }
+                "query_max_series" => {
+                    c.query_limits.max_series = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad(format!("`{v}` is not a positive whole number")))?
+                }
+                "query_max_points" => {
+                    c.query_limits.max_points = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad(format!("`{v}` is not a positive whole number")))?
                 }
                 "max_concurrent_requests" => {
                     c.max_concurrent_requests = v

@@ -99,6 +99,12 @@ pub struct ServeFlags {
     /// Intake requests handled at once; more get 503 + Retry-After [env: WHIPPET_MAX_CONCURRENT_REQUESTS] [default: 64]
     #[arg(long)]
     pub max_concurrent_requests: Option<String>,
+    /// Most series one metric query may select [env: WHIPPET_QUERY_MAX_SERIES] [default: 200000]
+    #[arg(long)]
+    pub query_max_series: Option<String>,
+    /// Most raw points one metric query may read [env: WHIPPET_QUERY_MAX_POINTS] [default: 500000000]
+    #[arg(long)]
+    pub query_max_points: Option<String>,
 }
 
 impl ServeFlags {
@@ -118,6 +124,8 @@ impl ServeFlags {
             self.self_monitoring_interval_secs,
         );
         l.flag("max_concurrent_requests", self.max_concurrent_requests);
+        l.flag("query_max_series", self.query_max_series);
+        l.flag("query_max_points", self.query_max_points);
     }
 }
 

@@ -18,7 +18,9 @@
 //! # Tags ([`tag`], [`tag_owned`], [`key_value_tag`])
 //!
 //! 1. The tag is lower-cased with Unicode rules (`char::to_lowercase`; a
-//!    character may become several, e.g. `İ` → `i` + U+0307).
+//!    character may become several, e.g. `İ` → `i` + U+0307, and an
+//!    uppercase letter without a lowercase mapping, e.g. `ϓ` U+03D3, stays
+//!    as it is, as with Go's `strings.ToLower`).
 //! 2. Every character that is not alphanumeric (Unicode letters and digits,
 //!    `char::is_alphanumeric`) and not one of `_ - : . /` becomes `_`. This is
 //!    the replacement datadogpy already applies client-side

@@ -227,7 +227,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         admission: Semaphore::new(config.max_concurrent_requests),
         query: Arc::new(whippet_query::QueryEngine::new(
             engine.clone(),
-            whippet_query::QueryLimits::default(),
+            config.query_limits,
         )),
     }));
 
