@@ -164,3 +164,76 @@ def test_bad_queries_name_the_position(data):
     # Reads need both keys.
     status, _ = data.request("GET", f"/api/v1/query?from={START}&to={END}&query=avg:e2e.q.cpu{{*}}", keys=(data.api_key, ""))
     assert status == 403
+
+
+def run_cli(server, *args, keys=None):
+    """`whippet query ...` against `server`; (exit code, stdout, stderr)."""
+    import os
+    import subprocess
+
+    from conftest import whippet_bin
+
+    api_key, app_key = keys or (server.api_key, server.app_key)
+    env = dict(os.environ, WHIPPET_URL=server.url, WHIPPET_API_KEY=api_key, WHIPPET_APP_KEY=app_key)
+    out = subprocess.run([whippet_bin(), "query", *args], env=env, capture_output=True, text=True, timeout=60)
+    return out.returncode, out.stdout, out.stderr
+
+
+def test_cli_prints_a_table_and_a_chart(data):
+    code, out, err = run_cli(
+        data,
+        "avg:e2e.q.cpu{env:q} by {host}.rollup(avg, 60)",
+        "--from", str(START), "--to", str(END - 1), "--points", "--width", "60",
+    )
+    assert code == 0, err
+    assert "interval 60 s, 2 series" in out, out
+    rows = {line.split()[1]: line.split() for line in out.splitlines() if line[:1] in "●○" and "host:" in line}
+    # marker, series, points, min, avg, max, last, sparkline
+    assert rows["host:qa"][2:7] == ["10", "10", "10", "10", "10"], out
+    assert rows["host:qb"][2:7] == ["10", "30", "30", "30", "30"], out
+    # The chart: value axis from 10 to 30, both markers drawn.
+    chart = [line for line in out.splitlines() if "┤" in line]
+    assert chart[0].split("┤")[0].strip() == "30" and chart[-1].split("┤")[0].strip() == "10", out
+    assert "●" in chart[-1] and "○" in chart[0], out
+    # --points: one row per bucket with both values.
+    first = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(START))
+    row = next(line for line in out.splitlines() if line.startswith(first) and "→" not in line)
+    assert row.split()[2:] == ["10.0", "30.0"] or row.split()[2:] == ["10", "30"], row
+
+
+def test_cli_relative_times_and_errors(data):
+    code, out, err = run_cli(data, "sum:e2e.q.req{*}.rollup(sum, 600)", "--from", "-1d")
+    assert code == 0, err
+    assert "1 series" in out, out
+    code, out, err = run_cli(data, "avg:e2e.q.cpu{env:q", "--from", "-1h")
+    assert code == 1 and "400" in err and "position" in err, err
+    code, out, err = run_cli(data, "avg:e2e.q.cpu{*}", "--from", "-1h", keys=(data.api_key, "0" * 40))
+    assert code == 1 and "403" in err, err
+    code, out, err = run_cli(data, "avg:e2e.q.cpu{*}", "--from", "yesterday")
+    assert code != 0 and "--from" in err, err
+
+
+def test_query_limits_are_configurable(tmp_path):
+    from conftest import Server
+
+    s = Server(tmp_path / "data", extra_env={"WHIPPET_QUERY_MAX_SERIES": "2"})
+    try:
+        initialize(api_key=s.api_key, app_key=s.app_key, api_host=s.url)
+        ts = list(range(START, END, 60))
+        for host in ("la", "lb", "lc"):
+            r = api.Metric.send(metric="e2e.limit.cpu", points=[(t, 1.0) for t in ts], host=host)
+            assert r == {"status": "ok"}, r
+        q = f"/api/v1/query?from={START}&to={END}&query=avg:e2e.limit.cpu{{host:la}}"
+        deadline = time.time() + 30
+        while True:
+            status, body = s.request("GET", q)
+            if status == 200 and json.loads(body)["series"]:
+                break
+            assert time.time() < deadline, body
+            time.sleep(0.2)
+        status, body = s.request("GET", f"/api/v1/query?from={START}&to={END}&query=avg:e2e.limit.cpu{{*}}")
+        assert status == 400, body
+        msg = json.loads(body)["errors"][0]
+        assert "3 series" in msg and "limit of 2" in msg, msg
+    finally:
+        assert s.stop() == 0, s.log_text()

@@ -8,8 +8,10 @@
 
 mod admin;
 mod config;
+mod query_cli;
 mod server;
 mod storage;
+mod termchart;
 
 use std::path::PathBuf;
 
@@ -58,6 +60,14 @@ enum Command {
     /// Manage orgs.
     #[command(subcommand)]
     Orgs(admin::OrgsCommand),
+    /// Run a Datadog metric query against a running server and print the
+    /// answer as a table and a chart, e.g.
+    /// `whippet query 'avg:system.cpu.user{*} by {host}' --from -1h`.
+    ///
+    /// Needs the server's URL (--url, WHIPPET_URL; default
+    /// http://127.0.0.1:8080) and an API and application key
+    /// (WHIPPET_API_KEY/DD_API_KEY and WHIPPET_APP_KEY/DD_APP_KEY).
+    Query(query_cli::QueryArgs),
 }
 
 /// Flags of `whippet serve`; each overrides the file and the environment.
@@ -145,8 +155,20 @@ pub fn load_config(
     l.resolve().map_err(anyhow::Error::msg)
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of contexts on one line, without a backtrace: what a
+            // person at a terminal needs (`RUST_BACKTRACE` is for panics).
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "info".into()),
@@ -176,5 +198,6 @@ fn main() -> anyhow::Result<()> {
             let config = load_config(cli.config.as_ref(), |l| cmd.apply(l))?;
             runtime()?.block_on(admin::orgs(cmd, &config))
         }
+        Command::Query(args) => query_cli::run(args),
     }
 }
