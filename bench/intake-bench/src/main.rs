@@ -29,15 +29,8 @@
 //! HTTP/1.1 one over `std::net` ([`http`]): the bench needs keep-alive and
 //! Content-Length framing only, and an HTTP crate would cost more to build
 //! than to write. No libc: CPU time and memory come from `/proc`, signals
-//! go through `kill(1)`.
-
-mod http;
-mod payload;
-mod report;
-mod send;
-mod server;
-mod sys;
-mod verify;
+//! go through `kill(1)`. The modules live in the crate's library
+//! (`src/lib.rs`), which `whippet-query-bench` shares.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,12 +38,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
-
-use crate::payload::{Cut, DataSet};
-use crate::report::{Dataset, Results, SystemRun};
-use crate::send::Target;
-use crate::server::{Keys, Server};
-use crate::verify::Expect;
+use whippet_intake_bench::payload::{Cut, DataSet};
+use whippet_intake_bench::report::{Dataset, Results, SystemRun};
+use whippet_intake_bench::send::Target;
+use whippet_intake_bench::server::{Keys, Server};
+use whippet_intake_bench::verify::Expect;
+use whippet_intake_bench::{payload, report, send, server, sys, verify};
 
 /// Which data set to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -204,6 +204,12 @@ pub fn start_whippet(bin: &Path, keys: &Keys) -> Result<Server> {
 /// Starts VictoriaMetrics single-node with a fresh data directory and a
 /// 100-year retention; returns once `GET /health` answers 200.
 pub fn start_vm(bin: &Path) -> Result<Server> {
+    start_vm_with(bin, &[])
+}
+
+/// [`start_vm`] with `extra` flags after the data directory, the listen
+/// address and the retention (e.g. `-search.disableCache`).
+pub fn start_vm_with(bin: &Path, extra: &[&str]) -> Result<Server> {
     let dir = server_dir("vm")?;
     let addr = free_addr()?;
     let mut cmd = Command::new(bin);
@@ -212,7 +218,8 @@ pub fn start_vm(bin: &Path) -> Result<Server> {
         dir.path().join("data").display()
     ))
     .arg(format!("-httpListenAddr={addr}"))
-    .arg("-retentionPeriod=100y");
+    .arg("-retentionPeriod=100y")
+    .args(extra);
     let child = spawn(cmd, dir.path())?;
     let mut s = Server {
         name: "victoria-metrics",
