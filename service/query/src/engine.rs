@@ -302,9 +302,7 @@ impl QueryEngine {
             ev.check_buckets(grid.len)?;
             let mut sets = Vec::with_capacity(exprs.len());
             for e in exprs {
-                let set = ev.eval(e, grid)?.into_set(grid.len);
-                ev.check_output(set.series.len(), grid.len)?;
-                sets.push(set);
+                sets.push(ev.eval(e, grid)?.into_set(grid.len));
             }
             let seen = ev.native_seen().unwrap_or(native);
             let (series, points) = ev.budget();

@@ -127,20 +127,6 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
-    /// Refuses `series` series of `len` points when over the output limit.
-    pub fn check_output(&self, series: usize, len: usize) -> Result<(), QueryError> {
-        let total = series.saturating_mul(len);
-        if total > self.limits.max_output_points {
-            return Err(QueryError::TooLarge {
-                message: format!(
-                    "the query would return {series} series of {len} points ({total} points), more than the limit of {} (max_output_points); group by fewer tags or use a larger rollup interval",
-                    self.limits.max_output_points
-                ),
-            });
-        }
-        Ok(())
-    }
-
     /// Evaluates `e` on `grid`.
     pub fn eval(&self, e: &Expr, grid: Grid) -> Result<Value, QueryError> {
         match e {
