@@ -19,6 +19,14 @@ use clap::{Parser, Subcommand};
 
 use config::Layers;
 
+/// mimalloc instead of the system allocator: the read path allocates and
+/// frees small buffers per chunk (inside the pco decoder), where glibc's
+/// malloc spent about a third of a dashboard aggregation's CPU
+/// (`query_speed` example, 5 000 series × 720 points: 25 ms of CPU per
+/// aggregation with glibc, 16 ms with mimalloc, 2026-11-26).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Whippet: metrics, logs, traces, monitors and dashboards in one binary,
 /// speaking Datadog's, OpenTelemetry's and Prometheus' protocols.
 #[derive(Parser, Debug)]

@@ -267,7 +267,7 @@ impl Evaluator<'_> {
         }
         let space = q.space_agg.unwrap_or(SpaceAgg::Avg);
         let counts = plans.iter().all(|p| p.counts);
-        let groups = self.group(metas, by, |i| rows[i].iter().any(|v| !v.is_nan()), grid.len)?;
+        let groups = self.group(metas, by, |i| rows[i].iter().any(|v| !v.is_nan()))?;
         let dense = matches!(o.fill, Some((FillMode::Zero | FillMode::Null, _)));
         Ok(groups
             .into_iter()
@@ -305,12 +305,9 @@ impl Evaluator<'_> {
         let mut out: Vec<(Vec<String>, Vec<f64>)> = Vec::new();
         if let SpaceAgg::Percentile(p) = space {
             let rows = view.aggregate_sketches(grid.step_ms, self.threads)?;
-            let groups = self.group(
-                metas,
-                by,
-                |i| is_sketch(i) && rows[i].iter().any(Option::is_some),
-                nb,
-            )?;
+            let groups = self.group(metas, by, |i| {
+                is_sketch(i) && rows[i].iter().any(Option::is_some)
+            })?;
             for (tags, members) in groups {
                 let mut merged: Vec<Option<Sketch>> = vec![None; nb];
                 for &i in &members {
@@ -347,12 +344,9 @@ impl Evaluator<'_> {
             } else {
                 None
             };
-            let groups = self.group(
-                metas,
-                by,
-                |i| is_sketch(i) && rows[i].iter().any(|v| !v.is_nan()),
-                nb,
-            )?;
+            let groups = self.group(metas, by, |i| {
+                is_sketch(i) && rows[i].iter().any(|v| !v.is_nan())
+            })?;
             for (tags, members) in groups {
                 let mut vals =
                     space_aggregate(members.iter().map(|&i| rows[i].as_slice()), across, nb);
@@ -396,7 +390,6 @@ impl Evaluator<'_> {
         metas: &[SeriesMeta],
         by: &[&str],
         keep: impl Fn(usize) -> bool,
-        nb: usize,
     ) -> Result<Groups, QueryError> {
         let mut groups: Groups = Vec::new();
         if by.is_empty() {

@@ -308,6 +308,25 @@ impl Part {
         Ok(t)
     }
 
+    /// The laziest decode of a float chunk, for aggregations: regular
+    /// timestamps come back as first and step, a constant as its value, and
+    /// decimals as integer mantissas in `mantissas` (see
+    /// [`floats::decode_lazy`]); only what has no shorter form is written to
+    /// `ts` and `vals`.
+    pub fn read_float_columns(
+        &self,
+        c: &ChunkRef,
+        ts: &mut Vec<i64>,
+        vals: &mut Vec<f64>,
+        mantissas: &mut Vec<i64>,
+    ) -> Result<(timestamps::Decoded, floats::Values)> {
+        let mut r = self.open_chunk(c, KIND_FLOAT)?;
+        let n = c.count as usize;
+        let t = timestamps::decode_lazy(&mut r, n, ts).map_err(|e| self.damaged(c, e))?;
+        let v = floats::decode_lazy(&mut r, n, vals, mantissas).map_err(|e| self.damaged(c, e))?;
+        Ok((t, v))
+    }
+
     /// Decodes a sketch chunk into `ts`/`vals` (cleared first).
     pub fn read_sketches(
         &self,

@@ -145,36 +145,87 @@ fn encode_ints(ints: &[i64], out: &mut Vec<u8>, effort: Effort) {
     }
 }
 
-/// Decodes `n` values from `r` into `out` (cleared first). `scratch` is a
-/// reusable buffer.
+/// Decodes `n` values from `r` into `out` (cleared first).
 pub fn decode(
     r: &mut Reader<'_>,
     n: usize,
     out: &mut Vec<f64>,
     scratch: &mut Vec<i64>,
 ) -> Result<(), CodecError> {
+    let v = decode_lazy(r, n, out, scratch)?;
+    materialize(v, n, scratch, out);
+    Ok(())
+}
+
+/// Writes the `n` values a [`decode_lazy`] returned as `v` into `out`:
+/// repeats a constant, divides mantissas (from `mantissas`), and leaves
+/// `out` alone when the values are already there.
+pub fn materialize(v: Values, n: usize, mantissas: &[i64], out: &mut Vec<f64>) {
+    match v {
+        Values::Const(c) => {
+            out.clear();
+            out.resize(n, c);
+        }
+        Values::Decimal { exp } => {
+            let p = pow10(exp);
+            out.clear();
+            out.reserve(n);
+            if exp == 0 {
+                out.extend(mantissas.iter().map(|&m| m as f64));
+            } else {
+                out.extend(mantissas.iter().map(|&m| m as f64 / p));
+            }
+        }
+        Values::Floats => {}
+    }
+}
+
+/// The value column as [`decode_lazy`] leaves it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Values {
+    /// Every value has these bits; nothing was written.
+    Const(f64),
+    /// Value `i` is exactly `scratch[i] as f64 / pow10(exp)` (the decoder's
+    /// own formula, so a value computed from it has the bits [`decode`]
+    /// gives); the mantissas were written to `scratch`, nothing to `out`.
+    Decimal {
+        /// The decimal exponent, at most [`MAX_DECIMAL_EXP`].
+        exp: u32,
+    },
+    /// The values were written to `out`.
+    Floats,
+}
+
+/// `10^exp` for `exp ≤ MAX_DECIMAL_EXP`, the divisor of [`Values::Decimal`].
+pub fn pow10(exp: u32) -> f64 {
+    POW10[exp as usize]
+}
+
+/// Decodes `n` values from `r` as cheaply as their encoding allows: a
+/// constant is returned, not repeated; decimals are left as integer
+/// mantissas in `scratch` (aggregations reduce the integers and divide once
+/// per bucket); only raw values are written to `out`. `out` and `scratch`
+/// are cleared first.
+pub fn decode_lazy(
+    r: &mut Reader<'_>,
+    n: usize,
+    out: &mut Vec<f64>,
+    scratch: &mut Vec<i64>,
+) -> Result<Values, CodecError> {
     out.clear();
+    scratch.clear();
     if n == 0 || n > super::MAX_CHUNK_POINTS {
         return Err(CodecError::Invalid("value count"));
     }
     match r.u8("value codec")? {
-        CONST => {
-            let v = r.f64("constant value")?;
-            out.resize(n, v);
-        }
+        CONST => Ok(Values::Const(r.f64("constant value")?)),
         DECIMAL => {
             let e = r.u8("decimal exponent")? as u32;
             if e > MAX_DECIMAL_EXP {
                 return Err(CodecError::Invalid("decimal exponent"));
             }
             decode_ints(r, n, scratch)?;
-            let p = POW10[e as usize];
-            out.reserve(n);
-            if e == 0 {
-                out.extend(scratch.iter().map(|&m| m as f64));
-            } else {
-                out.extend(scratch.iter().map(|&m| m as f64 / p));
-            }
+            Ok(Values::Decimal { exp: e })
         }
         RAW => match r.u8("raw sub-codec")? {
             SUB_PLAIN => {
@@ -184,6 +235,7 @@ pub fn decode(
                         .chunks_exact(8)
                         .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
                 );
+                Ok(Values::Floats)
             }
             SUB_PCO => {
                 let bytes = r.len_prefixed("pco values")?;
@@ -193,17 +245,15 @@ pub fn decode(
                 if p.n_processed != n || !p.finished {
                     return Err(CodecError::Invalid("pco value count"));
                 }
+                Ok(Values::Floats)
             }
-            tag => {
-                return Err(CodecError::UnknownCodec {
-                    what: "raw value",
-                    tag,
-                });
-            }
+            tag => Err(CodecError::UnknownCodec {
+                what: "raw value",
+                tag,
+            }),
         },
-        tag => return Err(CodecError::UnknownCodec { what: "value", tag }),
+        tag => Err(CodecError::UnknownCodec { what: "value", tag }),
     }
-    Ok(())
 }
 
 fn decode_ints(r: &mut Reader<'_>, n: usize, out: &mut Vec<i64>) -> Result<(), CodecError> {

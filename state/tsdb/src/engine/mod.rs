@@ -15,6 +15,7 @@ mod flush;
 mod merge;
 mod open;
 mod read;
+mod regular;
 mod write;
 
 pub use merge::pick_merge;

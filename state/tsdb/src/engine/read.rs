@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
+use super::regular;
 use super::{Engine, FrozenHead};
 use crate::block::Part;
+use crate::codec::floats::Values;
 use crate::codec::timestamps::Decoded;
 use crate::error::{Error, Result};
 use crate::head::{HeadSeries, IdMap};
@@ -414,30 +416,30 @@ impl ReadView {
         };
         next_run(&mut buf.runs_ts, &mut buf.runs_f, 0);
         let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
-        match p.read_floats_lazy(&c, ts, vals, &mut buf.scratch)? {
-            Decoded::Regular { first, step } => {
-                // Positions k with start <= first + k·step < end.
-                let n = vals.len() as i64;
-                let k_at = |t: i64| -> i64 {
-                    if step == 0 {
-                        i64::from(first < t) * n
-                    } else {
-                        ((t - first).max(0) + step - 1) / step
-                    }
+        let (t, v) = p.read_float_columns(&c, ts, vals, &mut buf.scratch)?;
+        let col = regular::Column::of(v, vals, &buf.scratch);
+        match t {
+            Decoded::Regular { first, step } if step > 0 => {
+                let at = regular::Layout {
+                    n: c.count as usize,
+                    first,
+                    step,
+                    start: self.start,
+                    end: self.end,
+                    bucket_ms: step_ms,
                 };
-                let lo = k_at(self.start).min(n) as usize;
-                let hi = k_at(self.end).min(n) as usize;
-                if lo < hi {
-                    let base = first + lo as i64 * step;
-                    acc.add_by(
-                        |k| base + k as i64 * step,
-                        &vals[lo..hi],
-                        self.start,
-                        step_ms,
-                    );
-                }
+                regular::aggregate(col, at, acc.agg, &mut acc.val, &mut acc.count);
             }
-            Decoded::Explicit => {
+            t => {
+                // One point (step 0) or explicit timestamps: the general
+                // scan over materialised columns.
+                if let Decoded::Regular { first, step } = t {
+                    crate::codec::timestamps::fill_regular(first, step, c.count as usize, ts);
+                }
+                match v {
+                    Values::Floats => {}
+                    _ => crate::codec::floats::materialize(v, c.count as usize, &buf.scratch, vals),
+                }
                 let (a, b) = trim(ts, self.start, self.end);
                 acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
             }
