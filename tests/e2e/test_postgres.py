@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Server, free_port
+from conftest import Server, free_port, whippet_bin
 
 
 def run_as_postgres(args, **kw):
@@ -59,7 +59,7 @@ def test_server_with_postgres_metadata(postgres_url):
                                      {"Content-Type": "application/json"})
             assert status == 202, resp
             out = subprocess.run(
-                [os.environ.get("WHIPPET_BIN", "whippet"), "orgs", "list", "--metadata-url", postgres_url],
+                [whippet_bin(), "orgs", "list", "--metadata-url", postgres_url],
                 capture_output=True, text=True, timeout=60,
             )
             assert out.returncode == 0 and "default" in out.stdout, out

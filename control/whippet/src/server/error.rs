@@ -92,6 +92,21 @@ impl From<whippet_meta::MetaError> for ApiError {
     }
 }
 
+/// A JSON response serialised straight from `value` (no `Value` tree).
+pub fn json_body(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut r = (status, bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(e) => ApiError::internal("serialising the answer", e).into_response(),
+    }
+}
+
 /// A JSON response with a status.
 pub fn json(status: StatusCode, value: serde_json::Value) -> Response {
     let mut r = (status, value.to_string()).into_response();

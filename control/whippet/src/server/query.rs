@@ -11,14 +11,15 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use whippet_query::{FormulaLimit, QueryError, SeriesResult};
 use whippet_tsdb::Selector;
 
 use super::AppState;
 use super::auth::app_org;
-use super::error::{ApiError, json};
+use super::error::{ApiError, json, json_body};
 use super::intake::{V1_LIMITS, read_body};
 
 impl From<QueryError> for ApiError {
@@ -54,26 +55,79 @@ fn secs_param(q: &HashMap<String, String>, name: &str) -> Result<i64, ApiError> 
         })
 }
 
-fn series_json(s: &SeriesResult) -> Value {
-    let interval_ms = i64::from(s.interval_secs) * 1000;
-    let start = s.points.first().map_or(0, |p| p.0);
-    let end = s.points.last().map_or(0, |p| p.0 + interval_ms - 1000);
-    json!({
-        "metric": s.metric,
-        "display_name": s.display_name,
-        "expression": s.expression,
-        "scope": s.scope,
-        "tag_set": s.tag_set,
-        "aggr": s.aggr,
-        "interval": s.interval_secs,
-        "length": s.points.len(),
-        "start": start,
-        "end": end,
-        "pointlist": s.points.iter().map(|(t, v)| json!([*t as f64, v])).collect::<Vec<_>>(),
-        "unit": [null, null],
-        "query_index": s.query_index,
-        "attributes": {},
-    })
+/// The answer of `GET /api/v1/query` (spec 6.1.3), serialised straight from
+/// the engine's series: no intermediate JSON tree, since a 100-series answer
+/// at full resolution holds some 70 000 points.
+#[derive(Serialize)]
+struct V1Answer<'a> {
+    status: &'static str,
+    res_type: &'static str,
+    resp_version: u32,
+    query: &'a str,
+    from_date: i64,
+    to_date: i64,
+    group_by: Vec<&'a str>,
+    message: &'static str,
+    times: [u8; 0],
+    values: [u8; 0],
+    series: Vec<V1Series<'a>>,
+}
+
+#[derive(Serialize)]
+struct V1Series<'a> {
+    metric: &'a str,
+    display_name: &'a str,
+    expression: &'a str,
+    scope: &'a str,
+    tag_set: &'a [String],
+    aggr: Option<&'a str>,
+    interval: u32,
+    length: usize,
+    start: i64,
+    end: i64,
+    pointlist: PointList<'a>,
+    unit: [Option<u8>; 2],
+    query_index: usize,
+    attributes: Empty,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+/// `[[t_ms, value], ...]` with the timestamp as a float, as Datadog sends it.
+struct PointList<'a>(&'a [(i64, Option<f64>)]);
+
+impl Serialize for PointList<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut seq = ser.serialize_seq(Some(self.0.len()))?;
+        for &(t, v) in self.0 {
+            seq.serialize_element(&(t as f64, v))?;
+        }
+        seq.end()
+    }
+}
+
+impl<'a> V1Series<'a> {
+    fn of(s: &'a SeriesResult) -> Self {
+        let interval_ms = i64::from(s.interval_secs) * 1000;
+        V1Series {
+            metric: &s.metric,
+            display_name: &s.display_name,
+            expression: &s.expression,
+            scope: &s.scope,
+            tag_set: &s.tag_set,
+            aggr: s.aggr.as_deref(),
+            interval: s.interval_secs,
+            length: s.points.len(),
+            start: s.points.first().map_or(0, |p| p.0),
+            end: s.points.last().map_or(0, |p| p.0 + interval_ms - 1000),
+            pointlist: PointList(&s.points),
+            unit: [None, None],
+            query_index: s.query_index,
+            attributes: Empty {},
+        }
+    }
 }
 
 /// `GET /api/v1/query?from=&to=&query=`.
@@ -97,33 +151,30 @@ pub async fn query_v1(
         let series = tokio::task::spawn_blocking(move || engine.query(org, &t, &req, from, to))
             .await
             .map_err(|e| ApiError::internal("query task", e))??;
-        let mut group_by: Vec<String> = Vec::new();
+        let mut group_by: Vec<&str> = Vec::new();
         for sr in &series {
             for tag in &sr.tag_set {
-                let key = tag
-                    .split_once(':')
-                    .map_or(tag.as_str(), |(k, _)| k)
-                    .to_owned();
+                let key = tag.split_once(':').map_or(tag.as_str(), |(k, _)| k);
                 if !group_by.contains(&key) {
                     group_by.push(key);
                 }
             }
         }
-        Ok::<_, ApiError>(json(
+        Ok::<_, ApiError>(json_body(
             StatusCode::OK,
-            json!({
-                "status": "ok",
-                "res_type": "time_series",
-                "resp_version": 1,
-                "query": text,
-                "from_date": from,
-                "to_date": to,
-                "group_by": group_by,
-                "message": "",
-                "times": [],
-                "values": [],
-                "series": series.iter().map(series_json).collect::<Vec<_>>(),
-            }),
+            &V1Answer {
+                status: "ok",
+                res_type: "time_series",
+                resp_version: 1,
+                query: &text,
+                from_date: from,
+                to_date: to,
+                group_by,
+                message: "",
+                times: [],
+                values: [],
+                series: series.iter().map(V1Series::of).collect(),
+            },
         ))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
@@ -254,6 +305,35 @@ async fn v2_common(
     Ok((parsed, result))
 }
 
+/// The answer of `POST /api/v2/query/timeseries`, serialised from the
+/// engine's result without an intermediate JSON tree.
+#[derive(Serialize)]
+struct TimeseriesAnswer<'a> {
+    data: TimeseriesData<'a>,
+}
+
+#[derive(Serialize)]
+struct TimeseriesData<'a> {
+    id: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    attributes: TimeseriesAttributes<'a>,
+}
+
+#[derive(Serialize)]
+struct TimeseriesAttributes<'a> {
+    times: &'a [i64],
+    series: Vec<TimeseriesMeta<'a>>,
+    values: Vec<&'a [Option<f64>]>,
+}
+
+#[derive(Serialize)]
+struct TimeseriesMeta<'a> {
+    group_tags: &'a [String],
+    query_index: usize,
+    unit: [Option<u8>; 2],
+}
+
 /// `POST /api/v2/query/timeseries`.
 pub async fn timeseries_v2(
     State(s): State<AppState>,
@@ -262,13 +342,27 @@ pub async fn timeseries_v2(
     body: Body,
 ) -> Response {
     match v2_common(&s, &headers, &q, body, "timeseries_request").await {
-        Ok((_, r)) => json(
+        Ok((_, r)) => json_body(
             StatusCode::OK,
-            json!({"data": {"id": "0", "type": "timeseries_response", "attributes": {
-                "times": r.times,
-                "series": r.series.iter().map(|x| json!({"group_tags": x.group_tags, "query_index": x.query_index, "unit": [null, null]})).collect::<Vec<_>>(),
-                "values": r.series.iter().map(|x| x.values.clone()).collect::<Vec<_>>(),
-            }}}),
+            &TimeseriesAnswer {
+                data: TimeseriesData {
+                    id: "0",
+                    kind: "timeseries_response",
+                    attributes: TimeseriesAttributes {
+                        times: &r.times,
+                        series: r
+                            .series
+                            .iter()
+                            .map(|x| TimeseriesMeta {
+                                group_tags: &x.group_tags,
+                                query_index: x.query_index,
+                                unit: [None, None],
+                            })
+                            .collect(),
+                        values: r.series.iter().map(|x| x.values.as_slice()).collect(),
+                    },
+                },
+            },
         ),
         Err(e) => e.into_response(),
     }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use super::regular;
 use super::{Engine, FrozenHead};
+use crate::block::ChunkRef;
 use crate::block::Part;
-use crate::codec::floats::Values;
-use crate::codec::timestamps::Decoded;
+use crate::codec::floats::materialize;
+use crate::codec::timestamps::{Decoded, fill_regular};
 use crate::error::{Error, Result};
-use crate::head::{HeadSeries, IdMap};
+use crate::head::{FloatHead, HeadSeries, IdMap};
 use crate::ids::{OrgId, SeriesId};
 use crate::index::Selector;
 use crate::runs::merge_runs;
@@ -21,6 +22,13 @@ use crate::time::PartitionId;
 /// Most buckets one aggregation may produce per series. A graph needs a few
 /// hundred; a million (8 MB per series row) means the step was forgotten.
 pub const MAX_BUCKETS: usize = 1 << 20;
+
+/// Fewest points (estimated at one per 10 s per series) worth a thread of
+/// their own in [`ReadView::aggregate`]: about a millisecond of decoding and
+/// aggregating, against the 30-60 µs of spawning and joining a thread. A
+/// 100-series graph of two hours stays on one thread; 5 000 series of two
+/// hours use every core.
+const MIN_POINTS_PER_THREAD: u64 = 100_000;
 
 /// A selected series.
 #[derive(Debug, Clone, PartialEq)]
@@ -372,7 +380,7 @@ impl ReadView {
             let mut acc = Buckets::new(nb, agg);
             match self.series[i].key.kind {
                 ValueKind::Float => {
-                    if !self.aggregate_single_regular_chunk(i, buf, &mut acc, step_ms)? {
+                    if !self.aggregate_disjoint(i, buf, &mut acc, step_ms)? {
                         let (ts, vals) = self.floats(i, buf)?;
                         acc.add_floats(ts, vals, self.start, step_ms);
                     }
@@ -386,12 +394,16 @@ impl ReadView {
         })
     }
 
-    /// The fast path of [`ReadView::aggregate`]: when series `i` has exactly
-    /// one chunk in range and nothing in the heads (a merged series), its
-    /// values are aggregated straight from the decoded column, and when its
-    /// timestamps are regular their positions are computed, not read.
-    /// Returns false (having done nothing) when the series does not qualify.
-    fn aggregate_single_regular_chunk(
+    /// The fast path of [`ReadView::aggregate`]: when the sources of series
+    /// `i` (its chunks in the parts, its frozen and active heads) cover
+    /// disjoint time ranges, as they do unless points were backfilled or
+    /// rewritten, no point can shadow another, so each source is aggregated
+    /// into the buckets on its own, oldest first, with no merge of the
+    /// points. A chunk with regular timestamps goes through
+    /// [`regular::aggregate`] (positions, integer mantissas); anything else
+    /// is decoded and scanned. Returns false (having done nothing) when two
+    /// sources overlap in time; the caller then merges.
+    fn aggregate_disjoint(
         &self,
         i: usize,
         buf: &mut ReadBuffers,
@@ -399,50 +411,67 @@ impl ReadView {
         step_ms: i64,
     ) -> Result<bool> {
         let id = self.series[i].id;
-        if self.active.contains_key(&id) || self.frozen.iter().any(|f| f.head.get(id).is_some()) {
+        let mut sources: Vec<(i64, i64, Source)> = Vec::new();
+        for (pi, p) in self.parts.iter().enumerate() {
+            for c in p.chunks_for(id, self.start, self.end) {
+                sources.push((c.min_ts, c.max_ts, Source::Chunk(pi, c)));
+            }
+        }
+        let heads = self
+            .frozen
+            .iter()
+            .map(|f| f.head.get(id))
+            .chain(std::iter::once(self.active.get(&id)));
+        for h in heads.flatten() {
+            if let HeadSeries::Float(fh) = h
+                && let Some((lo, hi)) = fh.time_range()
+                && hi >= self.start
+                && lo < self.end
+            {
+                sources.push((lo, hi, Source::Head(fh)));
+            }
+        }
+        sources.sort_by_key(|s| s.0);
+        if sources.windows(2).any(|w| w[1].0 <= w[0].1) {
             return Ok(false);
         }
-        let mut only = None;
-        for p in &self.parts {
-            for c in p.chunks_for(id, self.start, self.end) {
-                if only.is_some() {
-                    return Ok(false);
+        for (_, _, src) in sources {
+            next_run(&mut buf.runs_ts, &mut buf.runs_f, 0);
+            let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
+            match src {
+                Source::Chunk(pi, c) => {
+                    let (t, v) =
+                        self.parts[pi].read_float_columns(&c, ts, vals, &mut buf.scratch)?;
+                    match t {
+                        Decoded::Regular { first, step } if step > 0 => {
+                            let at = regular::Layout {
+                                n: c.count as usize,
+                                first,
+                                step,
+                                start: self.start,
+                                end: self.end,
+                                bucket_ms: step_ms,
+                            };
+                            let col = regular::Column::of(v, vals, &buf.scratch);
+                            regular::aggregate(col, at, acc.agg, &mut acc.val, &mut acc.count);
+                            continue;
+                        }
+                        Decoded::Regular { first, step } => {
+                            // One point (step 0): the general scan.
+                            fill_regular(first, step, c.count as usize, ts);
+                        }
+                        Decoded::Explicit => {}
+                    }
+                    materialize(v, c.count as usize, &buf.scratch, vals);
                 }
-                only = Some((p, c));
-            }
-        }
-        let Some((p, c)) = only else {
-            return Ok(true);
-        };
-        next_run(&mut buf.runs_ts, &mut buf.runs_f, 0);
-        let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
-        let (t, v) = p.read_float_columns(&c, ts, vals, &mut buf.scratch)?;
-        let col = regular::Column::of(v, vals, &buf.scratch);
-        match t {
-            Decoded::Regular { first, step } if step > 0 => {
-                let at = regular::Layout {
-                    n: c.count as usize,
-                    first,
-                    step,
-                    start: self.start,
-                    end: self.end,
-                    bucket_ms: step_ms,
-                };
-                regular::aggregate(col, at, acc.agg, &mut acc.val, &mut acc.count);
-            }
-            t => {
-                // One point (step 0) or explicit timestamps: the general
-                // scan over materialised columns.
-                if let Decoded::Regular { first, step } = t {
-                    crate::codec::timestamps::fill_regular(first, step, c.count as usize, ts);
+                Source::Head(fh) => {
+                    fh.materialize(ts, vals, &mut buf.scratch).map_err(|e| {
+                        Error::Internal(format!("head of series {id} does not decode: {e}"))
+                    })?;
                 }
-                match v {
-                    Values::Floats => {}
-                    _ => crate::codec::floats::materialize(v, c.count as usize, &buf.scratch, vals),
-                }
-                let (a, b) = trim(ts, self.start, self.end);
-                acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
             }
+            let (a, b) = trim(ts, self.start, self.end);
+            acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
         }
         Ok(true)
     }
@@ -477,7 +506,14 @@ impl ReadView {
         f: impl Fn(usize, &mut ReadBuffers) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
         let n = self.series.len();
-        let threads = threads.clamp(1, n.max(1));
+        // Points the read may cover, assuming 10 s points: small reads stay
+        // on the caller's thread, where a spawn would cost more than it saves.
+        let span = u64::try_from((self.end - self.start) / 10_000)
+            .unwrap_or(0)
+            .max(1);
+        let points = (n as u64).saturating_mul(span);
+        let worth = usize::try_from(points / MIN_POINTS_PER_THREAD).unwrap_or(usize::MAX);
+        let threads = threads.min(worth).clamp(1, n.max(1));
         if threads == 1 {
             let mut buf = ReadBuffers::default();
             return (0..n).map(|i| f(i, &mut buf)).collect();
@@ -502,6 +538,14 @@ impl ReadView {
             Ok(out)
         })
     }
+}
+
+/// One source of a series' points in a read, for [`ReadView::aggregate`].
+enum Source<'a> {
+    /// A chunk of `parts[index]`.
+    Chunk(usize, ChunkRef),
+    /// A frozen or the active head.
+    Head(&'a FloatHead),
 }
 
 /// Makes run `n` available and empty.

@@ -17,9 +17,9 @@
 //!   from summing the decoded floats in the last bit, in the direction of
 //!   the exact result.
 //!
-//! It must never be used for anything but a chunk that alone holds the
-//! series' points in the range, into fresh buckets (it writes each touched
-//! bucket once, it does not merge into what is there).
+//! It must never be used for a chunk whose time range overlaps another
+//! source of the same series (a point could shadow another), and sources
+//! must come oldest first (for `last`).
 
 use crate::codec::floats::{Values, pow10};
 
@@ -85,8 +85,9 @@ impl Layout {
 
 /// Aggregates the points of `col` inside the range into the buckets `val` /
 /// `count` (as `read.rs`'s `Buckets` keeps them: `val` holds the reduced
-/// value, the sum for `Avg`, and `count` the number of values). Only buckets
-/// that get values are written.
+/// value, the sum for `Avg`, and `count` the number of values), combining
+/// with what older sources left there ([`combine`]). Only buckets that get
+/// values are touched.
 pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], count: &mut [u64]) {
     debug_assert!(at.step > 0 && at.bucket_ms > 0);
     if let Column::Const(c) = col
@@ -114,8 +115,8 @@ pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], 
     loop {
         let (v, c) = reduce(col, k, k_end, agg);
         if c > 0 {
-            val[b] = v;
-            count[b] = c;
+            combine(&mut val[b], v, agg);
+            count[b] += c;
         }
         k = k_end;
         if k >= hi {
@@ -131,6 +132,19 @@ pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], 
                 k_end = at.k_at(end_of(b)).min(hi);
             }
         }
+    }
+}
+
+/// Folds a bucket's reduced value into what earlier (older) sources left
+/// there, as `read.rs`'s scan does: sums add, min and max compare (the
+/// buckets start at +∞ and −∞), and the newest value is the last.
+#[inline]
+fn combine(slot: &mut f64, v: f64, agg: Agg) {
+    match agg {
+        Agg::Avg | Agg::Sum | Agg::Count => *slot += v,
+        Agg::Min => *slot = slot.min(v),
+        Agg::Max => *slot = slot.max(v),
+        Agg::Last => *slot = v,
     }
 }
 
@@ -212,7 +226,12 @@ mod tests {
     }
 
     fn run(col: Column<'_>, at: Layout, agg: Agg, nb: usize) -> Vec<Option<f64>> {
-        let mut val = vec![0.0; nb];
+        let init = match agg {
+            Agg::Min => f64::INFINITY,
+            Agg::Max => f64::NEG_INFINITY,
+            _ => 0.0,
+        };
+        let mut val = vec![init; nb];
         let mut count = vec![0; nb];
         aggregate(col, at, agg, &mut val, &mut count);
         val.iter()
