@@ -17,6 +17,19 @@ use crate::series::{Meta, Series, SeriesSet};
 /// Groups of series: the group tags and the indices of its series.
 type Groups = Vec<(Vec<String>, Vec<usize>)>;
 
+/// Fewest series per group for [`Evaluator::floats_streaming`]: below it,
+/// the per-group accumulators (one row per group and reading thread) cost
+/// about what keeping every series' row does, and the general path is used.
+const STREAM_MIN_SERIES_PER_GROUP: usize = 4;
+
+/// One reading thread's per-group accumulators, `groups × buckets` each.
+struct GroupAcc {
+    /// Sums (avg, sum, count) or the running min or max (NaN: none yet).
+    val: Vec<f64>,
+    /// Series with a value, per group and bucket.
+    n: Vec<f64>,
+}
+
 /// Value of a `by` key for series that lack the key (spec 6.1.1).
 const MISSING: &str = "N/A";
 
@@ -239,6 +252,13 @@ impl Evaluator<'_> {
         let plans: Vec<Plan> = metas.iter().map(|m| plan(m.mtype, o, step_secs)).collect();
         // One storage pass per distinct aggregator (one, unless the types
         // of the metric's series differ).
+        let space = q.space_agg.unwrap_or(SpaceAgg::Avg);
+        if o.fill.is_none()
+            && plans.windows(2).all(|w| w[0].agg == w[1].agg)
+            && let Some(set) = self.floats_streaming(view, grid, by, &plans, space)?
+        {
+            return Ok(set);
+        }
         let mut rows: Vec<Vec<f64>> = Vec::new();
         let mut aggs: Vec<Agg> = plans.iter().map(|p| p.agg).collect();
         aggs.sort_by_key(|a| *a as u8);
@@ -265,7 +285,6 @@ impl Evaluator<'_> {
                 fill(r, mode, limit, step_secs);
             }
         }
-        let space = q.space_agg.unwrap_or(SpaceAgg::Avg);
         let counts = plans.iter().all(|p| p.counts);
         let groups = self.group(metas, by, |i| rows[i].iter().any(|v| !v.is_nan()))?;
         let dense = matches!(o.fill, Some((FillMode::Zero | FillMode::Null, _)));
@@ -273,15 +292,130 @@ impl Evaluator<'_> {
             .into_iter()
             .map(|(tags, members)| Series {
                 tags,
-                values: space_aggregate(
-                    members.iter().map(|&i| rows[i].as_slice()),
-                    space,
-                    grid.len,
-                ),
+                values: match members[..] {
+                    // A group of one series is that series (each row
+                    // belongs to one group, so it can be moved out).
+                    [i] if space != SpaceAgg::Count => std::mem::take(&mut rows[i]),
+                    _ => space_aggregate(
+                        members.iter().map(|&i| rows[i].as_slice()),
+                        space,
+                        grid.len,
+                    ),
+                },
                 dense,
                 counts: counts && space != SpaceAgg::Count,
             })
             .collect())
+    }
+
+    /// [`Evaluator::floats`] for many series into few groups, without fill
+    /// and with one storage aggregator: each series' row is folded into its
+    /// group's accumulators as the storage engine produces it
+    /// ([`ReadView::aggregate_fold`]), so memory holds a row per group and
+    /// thread rather than per series, and the space aggregation happens on
+    /// the reading threads. `None` when the groups are too many for this to
+    /// pay (each group's accumulators cost about what a series' row does).
+    fn floats_streaming(
+        &self,
+        view: &ReadView,
+        grid: Grid,
+        by: &[&str],
+        plans: &[Plan],
+        space: SpaceAgg,
+    ) -> Result<Option<Vec<Series>>, QueryError> {
+        let metas = view.series();
+        let nb = grid.len;
+        let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut tags: Vec<Vec<String>> = Vec::new();
+        let group_of: Vec<usize> = metas
+            .iter()
+            .map(|m| {
+                *index
+                    .entry(group_tags(&m.key.tags, by))
+                    .or_insert_with_key(|k| {
+                        tags.push(k.clone());
+                        tags.len() - 1
+                    })
+            })
+            .collect();
+        if tags.len().saturating_mul(STREAM_MIN_SERIES_PER_GROUP) > metas.len() {
+            return Ok(None);
+        }
+        let ng = tags.len();
+        let pick = match space {
+            SpaceAgg::Min => Some(f64::min as fn(f64, f64) -> f64),
+            SpaceAgg::Max => Some(f64::max as fn(f64, f64) -> f64),
+            _ => None,
+        };
+        let init = || GroupAcc {
+            // Sums start at 0; min and max at NaN, which `f64::min`/`max`
+            // ignore.
+            val: vec![if pick.is_some() { f64::NAN } else { 0.0 }; ng * nb],
+            n: vec![0.0; ng * nb],
+        };
+        let accs = view.aggregate_fold(
+            grid.step_ms,
+            plans[0].agg,
+            self.threads,
+            init,
+            |acc, i, row| {
+                let g = group_of[i];
+                let scale = plans[i].scale;
+                let val = &mut acc.val[g * nb..(g + 1) * nb];
+                let n = &mut acc.n[g * nb..(g + 1) * nb];
+                for ((a, c), &v) in val.iter_mut().zip(n.iter_mut()).zip(row) {
+                    let has = !v.is_nan();
+                    let v = v * scale;
+                    *a = match pick {
+                        Some(p) => p(*a, v),
+                        None => *a + if has { v } else { 0.0 },
+                    };
+                    *c += f64::from(u8::from(has));
+                }
+            },
+        )?;
+        let mut total = init();
+        for acc in accs {
+            for ((a, c), (v, n)) in total
+                .val
+                .iter_mut()
+                .zip(total.n.iter_mut())
+                .zip(acc.val.into_iter().zip(acc.n))
+            {
+                *a = match pick {
+                    Some(p) => p(*a, v),
+                    None => *a + v,
+                };
+                *c += n;
+            }
+        }
+        let counts = plans.iter().all(|p| p.counts);
+        let mut out: Vec<Series> = Vec::with_capacity(ng);
+        for (g, t) in tags.into_iter().enumerate() {
+            let n = &total.n[g * nb..(g + 1) * nb];
+            if n.iter().all(|&c| c == 0.0) {
+                continue;
+            }
+            let val = &total.val[g * nb..(g + 1) * nb];
+            let values = val
+                .iter()
+                .zip(n)
+                .map(|(&v, &c)| match space {
+                    _ if c == 0.0 => f64::NAN,
+                    SpaceAgg::Avg => v / c,
+                    SpaceAgg::Count => c,
+                    _ => v,
+                })
+                .collect();
+            out.push(Series {
+                tags: t,
+                values,
+                dense: false,
+                counts: counts && space != SpaceAgg::Count,
+            });
+        }
+        out.sort_by(|a, b| a.tags.cmp(&b.tags));
+        Ok(Some(out))
     }
 
     /// Distributions: the sketches of a group are merged per bucket and the

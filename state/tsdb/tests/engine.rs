@@ -704,6 +704,46 @@ fn parallel_aggregation_matches_one_thread() {
             }
         }
         assert!(one.iter().all(|r| r.iter().all(|v| !v.is_nan())), "{agg:?}");
+        // Folding the rows as they come gives the rows `aggregate` returns:
+        // sum them into three groups both ways.
+        for threads in [1, 2, 8] {
+            let accs = view
+                .aggregate_fold(
+                    60_000,
+                    agg,
+                    threads,
+                    || vec![vec![0.0; one[0].len()]; 3],
+                    |acc: &mut Vec<Vec<f64>>, i, row| {
+                        for (a, v) in acc[i % 3].iter_mut().zip(row) {
+                            *a += v;
+                        }
+                    },
+                )
+                .unwrap();
+            assert!(!accs.is_empty() && accs.len() <= threads);
+            let mut got = vec![vec![0.0; one[0].len()]; 3];
+            for acc in accs {
+                for (g, row) in acc.iter().enumerate() {
+                    for (a, v) in got[g].iter_mut().zip(row) {
+                        *a += v;
+                    }
+                }
+            }
+            let mut want = vec![vec![0.0; one[0].len()]; 3];
+            for (i, row) in one.iter().enumerate() {
+                for (a, v) in want[i % 3].iter_mut().zip(row) {
+                    *a += v;
+                }
+            }
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    g.iter()
+                        .zip(w)
+                        .all(|(x, y)| (x - y).abs() <= 1e-9 * y.abs().max(1.0)),
+                    "{agg:?} fold with {threads} threads"
+                );
+            }
+        }
         // And they are right: a merged part, then flushed and head points,
         // with 60 s buckets straddling the boundary (at 7 010 s).
         let mut buf = ReadBuffers::default();
@@ -722,7 +762,10 @@ fn parallel_aggregation_matches_one_thread() {
                     Agg::Count => w.len() as f64,
                     Agg::Last => *w.last().unwrap(),
                 };
-                assert!((got - expect).abs() < 1e-9, "{agg:?} series {i}: {got} vs {expect}");
+                assert!(
+                    (got - expect).abs() < 1e-9,
+                    "{agg:?} series {i}: {got} vs {expect}"
+                );
             }
         }
     }

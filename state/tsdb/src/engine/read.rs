@@ -378,20 +378,60 @@ impl ReadView {
         let nb = self.checked_buckets(step_ms)?;
         self.parallel(threads, |i, buf| {
             let mut acc = Buckets::new(nb, agg);
-            match self.series[i].key.kind {
-                ValueKind::Float => {
-                    if !self.aggregate_disjoint(i, buf, &mut acc, step_ms)? {
-                        let (ts, vals) = self.floats(i, buf)?;
-                        acc.add_floats(ts, vals, self.start, step_ms);
-                    }
-                }
-                ValueKind::Sketch => {
-                    let (ts, sk) = self.sketches(i, buf)?;
-                    acc.add_sketches(ts, sk, self.start, step_ms);
-                }
-            }
+            self.aggregate_one(i, buf, &mut acc, step_ms)?;
             Ok(acc.finish())
         })
+    }
+
+    /// [`ReadView::aggregate`] without keeping the rows: each series' row
+    /// is handed to `fold(acc, i, row)` on the thread that computed it, with
+    /// one accumulator per thread (made by `init`), and the accumulators are
+    /// returned for the caller to combine. A space aggregation over many
+    /// series into few groups then holds one row per group and thread
+    /// instead of one per series. Rows are given in series order within a
+    /// thread; `row` is only valid during the call.
+    pub fn aggregate_fold<A: Send>(
+        &self,
+        step_ms: i64,
+        agg: Agg,
+        threads: usize,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, usize, &[f64]) + Sync,
+    ) -> Result<Vec<A>> {
+        let nb = self.checked_buckets(step_ms)?;
+        self.split(threads, |range, buf| {
+            let mut acc = init();
+            let mut row = Buckets::new(nb, agg);
+            for i in range {
+                row.reset();
+                self.aggregate_one(i, buf, &mut row, step_ms)?;
+                fold(&mut acc, i, row.finish_in_place());
+            }
+            Ok(acc)
+        })
+    }
+
+    /// Aggregates series `i` into fresh buckets.
+    fn aggregate_one(
+        &self,
+        i: usize,
+        buf: &mut ReadBuffers,
+        acc: &mut Buckets,
+        step_ms: i64,
+    ) -> Result<()> {
+        match self.series[i].key.kind {
+            ValueKind::Float => {
+                if !self.aggregate_disjoint(i, buf, acc, step_ms)? {
+                    let (ts, vals) = self.floats(i, buf)?;
+                    acc.add_floats(ts, vals, self.start, step_ms);
+                }
+            }
+            ValueKind::Sketch => {
+                let (ts, sk) = self.sketches(i, buf)?;
+                acc.add_sketches(ts, sk, self.start, step_ms);
+            }
+        }
+        Ok(())
     }
 
     /// The fast path of [`ReadView::aggregate`]: when the sources of series
@@ -505,6 +545,20 @@ impl ReadView {
         threads: usize,
         f: impl Fn(usize, &mut ReadBuffers) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
+        let parts = self.split(threads, |range, buf| {
+            range.map(|i| f(i, buf)).collect::<Result<Vec<T>>>()
+        })?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// Splits the series into contiguous ranges, one per thread (as many as
+    /// the read is worth, at most `threads`), runs `f` on each with its own
+    /// buffers, and returns the results in range order.
+    fn split<R: Send>(
+        &self,
+        threads: usize,
+        f: impl Fn(std::ops::Range<usize>, &mut ReadBuffers) -> Result<R> + Sync,
+    ) -> Result<Vec<R>> {
         let n = self.series.len();
         // Points the read may cover, assuming 10 s points: small reads stay
         // on the caller's thread, where a spawn would cost more than it saves.
@@ -516,7 +570,7 @@ impl ReadView {
         let threads = threads.min(worth).clamp(1, n.max(1));
         if threads == 1 {
             let mut buf = ReadBuffers::default();
-            return (0..n).map(|i| f(i, &mut buf)).collect();
+            return Ok(vec![f(0..n, &mut buf)?]);
         }
         let per = n.div_ceil(threads);
         let f = &f;
@@ -525,17 +579,14 @@ impl ReadView {
                 .map(|t| {
                     s.spawn(move || {
                         let mut buf = ReadBuffers::default();
-                        (t * per..((t + 1) * per).min(n))
-                            .map(|i| f(i, &mut buf))
-                            .collect::<Result<Vec<T>>>()
+                        f(t * per..((t + 1) * per).min(n), &mut buf)
                     })
                 })
                 .collect();
-            let mut out = Vec::with_capacity(n);
-            for h in handles {
-                out.extend(h.join().expect("read thread panicked")?);
-            }
-            Ok(out)
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("read thread panicked"))
+                .collect()
         })
     }
 }
@@ -577,14 +628,9 @@ struct Buckets {
 
 impl Buckets {
     fn new(n: usize, agg: Agg) -> Self {
-        let init = match agg {
-            Agg::Min => f64::INFINITY,
-            Agg::Max => f64::NEG_INFINITY,
-            _ => 0.0,
-        };
         Buckets {
             agg,
-            val: vec![init; n],
+            val: vec![Self::init(agg); n],
             count: vec![0; n],
         }
     }
@@ -694,6 +740,13 @@ impl Buckets {
     }
 
     fn finish(mut self) -> Vec<f64> {
+        self.finish_in_place();
+        self.val
+    }
+
+    /// Turns the accumulators into the row (NaN where empty, means for
+    /// `Avg`) and returns it; [`Buckets::reset`] before reuse.
+    fn finish_in_place(&mut self) -> &[f64] {
         let avg = self.agg == Agg::Avg;
         for (v, &c) in self.val.iter_mut().zip(&self.count) {
             if c == 0 {
@@ -702,6 +755,20 @@ impl Buckets {
                 *v /= c as f64;
             }
         }
-        self.val
+        &self.val
+    }
+
+    /// Empties every bucket, as [`Buckets::new`] made them.
+    fn reset(&mut self) {
+        self.val.fill(Self::init(self.agg));
+        self.count.fill(0);
+    }
+
+    fn init(agg: Agg) -> f64 {
+        match agg {
+            Agg::Min => f64::INFINITY,
+            Agg::Max => f64::NEG_INFINITY,
+            _ => 0.0,
+        }
     }
 }

@@ -99,39 +99,133 @@ pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], 
     if lo >= hi {
         return;
     }
-    // When the bucket width is a multiple of the step, every bucket after
-    // the first holds exactly `per` points (any half-open interval of that
-    // width does), so the walk needs no division; otherwise (rare: 25 s
-    // buckets over 10 s points) each bucket is found by dividing.
-    let per = (at.bucket_ms % at.step == 0).then(|| (at.bucket_ms / at.step) as usize);
-    let bucket_of = |k: usize| ((at.first + k as i64 * at.step - at.start) / at.bucket_ms) as usize;
-    let end_of = |b: usize| {
-        at.start
-            .saturating_add((b as i64 + 1).saturating_mul(at.bucket_ms))
-    };
-    let mut k = lo;
-    let mut b = bucket_of(k);
-    let mut k_end = at.k_at(end_of(b)).min(hi);
-    loop {
-        let (v, c) = reduce(col, k, k_end, agg);
-        if c > 0 {
-            combine(&mut val[b], v, agg);
-            count[b] += c;
+    // One specialised walk per common (column, aggregator) pair, so the
+    // per-bucket work is a few instructions with no dispatch; the rest go
+    // through the general `reduce`.
+    let w = Walk { at, lo, hi };
+    let len = |k0: usize, k1: usize| (k1 - k0) as u64;
+    match (col, agg) {
+        (Column::Decimal { mantissas: m, exp }, Agg::Avg | Agg::Sum) => {
+            let p = pow10(exp);
+            w.run(
+                val,
+                count,
+                |a, b| (sum(&m[a..b]) / p, len(a, b)),
+                |s, v| *s += v,
+            )
         }
-        k = k_end;
-        if k >= hi {
-            return;
+        (Column::Decimal { mantissas: m, exp }, Agg::Min) => {
+            let p = pow10(exp);
+            let min = |a: usize, b: usize| *m[a..b].iter().min().expect("non-empty") as f64 / p;
+            w.run(
+                val,
+                count,
+                |a, b| (min(a, b), len(a, b)),
+                |s, v| *s = s.min(v),
+            )
         }
-        match per {
-            Some(p) => {
-                b += 1;
-                k_end = (k + p).min(hi);
+        (Column::Decimal { mantissas: m, exp }, Agg::Max) => {
+            let p = pow10(exp);
+            let max = |a: usize, b: usize| *m[a..b].iter().max().expect("non-empty") as f64 / p;
+            w.run(
+                val,
+                count,
+                |a, b| (max(a, b), len(a, b)),
+                |s, v| *s = s.max(v),
+            )
+        }
+        (Column::Decimal { mantissas: m, exp }, Agg::Last) => {
+            let p = pow10(exp);
+            w.run(
+                val,
+                count,
+                |a, b| (m[b - 1] as f64 / p, len(a, b)),
+                |s, v| *s = v,
+            )
+        }
+        (Column::Decimal { .. } | Column::Const(_), Agg::Count) => w.run(
+            val,
+            count,
+            |a, b| (len(a, b) as f64, len(a, b)),
+            |s, v| *s += v,
+        ),
+        _ => w.run(
+            val,
+            count,
+            |a, b| reduce(col, a, b, agg),
+            |s, v| combine(s, v, agg),
+        ),
+    }
+}
+
+/// The points `lo..hi` of a chunk, walked bucket by bucket.
+struct Walk {
+    at: Layout,
+    lo: usize,
+    hi: usize,
+}
+
+impl Walk {
+    /// Calls `reduce(k0, k1)` on the points of each bucket that has some,
+    /// and folds its value into the bucket with `fold` (its count is added).
+    #[inline(always)]
+    fn run(
+        &self,
+        val: &mut [f64],
+        count: &mut [u64],
+        reduce: impl Fn(usize, usize) -> (f64, u64),
+        fold: impl Fn(&mut f64, f64),
+    ) {
+        let (at, hi) = (self.at, self.hi);
+        // When the bucket width is a multiple of the step, every bucket
+        // after the first holds exactly `per` points (any half-open interval
+        // of that width does), so the walk needs no division; otherwise
+        // (rare: 25 s buckets over 10 s points) each bucket is found by
+        // dividing.
+        let per = (at.bucket_ms % at.step == 0).then(|| (at.bucket_ms / at.step) as usize);
+        let bucket_of =
+            |k: usize| ((at.first + k as i64 * at.step - at.start) / at.bucket_ms) as usize;
+        let end_of = |b: usize| {
+            at.start
+                .saturating_add((b as i64 + 1).saturating_mul(at.bucket_ms))
+        };
+        let mut k = self.lo;
+        let mut b = bucket_of(k);
+        let mut k_end = at.k_at(end_of(b)).min(hi);
+        loop {
+            let (v, c) = reduce(k, k_end);
+            if c > 0 {
+                fold(&mut val[b], v);
+                count[b] += c;
             }
-            None => {
-                b = bucket_of(k);
-                k_end = at.k_at(end_of(b)).min(hi);
+            k = k_end;
+            if k >= hi {
+                return;
+            }
+            match per {
+                Some(p) => {
+                    b += 1;
+                    k_end = (k + p).min(hi);
+                }
+                None => {
+                    b = bucket_of(k);
+                    k_end = at.k_at(end_of(b)).min(hi);
+                }
             }
         }
+    }
+}
+
+/// The sum of mantissas as a float: exact integer sums over runs of
+/// [`SUM_RUN`], which cannot overflow.
+#[inline]
+fn sum(m: &[i64]) -> f64 {
+    if m.len() <= SUM_RUN {
+        m.iter().sum::<i64>() as f64
+    } else {
+        m.chunks(SUM_RUN)
+            .map(|r| r.iter().sum::<i64>() as f64)
+            .sum()
     }
 }
 
@@ -166,14 +260,7 @@ fn reduce(col: Column<'_>, k0: usize, k1: usize, agg: Agg) -> (f64, u64) {
             let m = &mantissas[k0..k1];
             let p = pow10(exp);
             let v = match agg {
-                Agg::Avg | Agg::Sum if m.len() <= SUM_RUN => m.iter().sum::<i64>() as f64 / p,
-                Agg::Avg | Agg::Sum => {
-                    let sum: f64 = m
-                        .chunks(SUM_RUN)
-                        .map(|r| r.iter().sum::<i64>() as f64)
-                        .sum();
-                    sum / p
-                }
+                Agg::Avg | Agg::Sum => sum(m) / p,
                 Agg::Count => len as f64,
                 Agg::Min => *m.iter().min().expect("non-empty") as f64 / p,
                 Agg::Max => *m.iter().max().expect("non-empty") as f64 / p,
