@@ -10,6 +10,7 @@ use crate::funcs::rank_by;
 use crate::grid::{DEFAULT_NATIVE_SECS, Grid, default_interval_secs};
 use crate::limits::QueryLimits;
 use crate::metric::Options;
+use crate::select::selector;
 use crate::series::SeriesSet;
 
 /// Most evaluation passes of one request. A pass assumes a native
@@ -110,6 +111,36 @@ impl QueryEngine {
             limits,
             threads,
         }
+    }
+
+    /// A cheap estimate of the raw points `exprs` (with the named `queries`
+    /// of a v2 request) would read over `[from_ms, to_ms)`: the series each
+    /// metric query selects × the range at 10 s per point. It only looks
+    /// at the tag index, so a server can decide whether a query is small
+    /// enough to answer on the thread that received it (a hand-off to a
+    /// blocking thread costs tens of microseconds, more than a small query)
+    /// before evaluating anything. Timeshifts and `moving_rollup` look-backs
+    /// are not counted: it is a hint, not a limit.
+    pub fn cost_hint<'e>(
+        &self,
+        org: OrgId,
+        exprs: impl IntoIterator<Item = &'e Expr>,
+        queries: &[&MetricQuery],
+        from_ms: i64,
+        to_ms: i64,
+    ) -> u64 {
+        let mut qs: Vec<&MetricQuery> = queries.to_vec();
+        for e in exprs {
+            leaves(e, &mut qs);
+        }
+        let per_series = u64::try_from((to_ms - from_ms).max(0) / 10_000)
+            .unwrap_or(u64::MAX)
+            .max(1);
+        qs.iter()
+            .map(|q| self.engine.select(org, &selector(q)).len() as u64)
+            .fold(0u64, |acc, n| {
+                acc.saturating_add(n.saturating_mul(per_series))
+            })
     }
 
     /// The limits in force.
