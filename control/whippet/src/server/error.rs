@@ -92,9 +92,11 @@ impl From<whippet_meta::MetaError> for ApiError {
     }
 }
 
-/// A JSON response serialised straight from `value` (no `Value` tree).
-pub fn json_body(status: StatusCode, value: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(value) {
+/// A JSON response serialised straight from `value` (no `Value` tree) into
+/// a buffer of `capacity` bytes to start with (an estimate of the answer's
+/// size saves regrowing it; see [`super::jsonfmt`]).
+pub fn json_body(status: StatusCode, value: &impl serde::Serialize, capacity: usize) -> Response {
+    match super::jsonfmt::to_vec(value, capacity) {
         Ok(bytes) => {
             let mut r = (status, bytes).into_response();
             r.headers_mut().insert(

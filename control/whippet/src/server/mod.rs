@@ -12,6 +12,7 @@ mod events;
 mod export;
 mod ingest;
 mod intake;
+mod jsonfmt;
 mod query;
 pub mod selfmon;
 

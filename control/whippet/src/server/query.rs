@@ -173,6 +173,8 @@ pub async fn query_v1(
                 }
             }
         }
+        // About 30 bytes a point and 300 a series around them.
+        let size: usize = series.iter().map(|s| 300 + 30 * s.points.len()).sum();
         Ok::<_, ApiError>(json_body(
             StatusCode::OK,
             &V1Answer {
@@ -188,6 +190,7 @@ pub async fn query_v1(
                 values: [],
                 series: series.iter().map(V1Series::of).collect(),
             },
+            size + 512,
         ))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
@@ -361,28 +364,37 @@ pub async fn timeseries_v2(
     body: Body,
 ) -> Response {
     match v2_common(&s, &headers, &q, body, "timeseries_request").await {
-        Ok((_, r)) => json_body(
-            StatusCode::OK,
-            &TimeseriesAnswer {
-                data: TimeseriesData {
-                    id: "0",
-                    kind: "timeseries_response",
-                    attributes: TimeseriesAttributes {
-                        times: &r.times,
-                        series: r
-                            .series
-                            .iter()
-                            .map(|x| TimeseriesMeta {
-                                group_tags: &x.group_tags,
-                                query_index: x.query_index,
-                                unit: [None, None],
-                            })
-                            .collect(),
-                        values: r.series.iter().map(|x| x.values.as_slice()).collect(),
+        Ok((_, r)) => {
+            let size = 512
+                + 16 * r.times.len()
+                + r.series
+                    .iter()
+                    .map(|x| 100 + 20 * x.values.len())
+                    .sum::<usize>();
+            json_body(
+                StatusCode::OK,
+                &TimeseriesAnswer {
+                    data: TimeseriesData {
+                        id: "0",
+                        kind: "timeseries_response",
+                        attributes: TimeseriesAttributes {
+                            times: &r.times,
+                            series: r
+                                .series
+                                .iter()
+                                .map(|x| TimeseriesMeta {
+                                    group_tags: &x.group_tags,
+                                    query_index: x.query_index,
+                                    unit: [None, None],
+                                })
+                                .collect(),
+                            values: r.series.iter().map(|x| x.values.as_slice()).collect(),
+                        },
                     },
                 },
-            },
-        ),
+                size,
+            )
+        }
         Err(e) => e.into_response(),
     }
 }
