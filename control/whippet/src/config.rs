@@ -93,6 +93,12 @@ pub const SETTINGS: &[Setting] = &[
         help: "intake requests processed at once; more get 503 with Retry-After (default 64)",
     },
     Setting {
+        key: "chunk_cache_mb",
+        env: "WHIPPET_CHUNK_CACHE_MB",
+        flag: "--chunk-cache-mb",
+        help: "MiB of decoded chunks kept so repeated queries skip decompression; 0: off (default 256)",
+    },
+    Setting {
         key: "query_max_series",
         env: "WHIPPET_QUERY_MAX_SERIES",
         flag: "--query-max-series",
@@ -149,6 +155,8 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// What one metric query may cost.
     pub query_limits: whippet_query::QueryLimits,
+    /// MiB of decoded chunks the storage engine keeps for queries; 0: off.
+    pub chunk_cache_mb: usize,
 }
 
 impl Default for Config {
@@ -170,6 +178,7 @@ impl Default for Config {
             // at once to 64 × the 62 MiB decompressed limit in the worst case.
             max_concurrent_requests: 64,
             query_limits: whippet_query::QueryLimits::default(),
+            chunk_cache_mb: EngineConfig::default().chunk_cache_bytes >> 20,
         }
     }
 }
@@ -314,6 +323,15 @@ impl Layers {
                         .parse()
                         .map_err(|_| bad(format!("`{v}` is not a whole number of seconds")))?
                 }
+                "chunk_cache_mb" => {
+                    c.chunk_cache_mb = v
+                        .parse()
+                        .ok()
+                        .filter(|n: &usize| *n <= 1 << 20)
+                        .ok_or_else(|| {
+                            bad(format!("`{v}` is not a whole number of MiB (0 to 1048576)"))
+                        })?
+                }
                 "query_max_series" => {
                     c.query_limits.max_series = v
                         .parse()
@@ -365,6 +383,7 @@ impl Config {
             retention_ms: self.retention_ms,
             fsync: self.fsync,
             max_active_series_per_org: self.max_active_series,
+            chunk_cache_bytes: self.chunk_cache_mb << 20,
             ..EngineConfig::default()
         }
     }

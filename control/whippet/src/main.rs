@@ -117,6 +117,9 @@ pub struct ServeFlags {
     /// Intake requests handled at once; more get 503 + Retry-After [env: WHIPPET_MAX_CONCURRENT_REQUESTS] [default: 64]
     #[arg(long)]
     pub max_concurrent_requests: Option<String>,
+    /// MiB of decoded chunks kept so repeated queries skip decompression; 0 turns it off [env: WHIPPET_CHUNK_CACHE_MB] [default: 256]
+    #[arg(long)]
+    pub chunk_cache_mb: Option<String>,
     /// Most series one metric query may select [env: WHIPPET_QUERY_MAX_SERIES] [default: 200000]
     #[arg(long)]
     pub query_max_series: Option<String>,
@@ -142,6 +145,7 @@ impl ServeFlags {
             self.self_monitoring_interval_secs,
         );
         l.flag("max_concurrent_requests", self.max_concurrent_requests);
+        l.flag("chunk_cache_mb", self.chunk_cache_mb);
         l.flag("query_max_series", self.query_max_series);
         l.flag("query_max_points", self.query_max_points);
     }

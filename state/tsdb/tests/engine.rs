@@ -652,8 +652,24 @@ fn aggregation_of_regular_merged_chunks_matches_the_raw_points() {
     }
 }
 
+/// Copies the engine's directory (files only, recursively) but its LOCK:
+/// the copy opens as after a crash, replaying its WAL.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if entry.file_name() != "LOCK" {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 /// Reads large enough to be split over threads give the same rows as one
-/// thread, for every aggregator, over merged parts and the head together.
+/// thread, for every aggregator, over merged parts and the head together,
+/// with the decoded-chunk cache cold, warm and off.
 #[test]
 fn parallel_aggregation_matches_one_thread() {
     let dir = tempfile::tempdir().unwrap();
@@ -684,6 +700,24 @@ fn parallel_aggregation_matches_one_thread() {
     let view = e
         .read(ORG, &Selector::Metric("par".into()), start, NOW)
         .unwrap();
+    // The same read through an engine without the decoded-chunk cache.
+    let dir2 = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), dir2.path());
+    let uncached = open_with(
+        dir2.path(),
+        EngineConfig {
+            chunk_cache_bytes: 0,
+            ..manual_config()
+        },
+    );
+    let view2 = uncached
+        .read(ORG, &Selector::Metric("par".into()), start, NOW)
+        .unwrap();
+    let bits = |rows: &Vec<Vec<f64>>| -> Vec<Vec<u64>> {
+        rows.iter()
+            .map(|r| r.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    };
     for agg in [
         Agg::Avg,
         Agg::Sum,
@@ -693,6 +727,9 @@ fn parallel_aggregation_matches_one_thread() {
         Agg::Last,
     ] {
         let one = view.aggregate(60_000, agg, 1).unwrap();
+        // Cold, warm (from the cache) and without a cache: the same bits.
+        assert_eq!(bits(&one), bits(&view.aggregate(60_000, agg, 2).unwrap()));
+        assert_eq!(bits(&one), bits(&view2.aggregate(60_000, agg, 1).unwrap()));
         for threads in [2, 3, 8] {
             let many = view.aggregate(60_000, agg, threads).unwrap();
             assert_eq!(one.len(), many.len());

@@ -22,11 +22,18 @@ use crate::wal::frame::check_file_header;
 /// An open, immutable part. Cheap to share behind an `Arc`; all reads are
 /// `&self` and thread-safe.
 pub struct Part {
+    /// Unique among the part objects of this process (never reused), so
+    /// caches can key on it: a merged part reusing a path or a sequence
+    /// number still gets a new `uid`.
+    uid: u64,
     path: PathBuf,
     map: Mmap,
     meta: PartMeta,
     table_offset: usize,
 }
+
+/// The next [`Part::uid`].
+static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// One series table entry: where a chunk of one series is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +60,11 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 impl Part {
+    /// This part object's unique id (see the field).
+    pub fn uid(&self) -> u64 {
+        self.uid
+    }
+
     /// Opens and checks a part: header, footer checksum, table checksum and
     /// that the table's offsets stay inside the file. Chunk checksums are
     /// checked when each chunk is read.
@@ -134,6 +146,7 @@ impl Part {
             file_bytes: len as u64,
         };
         let part = Part {
+            uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             path: path.to_path_buf(),
             map,
             meta,

@@ -11,6 +11,7 @@
 //! and `flush_lock`/`merge_lock`, which only the background work takes.
 
 mod background;
+mod chunk_cache;
 mod flush;
 mod merge;
 mod open;
@@ -110,6 +111,8 @@ pub(crate) struct Inner {
     /// Most parts in any one partition (kept by whoever publishes parts).
     pub max_parts: AtomicUsize,
     pub stats: Stats,
+    /// Decoded chunks for aggregations; its own leaf lock.
+    pub chunk_cache: Arc<chunk_cache::ChunkCache>,
 }
 
 impl Inner {

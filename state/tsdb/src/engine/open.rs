@@ -166,6 +166,9 @@ pub(super) fn open(dir: &Path, config: EngineConfig) -> Result<(Inner, OpenRepor
         shutdown: AtomicBool::new(false),
         max_parts: AtomicUsize::new(max_parts),
         stats: Stats::default(),
+        chunk_cache: Arc::new(super::chunk_cache::ChunkCache::new(
+            config.chunk_cache_bytes,
+        )),
         config,
     };
     for d in &report.damage {

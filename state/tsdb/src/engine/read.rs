@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use super::chunk_cache::{ChunkCache, Column};
 use super::regular;
 use super::{Engine, FrozenHead};
 use crate::block::ChunkRef;
 use crate::block::Part;
-use crate::codec::floats::materialize;
+use crate::codec::floats::{Values, materialize};
 use crate::codec::timestamps::{Decoded, fill_regular};
 use crate::error::{Error, Result};
 use crate::head::{FloatHead, HeadSeries, IdMap};
@@ -73,6 +74,8 @@ pub struct ReadView {
     active: IdMap<HeadSeries>,
     start: i64,
     end: i64,
+    /// The engine's decoded-chunk cache.
+    cache: Arc<ChunkCache>,
 }
 
 /// Reusable buffers for reading; one per thread.
@@ -163,6 +166,7 @@ impl Engine {
             active,
             start,
             end,
+            cache: inner.chunk_cache.clone(),
         })
     }
 
@@ -477,41 +481,103 @@ impl ReadView {
         }
         for (_, _, src) in sources {
             next_run(&mut buf.runs_ts, &mut buf.runs_f, 0);
-            let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
             match src {
                 Source::Chunk(pi, c) => {
-                    let (t, v) =
-                        self.parts[pi].read_float_columns(&c, ts, vals, &mut buf.scratch)?;
+                    let part = &self.parts[pi];
+                    let n = c.count as usize;
+                    let cached = if self.cache.enabled() {
+                        let key = (part.uid(), c.offset);
+                        Some(match self.cache.get(key) {
+                            Some(col) => col,
+                            None => {
+                                let (mut ts, mut vals, mut m) =
+                                    (Vec::new(), Vec::new(), Vec::new());
+                                let (decoded, values) =
+                                    part.read_float_columns(&c, &mut ts, &mut vals, &mut m)?;
+                                self.cache.insert(
+                                    key,
+                                    Column {
+                                        decoded,
+                                        ts,
+                                        values,
+                                        mantissas: m,
+                                        floats: vals,
+                                    },
+                                )
+                            }
+                        })
+                    } else {
+                        None
+                    };
+                    let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
+                    let (t, v, col_ts, col_m, col_f): (_, _, &[i64], &[i64], &[f64]) = match &cached
+                    {
+                        Some(col) => (
+                            col.decoded,
+                            col.values,
+                            &col.ts,
+                            &col.mantissas,
+                            &col.floats,
+                        ),
+                        None => {
+                            let (t, v) = part.read_float_columns(&c, ts, vals, &mut buf.scratch)?;
+                            (t, v, &[], &[], &[])
+                        }
+                    };
+                    // Where the columns are: the cache's, or the buffers.
+                    let (m_src, f_src): (&[i64], &[f64]) = if cached.is_some() {
+                        (col_m, col_f)
+                    } else {
+                        (&buf.scratch, vals)
+                    };
                     match t {
                         Decoded::Regular { first, step } if step > 0 => {
                             let at = regular::Layout {
-                                n: c.count as usize,
+                                n,
                                 first,
                                 step,
                                 start: self.start,
                                 end: self.end,
                                 bucket_ms: step_ms,
                             };
-                            let col = regular::Column::of(v, vals, &buf.scratch);
+                            let col = regular::Column::of(v, f_src, m_src);
                             regular::aggregate(col, at, acc.agg, &mut acc.val, &mut acc.count);
                             continue;
                         }
-                        Decoded::Regular { first, step } => {
-                            // One point (step 0): the general scan.
-                            fill_regular(first, step, c.count as usize, ts);
+                        _ => {
+                            // One point (step 0) or explicit timestamps: the
+                            // general scan over materialised columns.
+                            let tsv: Vec<i64> = match t {
+                                Decoded::Regular { first, step } => {
+                                    let mut v = Vec::with_capacity(n);
+                                    fill_regular(first, step, n, &mut v);
+                                    v
+                                }
+                                Decoded::Explicit if cached.is_some() => col_ts.to_vec(),
+                                Decoded::Explicit => std::mem::take(ts),
+                            };
+                            let vv: Vec<f64> = match v {
+                                Values::Floats => f_src.to_vec(),
+                                _ => {
+                                    let mut out = Vec::with_capacity(n);
+                                    materialize(v, n, m_src, &mut out);
+                                    out
+                                }
+                            };
+                            let (a, b) = trim(&tsv, self.start, self.end);
+                            acc.add_floats(&tsv[a..b], &vv[a..b], self.start, step_ms);
                         }
-                        Decoded::Explicit => {}
                     }
-                    materialize(v, c.count as usize, &buf.scratch, vals);
                 }
                 Source::Head(fh) => {
+                    let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
                     fh.materialize(ts, vals, &mut buf.scratch).map_err(|e| {
                         Error::Internal(format!("head of series {id} does not decode: {e}"))
                     })?;
+                    let (a, b) = trim(ts, self.start, self.end);
+                    acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
                 }
             }
-            let (a, b) = trim(ts, self.start, self.end);
-            acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
         }
         Ok(true)
     }

@@ -107,12 +107,14 @@ pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], 
     match (col, agg) {
         (Column::Decimal { mantissas: m, exp }, Agg::Avg | Agg::Sum) => {
             let p = pow10(exp);
-            w.run(
-                val,
-                count,
-                |a, b| (sum(&m[a..b]) / p, len(a, b)),
-                |s, v| *s += v,
-            )
+            if !w.sums_by_runs(m, p, val, count) {
+                w.run(
+                    val,
+                    count,
+                    |a, b| (sum(&m[a..b]) / p, len(a, b)),
+                    |s, v| *s += v,
+                )
+            }
         }
         (Column::Decimal { mantissas: m, exp }, Agg::Min) => {
             let p = pow10(exp);
@@ -212,6 +214,57 @@ impl Walk {
                     k_end = at.k_at(end_of(b)).min(hi);
                 }
             }
+        }
+    }
+}
+
+impl Walk {
+    /// The sums of decimal mantissas per bucket when every bucket after the
+    /// first holds the same small number of points (`bucket_ms` a multiple
+    /// of the step: 1, 2, 3, 4 or 6 points): the first bucket, then the full
+    /// ones as fixed-size runs whose length the compiler knows (no bounds
+    /// checks, an unrolled sum), then the last partial one. This is the loop
+    /// of a default `avg` over 10 s points at a dashboard's 20-60 s
+    /// interval. Returns false (having done nothing) when the layout does
+    /// not qualify.
+    fn sums_by_runs(&self, m: &[i64], p: f64, val: &mut [f64], count: &mut [u64]) -> bool {
+        let at = self.at;
+        if at.bucket_ms % at.step != 0 {
+            return false;
+        }
+        match at.bucket_ms / at.step {
+            1 => self.sums_fixed::<1>(m, p, val, count),
+            2 => self.sums_fixed::<2>(m, p, val, count),
+            3 => self.sums_fixed::<3>(m, p, val, count),
+            4 => self.sums_fixed::<4>(m, p, val, count),
+            6 => self.sums_fixed::<6>(m, p, val, count),
+            _ => return false,
+        }
+        true
+    }
+
+    fn sums_fixed<const P: usize>(&self, m: &[i64], p: f64, val: &mut [f64], count: &mut [u64]) {
+        let at = self.at;
+        let (lo, hi) = (self.lo, self.hi);
+        let b0 = ((at.first + lo as i64 * at.step - at.start) / at.bucket_ms) as usize;
+        let end0 = at
+            .start
+            .saturating_add((b0 as i64 + 1).saturating_mul(at.bucket_ms));
+        let k1 = at.k_at(end0).min(hi);
+        val[b0] += sum(&m[lo..k1]) / p;
+        count[b0] += (k1 - lo) as u64;
+        let runs = m[k1..hi].chunks_exact(P);
+        let tail = runs.remainder();
+        let mut b = b0 + 1;
+        for ((run, v), c) in runs.zip(&mut val[b..]).zip(&mut count[b..]) {
+            let run: &[i64; P] = run.try_into().expect("chunks_exact");
+            *v += run.iter().sum::<i64>() as f64 / p;
+            *c += P as u64;
+            b += 1;
+        }
+        if !tail.is_empty() {
+            val[b] += sum(tail) / p;
+            count[b] += tail.len() as u64;
         }
     }
 }
@@ -361,6 +414,12 @@ mod tests {
             (1_000, 10, 1_000, 2_000, 10_000), // one bucket
             (1_000, 10, 5_000, 6_000, 30),     // range after the chunk
             (1_000, 10, 0, 1_001, 7),          // one point in range
+            (1_005, 10, 1_000, 1_777, 10),     // runs of 1
+            (995, 10, 1_000, 1_999, 20),       // runs of 2, cut start
+            (1_000, 10, 1_040, 1_900, 40),     // runs of 4
+            (1_003, 10, 1_000, 2_000, 60),     // runs of 6, last one partial
+            (1_000, 10, 1_000, 1_030, 30),     // a single full run
+            (1_000, 10, 1_000, 2_100, 60),     // range past the chunk
         ] {
             let nb = ((end - start) as usize).div_ceil(bucket as usize);
             let at = Layout {

@@ -1,0 +1,200 @@
+//! A bounded cache of decoded float chunks, for aggregations.
+//!
+//! Decoding is most of the cost of an aggregation over merged data (the
+//! pco decoder's set-up and entropy decoding, about 4 ns a point), and
+//! dashboards ask the same questions again and again: every widget of a
+//! board refreshes every minute over the same recent range, and several
+//! widgets read the same metric. The cache keeps the *decoded columns* of
+//! recently aggregated part chunks (timestamps as first and step when
+//! regular, values as integer mantissas when decimal), so a repeated read
+//! goes straight to the bucket loop. It is a cache of storage, not of
+//! answers: every query is evaluated in full, only the decompression is
+//! skipped, and a new or merged part is never stale (entries are keyed by
+//! the identity of the part object, which is never reused).
+//!
+//! Eviction is CLOCK (second chance) over insertion order, by bytes: cheap
+//! to maintain under one mutex, close to LRU for this scan-heavy use.
+//!
+//! It must never hold head data (heads change) and never be consulted for
+//! reads that merge overlapping sources (those decode as before).
+//!
+//! Lock: `state` is a leaf lock, taken with no engine lock held and never
+//! held across a decode.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::codec::floats::Values;
+use crate::codec::timestamps::Decoded;
+
+/// A chunk: the unique id of the part object it is in and its offset.
+pub(crate) type Key = (u64, u64);
+
+/// The decoded columns of one float chunk.
+#[derive(Debug)]
+pub(crate) struct Column {
+    /// Timestamps; when `Explicit`, they are in `ts`.
+    pub decoded: Decoded,
+    pub ts: Vec<i64>,
+    /// Values: `Decimal` in `mantissas`, `Floats` in `floats`.
+    pub values: Values,
+    pub mantissas: Vec<i64>,
+    pub floats: Vec<f64>,
+}
+
+impl Column {
+    /// Bytes of memory the entry holds, with a fixed allowance for the
+    /// entry itself and its map and queue slots.
+    fn bytes(&self) -> usize {
+        const OVERHEAD: usize = 160;
+        OVERHEAD + 8 * (self.ts.len() + self.mantissas.len() + self.floats.len())
+    }
+}
+
+struct Slot {
+    col: Arc<Column>,
+    /// Read since the clock hand last passed: spared once.
+    referenced: bool,
+}
+
+#[derive(Default)]
+struct State {
+    map: HashMap<Key, Slot>,
+    /// Keys in insertion order; the clock hand is the front.
+    order: VecDeque<Key>,
+    bytes: usize,
+}
+
+/// The cache; capacity 0 turns it off.
+pub(crate) struct ChunkCache {
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+impl ChunkCache {
+    /// A cache holding at most `capacity` bytes of decoded columns.
+    pub fn new(capacity: usize) -> Self {
+        ChunkCache {
+            capacity,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Whether the cache keeps anything.
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// The columns of chunk `key`, if cached.
+    pub fn get(&self, key: Key) -> Option<Arc<Column>> {
+        if !self.enabled() {
+            return None;
+        }
+        let mut st = self.state.lock();
+        let slot = st.map.get_mut(&key)?;
+        slot.referenced = true;
+        Some(slot.col.clone())
+    }
+
+    /// Caches `col` as chunk `key` (replacing nothing: a chunk never
+    /// changes) and returns it shared. A column larger than the whole cache
+    /// is returned without being kept.
+    pub fn insert(&self, key: Key, col: Column) -> Arc<Column> {
+        let col = Arc::new(col);
+        let size = col.bytes();
+        if !self.enabled() || size > self.capacity {
+            return col;
+        }
+        let mut st = self.state.lock();
+        if let Some(slot) = st.map.get(&key) {
+            return slot.col.clone();
+        }
+        while st.bytes + size > self.capacity {
+            let Some(k) = st.order.pop_front() else { break };
+            let spare = match st.map.get_mut(&k) {
+                Some(slot) if slot.referenced => {
+                    slot.referenced = false;
+                    true
+                }
+                _ => false,
+            };
+            if spare {
+                st.order.push_back(k);
+            } else if let Some(old) = st.map.remove(&k) {
+                st.bytes -= old.col.bytes();
+            }
+        }
+        st.bytes += size;
+        st.order.push_back(key);
+        st.map.insert(
+            key,
+            Slot {
+                col: col.clone(),
+                referenced: false,
+            },
+        );
+        col
+    }
+
+    /// Bytes held and entries.
+    #[cfg(test)]
+    pub fn usage(&self) -> (usize, usize) {
+        let st = self.state.lock();
+        (st.bytes, st.map.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(n: usize) -> Column {
+        Column {
+            decoded: Decoded::Regular { first: 0, step: 10 },
+            ts: Vec::new(),
+            values: Values::Decimal { exp: 0 },
+            mantissas: vec![7; n],
+            floats: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn keeps_what_fits_and_evicts_the_unreferenced_first() {
+        // Each entry of 100 mantissas is 960 bytes; room for three.
+        let c = ChunkCache::new(3 * 960);
+        for k in 0..3 {
+            c.insert((1, k), col(100));
+        }
+        assert_eq!(c.usage(), (3 * 960, 3));
+        // Reading 0 spares it once; inserting 3 evicts 1, the oldest unread.
+        assert!(c.get((1, 0)).is_some());
+        c.insert((1, 3), col(100));
+        assert!(c.get((1, 0)).is_some());
+        assert!(c.get((1, 1)).is_none());
+        assert!(c.get((1, 2)).is_some() && c.get((1, 3)).is_some());
+        assert_eq!(c.usage(), (3 * 960, 3));
+        assert_eq!(c.get((1, 3)).unwrap().mantissas.len(), 100);
+    }
+
+    #[test]
+    fn off_and_oversized_entries_are_not_kept() {
+        let off = ChunkCache::new(0);
+        let got = off.insert((1, 1), col(10));
+        assert_eq!(got.mantissas.len(), 10);
+        assert!(off.get((1, 1)).is_none());
+        let small = ChunkCache::new(500);
+        small.insert((1, 1), col(100));
+        assert_eq!(small.usage(), (0, 0));
+    }
+
+    #[test]
+    fn a_second_insert_of_a_key_shares_the_first() {
+        let c = ChunkCache::new(10_000);
+        let a = c.insert((2, 5), col(10));
+        let b = c.insert((2, 5), col(10));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(c.usage().1, 1);
+    }
+}
