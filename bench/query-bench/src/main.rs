@@ -692,7 +692,8 @@ fn check_and_time(
 ) -> Result<()> {
     // The answers, once each: non-empty, the same series, close values.
     let wpath = w.path(&q.datadog, range, 0);
-    let (_, resp) = w.get(&wpath)?;
+    let (first_ms, resp) = w.get(&wpath)?;
+    r.whippet.first_ms = first_ms;
     r.whippet.response_bytes = resp.body.len();
     let wa = parse_whippet(&resp.body)?;
     if wa.series.is_empty() {
@@ -713,7 +714,8 @@ fn check_and_time(
     r.step_secs = step;
     r.promql = q.promql(step);
     let vpath = v.path(&r.promql, range, step);
-    let (_, resp) = v.get(&vpath)?;
+    let (first_ms, resp) = v.get(&vpath)?;
+    r.vm.first_ms = first_ms;
     r.vm.response_bytes = resp.body.len();
     let va = parse_vm(&resp.body)?;
     if va.series.is_empty() {
