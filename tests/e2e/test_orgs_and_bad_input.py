@@ -21,6 +21,17 @@ def test_a_second_org_never_sees_the_first_orgs_data(server):
     assert server.request("POST", "/api/v1/series", body_b, {"Content-Type": "application/json"}, keys=(api_b, app_b))[0] == 202
     assert [s["tags"] for s in server.export("e2e.iso")] == [["org:a"]]
     assert [s["tags"] for s in server.export("e2e.iso", keys=(api_b, app_b))] == [["org:b"]]
+    # The query and discovery APIs only see the caller's org too.
+    q = f"/api/v1/query?from={now - 300}&to={now + 60}&query=sum:e2e.iso{{*}}.rollup(sum,60)"
+    for keys, want in (((server.api_key, server.app_key), [1.0]), ((api_b, app_b), [2.0])):
+        status, body = server.request("GET", q, keys=keys)
+        assert status == 200, body
+        got = [p[1] for s in json.loads(body)["series"] for p in s["pointlist"] if p[1] is not None]
+        assert got == want, (keys, body)
+        status, body = server.request("GET", "/api/v2/metrics/e2e.iso/all-tags", keys=keys)
+        assert json.loads(body)["data"]["attributes"]["tags"] == ["org:a" if want == [1.0] else "org:b"]
+    status, body = server.request("GET", "/api/v1/search?q=metrics:e2e.iso", keys=(api_b, app_b))
+    assert json.loads(body)["results"]["metrics"] == ["e2e.iso"]
     # Keys of two orgs do not combine.
     status, body = server.request("GET", "/api/v1/export?metric=e2e.iso", keys=(server.api_key, app_b))
     assert (status, json.loads(body)) == (403, {"errors": ["Forbidden"]})
