@@ -141,6 +141,21 @@ fn storage_gauges(
         ),
         ("whippet.storage.parts", "Parts on disk.", st.parts as f64),
         (
+            "whippet.storage.chunk_cache.bytes",
+            "Bytes of decoded chunks cached for queries.",
+            st.chunk_cache_bytes as f64,
+        ),
+        (
+            "whippet.storage.chunk_cache.hits",
+            "Chunk reads answered by the decoded-chunk cache (since start).",
+            st.chunk_cache_hits as f64,
+        ),
+        (
+            "whippet.storage.chunk_cache.misses",
+            "Chunk reads that had to decode (since start).",
+            st.chunk_cache_misses as f64,
+        ),
+        (
             "whippet.storage.part.bytes",
             "Bytes of part files.",
             st.part_bytes as f64,

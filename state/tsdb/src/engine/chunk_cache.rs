@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -71,6 +72,8 @@ struct State {
 pub(crate) struct ChunkCache {
     capacity: usize,
     state: Mutex<State>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl ChunkCache {
@@ -79,6 +82,8 @@ impl ChunkCache {
         ChunkCache {
             capacity,
             state: Mutex::new(State::default()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -93,8 +98,12 @@ impl ChunkCache {
             return None;
         }
         let mut st = self.state.lock();
-        let slot = st.map.get_mut(&key)?;
+        let Some(slot) = st.map.get_mut(&key) else {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
         slot.referenced = true;
+        self.hits.fetch_add(1, Ordering::Relaxed);
         Some(slot.col.clone())
     }
 
@@ -138,6 +147,16 @@ impl ChunkCache {
         col
     }
 
+    /// Bytes held, hits and misses so far.
+    pub fn counters(&self) -> (u64, u64, u64) {
+        let bytes = self.state.lock().bytes as u64;
+        (
+            bytes,
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
     /// Bytes held and entries.
     #[cfg(test)]
     pub fn usage(&self) -> (usize, usize) {
@@ -176,6 +195,9 @@ mod tests {
         assert!(c.get((1, 2)).is_some() && c.get((1, 3)).is_some());
         assert_eq!(c.usage(), (3 * 960, 3));
         assert_eq!(c.get((1, 3)).unwrap().mantissas.len(), 100);
+        // Hits: 0, 0, 2, 3, 3; misses: 1.
+        let (bytes, hits, misses) = c.counters();
+        assert_eq!((bytes, hits, misses), (3 * 960, 5, 1));
     }
 
     #[test]

@@ -168,6 +168,12 @@ pub struct StorageStats {
     pub head_bytes: u64,
     /// Bytes of WAL segments.
     pub wal_bytes: u64,
+    /// Bytes held by the decoded-chunk cache.
+    pub chunk_cache_bytes: u64,
+    /// Chunk reads the cache answered, since the engine opened.
+    pub chunk_cache_hits: u64,
+    /// Chunk reads that decoded (and were then cached), since it opened.
+    pub chunk_cache_misses: u64,
 }
 
 /// What [`Engine::verify`] found.
@@ -314,10 +320,15 @@ impl Engine {
         };
         let parts = self.inner.parts.read().clone();
         let frozen = self.inner.frozen.read().clone();
+        let (chunk_cache_bytes, chunk_cache_hits, chunk_cache_misses) =
+            self.inner.chunk_cache.counters();
         let mut s = StorageStats {
             series,
             head_points,
             head_bytes,
+            chunk_cache_bytes,
+            chunk_cache_hits,
+            chunk_cache_misses,
             ..StorageStats::default()
         };
         for f in &frozen {
