@@ -2,6 +2,7 @@
 //! series' points, and aggregate them into time buckets without keeping
 //! every raw point.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::chunk_cache::{ChunkCache, Column};
@@ -9,7 +10,6 @@ use super::regular;
 use super::{Engine, FrozenHead};
 use crate::block::ChunkRef;
 use crate::block::Part;
-use crate::codec::floats::{Values, materialize};
 use crate::codec::timestamps::{Decoded, fill_regular};
 use crate::error::{Error, Result};
 use crate::head::{FloatHead, HeadSeries, IdMap};
@@ -483,91 +483,7 @@ impl ReadView {
             next_run(&mut buf.runs_ts, &mut buf.runs_f, 0);
             match src {
                 Source::Chunk(pi, c) => {
-                    let part = &self.parts[pi];
-                    let n = c.count as usize;
-                    let cached = if self.cache.enabled() {
-                        let key = (part.uid(), c.offset);
-                        Some(match self.cache.get(key) {
-                            Some(col) => col,
-                            None => {
-                                let (mut ts, mut vals, mut m) =
-                                    (Vec::new(), Vec::new(), Vec::new());
-                                let (decoded, values) =
-                                    part.read_float_columns(&c, &mut ts, &mut vals, &mut m)?;
-                                self.cache.insert(
-                                    key,
-                                    Column {
-                                        decoded,
-                                        ts,
-                                        values,
-                                        mantissas: m,
-                                        floats: vals,
-                                    },
-                                )
-                            }
-                        })
-                    } else {
-                        None
-                    };
-                    let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
-                    let (t, v, col_ts, col_m, col_f): (_, _, &[i64], &[i64], &[f64]) = match &cached
-                    {
-                        Some(col) => (
-                            col.decoded,
-                            col.values,
-                            &col.ts,
-                            &col.mantissas,
-                            &col.floats,
-                        ),
-                        None => {
-                            let (t, v) = part.read_float_columns(&c, ts, vals, &mut buf.scratch)?;
-                            (t, v, &[], &[], &[])
-                        }
-                    };
-                    // Where the columns are: the cache's, or the buffers.
-                    let (m_src, f_src): (&[i64], &[f64]) = if cached.is_some() {
-                        (col_m, col_f)
-                    } else {
-                        (&buf.scratch, vals)
-                    };
-                    match t {
-                        Decoded::Regular { first, step } if step > 0 => {
-                            let at = regular::Layout {
-                                n,
-                                first,
-                                step,
-                                start: self.start,
-                                end: self.end,
-                                bucket_ms: step_ms,
-                            };
-                            let col = regular::Column::of(v, f_src, m_src);
-                            regular::aggregate(col, at, acc.agg, &mut acc.val, &mut acc.count);
-                            continue;
-                        }
-                        _ => {
-                            // One point (step 0) or explicit timestamps: the
-                            // general scan over materialised columns.
-                            let tsv: Vec<i64> = match t {
-                                Decoded::Regular { first, step } => {
-                                    let mut v = Vec::with_capacity(n);
-                                    fill_regular(first, step, n, &mut v);
-                                    v
-                                }
-                                Decoded::Explicit if cached.is_some() => col_ts.to_vec(),
-                                Decoded::Explicit => std::mem::take(ts),
-                            };
-                            let vv: Vec<f64> = match v {
-                                Values::Floats => f_src.to_vec(),
-                                _ => {
-                                    let mut out = Vec::with_capacity(n);
-                                    materialize(v, n, m_src, &mut out);
-                                    out
-                                }
-                            };
-                            let (a, b) = trim(&tsv, self.start, self.end);
-                            acc.add_floats(&tsv[a..b], &vv[a..b], self.start, step_ms);
-                        }
-                    }
+                    self.aggregate_chunk(&self.parts[pi], &c, buf, acc, step_ms)?;
                 }
                 Source::Head(fh) => {
                     let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
@@ -580,6 +496,87 @@ impl ReadView {
             }
         }
         Ok(true)
+    }
+
+    /// Aggregates one part chunk into `acc`: from the decoded-chunk cache
+    /// when it is on (decoding and caching it on a miss), else decoded into
+    /// `buf`.
+    fn aggregate_chunk(
+        &self,
+        part: &Part,
+        c: &ChunkRef,
+        buf: &mut ReadBuffers,
+        acc: &mut Buckets,
+        step_ms: i64,
+    ) -> Result<()> {
+        if self.cache.enabled() {
+            let key = (part.uid(), c.offset);
+            let col = match self.cache.get(key) {
+                Some(col) => col,
+                None => {
+                    let (mut ts, mut vals, mut m) = (Vec::new(), Vec::new(), Vec::new());
+                    let (decoded, values) =
+                        part.read_float_columns(c, &mut ts, &mut vals, &mut m)?;
+                    self.cache
+                        .insert(key, Column::new(decoded, ts, values, m, vals))
+                }
+            };
+            self.aggregate_columns(
+                col.decoded,
+                col.view(),
+                &col.ts,
+                c.count as usize,
+                acc,
+                step_ms,
+            );
+            return Ok(());
+        }
+        let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
+        let (t, v) = part.read_float_columns(c, ts, vals, &mut buf.scratch)?;
+        let col = regular::Column::of(v, vals, &buf.scratch);
+        self.aggregate_columns(t, col, ts, c.count as usize, acc, step_ms);
+        Ok(())
+    }
+
+    /// Aggregates a chunk's decoded columns (`n` points; `explicit_ts` holds
+    /// the timestamps when they are not regular) into `acc`.
+    fn aggregate_columns(
+        &self,
+        t: Decoded,
+        col: regular::Column<'_>,
+        explicit_ts: &[i64],
+        n: usize,
+        acc: &mut Buckets,
+        step_ms: i64,
+    ) {
+        match t {
+            Decoded::Regular { first, step } if step > 0 => {
+                let at = regular::Layout {
+                    n,
+                    first,
+                    step,
+                    start: self.start,
+                    end: self.end,
+                    bucket_ms: step_ms,
+                };
+                regular::aggregate(col, at, acc.agg, &mut acc.val, &mut acc.count);
+            }
+            _ => {
+                // One point (step 0) or explicit timestamps: the general
+                // scan over materialised columns.
+                let ts: Cow<'_, [i64]> = match t {
+                    Decoded::Regular { first, step } => {
+                        let mut v = Vec::with_capacity(n);
+                        fill_regular(first, step, n, &mut v);
+                        Cow::Owned(v)
+                    }
+                    Decoded::Explicit => Cow::Borrowed(explicit_ts),
+                };
+                let vals = col.materialize(n);
+                let (a, b) = trim(&ts, self.start, self.end);
+                acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
+            }
+        }
     }
 
     /// Merges the sketches of every distribution series into buckets of
