@@ -379,12 +379,12 @@ impl ReadView {
     /// sketches' summaries (sum, count, min, max; `Last` takes the last
     /// sketch's average). Series are split over `threads` threads.
     pub fn aggregate(&self, step_ms: i64, agg: Agg, threads: usize) -> Result<Vec<Vec<f64>>> {
-        let nb = self.checked_buckets(step_ms)?;
-        self.parallel(threads, |i, buf| {
-            let mut acc = Buckets::new(nb, agg);
-            self.aggregate_one(i, buf, &mut acc, step_ms)?;
-            Ok(acc.finish())
-        })
+        // One set of accumulators per thread, reset for each series; each
+        // row is one exact-size copy (no zeroed count vector per series).
+        let rows = self.aggregate_fold(step_ms, agg, threads, Vec::new, |rows, _, row| {
+            rows.push(row.to_vec())
+        })?;
+        Ok(rows.into_iter().flatten().collect())
     }
 
     /// [`ReadView::aggregate`] without keeping the rows: each series' row
@@ -800,11 +800,6 @@ impl Buckets {
             }
             self.count[b] += 1;
         }
-    }
-
-    fn finish(mut self) -> Vec<f64> {
-        self.finish_in_place();
-        self.val
     }
 
     /// Turns the accumulators into the row (NaN where empty, means for
