@@ -92,19 +92,22 @@ impl From<whippet_meta::MetaError> for ApiError {
     }
 }
 
+/// A response of JSON bytes already written.
+pub fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 /// A JSON response serialised straight from `value` (no `Value` tree) into
 /// a buffer of `capacity` bytes to start with (an estimate of the answer's
 /// size saves regrowing it; see [`super::jsonfmt`]).
 pub fn json_body(status: StatusCode, value: &impl serde::Serialize, capacity: usize) -> Response {
     match super::jsonfmt::to_vec(value, capacity) {
-        Ok(bytes) => {
-            let mut r = (status, bytes).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
+        Ok(bytes) => json_bytes(status, bytes),
         Err(e) => ApiError::internal("serialising the answer", e).into_response(),
     }
 }

@@ -14,12 +14,13 @@ use axum::response::{IntoResponse, Response};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use serde_json::ser::Formatter;
 use whippet_query::{FormulaLimit, QueryError, SeriesResult};
 use whippet_tsdb::Selector;
 
 use super::AppState;
 use super::auth::app_org;
-use super::error::{ApiError, json, json_body};
+use super::error::{ApiError, json, json_body, json_bytes};
 use super::intake::{V1_LIMITS, read_body};
 
 impl From<QueryError> for ApiError {
@@ -117,6 +118,101 @@ impl Serialize for PointList<'_> {
     }
 }
 
+/// Writes `a` as its derived `Serialize` would (same bytes; a test checks
+/// it), with the point lists written by a plain loop: they are nearly all of
+/// a large answer, and going through serde's per-element dispatch cost a
+/// third of the time of serialising one (2026-11-26, 100 series × 720
+/// points).
+fn write_v1_answer(out: &mut Vec<u8>, a: &V1Answer<'_>) -> serde_json::Result<()> {
+    use std::io::Write;
+    fn field(out: &mut Vec<u8>, first: bool, key: &str) {
+        if !first {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    }
+    fn value(out: &mut Vec<u8>, v: &impl Serialize) -> serde_json::Result<()> {
+        serde_json::to_writer(&mut *out, v)
+    }
+    out.push(b'{');
+    field(out, true, "status");
+    value(out, &a.status)?;
+    field(out, false, "res_type");
+    value(out, &a.res_type)?;
+    field(out, false, "resp_version");
+    value(out, &a.resp_version)?;
+    field(out, false, "query");
+    value(out, &a.query)?;
+    field(out, false, "from_date");
+    value(out, &a.from_date)?;
+    field(out, false, "to_date");
+    value(out, &a.to_date)?;
+    field(out, false, "group_by");
+    value(out, &a.group_by)?;
+    field(out, false, "message");
+    value(out, &a.message)?;
+    field(out, false, "times");
+    value(out, &a.times)?;
+    field(out, false, "values");
+    value(out, &a.values)?;
+    field(out, false, "series");
+    out.push(b'[');
+    for (i, s) in a.series.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        field(out, true, "metric");
+        value(out, &s.metric)?;
+        field(out, false, "display_name");
+        value(out, &s.display_name)?;
+        field(out, false, "expression");
+        value(out, &s.expression)?;
+        field(out, false, "scope");
+        value(out, &s.scope)?;
+        field(out, false, "tag_set");
+        value(out, &s.tag_set)?;
+        field(out, false, "aggr");
+        value(out, &s.aggr)?;
+        field(out, false, "interval");
+        value(out, &s.interval)?;
+        field(out, false, "length");
+        value(out, &s.length)?;
+        field(out, false, "start");
+        value(out, &s.start)?;
+        field(out, false, "end");
+        value(out, &s.end)?;
+        field(out, false, "pointlist");
+        out.push(b'[');
+        let mut f = super::jsonfmt::WholeFloats;
+        for (j, &(t, v)) in s.pointlist.0.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            f.write_f64(out, t as f64).map_err(serde_json::Error::io)?;
+            out.push(b',');
+            match v {
+                Some(v) if v.is_finite() => f.write_f64(out, v).map_err(serde_json::Error::io)?,
+                _ => out.extend_from_slice(b"null"),
+            }
+            out.push(b']');
+        }
+        out.push(b']');
+        field(out, false, "unit");
+        value(out, &s.unit)?;
+        field(out, false, "query_index");
+        value(out, &s.query_index)?;
+        field(out, false, "attributes");
+        out.write_all(b"{}").map_err(serde_json::Error::io)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
 impl<'a> V1Series<'a> {
     fn of(s: &'a SeriesResult) -> Self {
         let interval_ms = i64::from(s.interval_secs) * 1000;
@@ -173,25 +269,25 @@ pub async fn query_v1(
                 }
             }
         }
-        // About 30 bytes a point and 300 a series around them.
-        let size: usize = series.iter().map(|s| 300 + 30 * s.points.len()).sum();
-        Ok::<_, ApiError>(json_body(
-            StatusCode::OK,
-            &V1Answer {
-                status: "ok",
-                res_type: "time_series",
-                resp_version: 1,
-                query: &text,
-                from_date: from,
-                to_date: to,
-                group_by,
-                message: "",
-                times: [],
-                values: [],
-                series: series.iter().map(V1Series::of).collect(),
-            },
-            size + 512,
-        ))
+        // About 25 bytes a point and 300 a series around them.
+        let size: usize = series.iter().map(|s| 300 + 25 * s.points.len()).sum();
+        let answer = V1Answer {
+            status: "ok",
+            res_type: "time_series",
+            resp_version: 1,
+            query: &text,
+            from_date: from,
+            to_date: to,
+            group_by,
+            message: "",
+            times: [],
+            values: [],
+            series: series.iter().map(V1Series::of).collect(),
+        };
+        let mut body = Vec::with_capacity(size + 512);
+        write_v1_answer(&mut body, &answer)
+            .map_err(|e| ApiError::internal("serialising the answer", e))?;
+        Ok::<_, ApiError>(json_bytes(StatusCode::OK, body))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -521,4 +617,63 @@ pub async fn all_tags(
         ))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(points: Vec<(i64, Option<f64>)>, aggr: Option<&str>) -> SeriesResult {
+        SeriesResult {
+            metric: "m.cpu".into(),
+            display_name: "m.cpu".into(),
+            expression: "avg:m.cpu{host:\"a\\\\b\"} by {host}".into(),
+            scope: "host:é".into(),
+            tag_set: vec!["host:é".into()],
+            aggr: aggr.map(str::to_owned),
+            interval_secs: 20,
+            points,
+            query_index: 1,
+        }
+    }
+
+    #[test]
+    fn the_hand_written_answer_is_the_derived_one_byte_for_byte() {
+        let all = [
+            series(
+                vec![
+                    (1_764_122_400_000, Some(42.5)),
+                    (1_764_122_420_000, None),
+                    (1_764_122_440_000, Some(-0.0)),
+                    (1_764_122_460_000, Some(1e-7)),
+                    (1_764_122_480_000, Some(3.0)),
+                    (1_764_122_500_000, Some(1e300)),
+                ],
+                Some("avg"),
+            ),
+            series(vec![(0, Some(f64::MAX))], None),
+        ];
+        for s in [&all[..0], &all[..1], &all[..]] {
+            let a = V1Answer {
+                status: "ok",
+                res_type: "time_series",
+                resp_version: 1,
+                query: "avg:m.cpu{*} by {host}, \"q\"",
+                from_date: 1_764_122_400_000,
+                to_date: 1_764_126_000_000,
+                group_by: vec!["host"],
+                message: "",
+                times: [],
+                values: [],
+                series: s.iter().map(V1Series::of).collect(),
+            };
+            let mut ours = Vec::new();
+            write_v1_answer(&mut ours, &a).unwrap();
+            let derived = crate::server::jsonfmt::to_vec(&a, 0).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(derived).unwrap()
+            );
+        }
+    }
 }
