@@ -10,7 +10,7 @@ use crate::funcs::rank_by;
 use crate::grid::{DEFAULT_NATIVE_SECS, Grid, default_interval_secs};
 use crate::limits::QueryLimits;
 use crate::metric::Options;
-use crate::select::selector;
+use crate::select::{selector, upper_bound};
 use crate::series::SeriesSet;
 
 /// Most evaluation passes of one request. A pass assumes a native
@@ -113,9 +113,10 @@ impl QueryEngine {
         }
     }
 
-    /// A cheap estimate of the raw points `exprs` (with the named `queries`
-    /// of a v2 request) would read over `[from_ms, to_ms)`: the series each
-    /// metric query selects × the range at 10 s per point. It only looks
+    /// A cheap estimate (an upper bound, but for timeshifts) of the raw
+    /// points `exprs` (with the named `queries` of a v2 request) would read
+    /// over `[from_ms, to_ms)`: at most the series each metric query's
+    /// metric and exact tags select × the range at 10 s per point. It only looks
     /// at the tag index, so a server can decide whether a query is small
     /// enough to answer on the thread that received it (a hand-off to a
     /// blocking thread costs tens of microseconds, more than a small query)
@@ -136,8 +137,14 @@ impl QueryEngine {
         let per_series = u64::try_from((to_ms - from_ms).max(0) / 10_000)
             .unwrap_or(u64::MAX)
             .max(1);
+        // An upper bound of each selection, from direct postings only: the
+        // exact one can scan every value of a tag (`{host:i-0*}`), and the
+        // query evaluates it anyway.
         qs.iter()
-            .map(|q| self.engine.select(org, &selector(q)).len() as u64)
+            .map(|q| match upper_bound(&selector(q)) {
+                Some(b) => self.engine.select(org, &b).len() as u64,
+                None => u64::MAX,
+            })
             .fold(0u64, |acc, n| {
                 acc.saturating_add(n.saturating_mul(per_series))
             })

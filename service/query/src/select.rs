@@ -15,6 +15,27 @@ pub(crate) fn selector(q: &MetricQuery) -> Selector {
     Selector::And(all)
 }
 
+/// A selector that matches at least what `sel` matches and only reads
+/// direct postings (metrics, exact tags): wildcards, has-key terms and
+/// negations are dropped from conjunctions. For cost estimates, where a
+/// superset costs microseconds and the exact set may cost a scan of every
+/// tag value. `None`: no such bound (it would be everything).
+pub(crate) fn upper_bound(sel: &Selector) -> Option<Selector> {
+    match sel {
+        Selector::Metric(_) | Selector::Tag(_) => Some(sel.clone()),
+        Selector::And(parts) => {
+            let kept: Vec<Selector> = parts.iter().filter_map(upper_bound).collect();
+            (!kept.is_empty()).then_some(Selector::And(kept))
+        }
+        Selector::Or(parts) => parts
+            .iter()
+            .map(upper_bound)
+            .collect::<Option<Vec<_>>>()
+            .map(Selector::Or),
+        _ => None,
+    }
+}
+
 /// `Tag` → exact tag; `Glob` → wildcard (`key:*` → has the key); `In` →
 /// any of the values; `Not`/`And`/`Or` map one to one; `All` → no filter.
 fn scope(s: &Scope) -> Selector {
@@ -56,6 +77,32 @@ fn glob(g: &str) -> Selector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upper_bounds_keep_direct_terms_only() {
+        let m = || Selector::Metric("m".into());
+        let t = |x: &str| Selector::Tag(x.into());
+        let g = Selector::TagGlob("host:a*".into());
+        let sel = Selector::And(vec![
+            m(),
+            g.clone(),
+            t("env:prod"),
+            Selector::Not(Box::new(t("x"))),
+        ]);
+        assert_eq!(
+            upper_bound(&sel),
+            Some(Selector::And(vec![m(), t("env:prod")]))
+        );
+        // An Or with an unbounded branch has no bound; inside an And it is dropped.
+        let or = Selector::Or(vec![t("a"), g]);
+        assert_eq!(upper_bound(&or), None);
+        assert_eq!(
+            upper_bound(&Selector::And(vec![m(), or])),
+            Some(Selector::And(vec![m()]))
+        );
+        let or2 = Selector::Or(vec![t("a"), t("b")]);
+        assert_eq!(upper_bound(&or2), Some(or2.clone()));
+    }
 
     fn mq(scope: Scope) -> MetricQuery {
         MetricQuery {
