@@ -7,6 +7,7 @@
 //! - [`http`]: a small HTTP/1.1 keep-alive client over `std::net`;
 //! - [`payload`]: the fleet of `whippet-fleetgen` as Datadog
 //!   `/api/v1/series` JSON bodies, with its totals and [`payload::Checksum`];
+//! - [`progress`]: progress lines, the workspace root, the result files;
 //! - [`send`]: POST every body over concurrent keep-alive connections;
 //! - [`server`]: start `whippet serve` and VictoriaMetrics on a free local
 //!   port with a fresh data directory, and stop them;
@@ -18,6 +19,7 @@
 
 pub mod http;
 pub mod payload;
+pub mod progress;
 pub mod report;
 pub mod send;
 pub mod server;

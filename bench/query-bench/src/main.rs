@@ -35,8 +35,10 @@ mod stats;
 mod suite;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use whippet_intake_bench::progress::{Log, workspace_root, write_results};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
@@ -120,25 +122,6 @@ const VM_FLAGS: [&str; 2] = [
     "-search.latencyOffset=0s",
 ];
 
-/// Prints progress lines with the time since the run started.
-struct Log {
-    t0: Instant,
-}
-
-impl Log {
-    fn say(&self, msg: impl std::fmt::Display) {
-        eprintln!("[{:7.1}s] {msg}", self.t0.elapsed().as_secs_f64());
-    }
-}
-
-fn workspace_root() -> PathBuf {
-    // bench/query-bench → the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
 /// The keys Whippet's org is created with (any printable ASCII will do).
 fn keys() -> Keys {
     Keys {
@@ -149,7 +132,7 @@ fn keys() -> Keys {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let log = Log { t0: Instant::now() };
+    let log = Log::start();
     let root = workspace_root();
     let out_dir = args
         .out
@@ -429,14 +412,13 @@ fn main() -> Result<()> {
         queries: results,
         checks,
     };
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("create {}", out_dir.display()))?;
     let stem = format!("{}-query-{}", results.date, results.preset);
-    let json_path = out_dir.join(format!("{stem}.json"));
-    let md_path = out_dir.join(format!("{stem}.md"));
-    std::fs::write(&json_path, serde_json::to_string_pretty(&results)? + "\n")
-        .with_context(|| format!("write {}", json_path.display()))?;
-    std::fs::write(&md_path, report::markdown(&results))
-        .with_context(|| format!("write {}", md_path.display()))?;
+    let (json_path, md_path) = write_results(
+        &out_dir,
+        &stem,
+        &serde_json::to_string_pretty(&results)?,
+        &report::markdown(&results),
+    )?;
     log.say(format!(
         "wrote {} and {}",
         json_path.display(),
