@@ -325,23 +325,19 @@ impl Evaluator<'_> {
     ) -> Result<Option<Vec<Series>>, QueryError> {
         let metas = view.series();
         let nb = grid.len;
-        let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-        let mut tags: Vec<Vec<String>> = Vec::new();
-        let group_of: Vec<usize> = metas
-            .iter()
-            .map(|m| {
-                *index
-                    .entry(group_tags(&m.key.tags, by))
-                    .or_insert_with_key(|k| {
-                        tags.push(k.clone());
-                        tags.len() - 1
-                    })
-            })
-            .collect();
-        if tags.len().saturating_mul(STREAM_MIN_SERIES_PER_GROUP) > metas.len() {
+        // Every series takes part (one without values adds nothing); groups
+        // that end up without any value are left out below.
+        let groups = self.group(metas, by, |_| true)?;
+        if groups.len().saturating_mul(STREAM_MIN_SERIES_PER_GROUP) > metas.len() {
             return Ok(None);
         }
-        let ng = tags.len();
+        let mut group_of = vec![0usize; metas.len()];
+        for (g, (_, members)) in groups.iter().enumerate() {
+            for &i in members {
+                group_of[i] = g;
+            }
+        }
+        let ng = groups.len();
         let pick = match space {
             SpaceAgg::Min => Some(f64::min as fn(f64, f64) -> f64),
             SpaceAgg::Max => Some(f64::max as fn(f64, f64) -> f64),
@@ -391,7 +387,7 @@ impl Evaluator<'_> {
         }
         let counts = plans.iter().all(|p| p.counts);
         let mut out: Vec<Series> = Vec::with_capacity(ng);
-        for (g, t) in tags.into_iter().enumerate() {
+        for (g, (t, _)) in groups.into_iter().enumerate() {
             let n = &total.n[g * nb..(g + 1) * nb];
             if n.iter().all(|&c| c == 0.0) {
                 continue;
@@ -414,7 +410,6 @@ impl Evaluator<'_> {
                 counts: counts && space != SpaceAgg::Count,
             });
         }
-        out.sort_by(|a, b| a.tags.cmp(&b.tags));
         Ok(Some(out))
     }
 

@@ -118,26 +118,26 @@ pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], 
     if lo >= hi {
         return;
     }
-    // One specialised walk per common (column, aggregator) pair, so the
-    // per-bucket work is a few instructions with no dispatch; the rest go
-    // through the general `reduce`.
+    // Sums of decimals (the default `avg` of gauges, counts' `sum`) take
+    // the fixed-run loop when the layout allows; everything else walks the
+    // buckets with the general `reduce`, which dispatches once per bucket.
     let w = Walk { at, lo, hi };
-    let len = |k0: usize, k1: usize| (k1 - k0) as u64;
-    match (col, agg) {
-        (Column::Decimal { mantissas, exp }, _) => decimal(&w, mantissas, exp, agg, val, count),
-        (Column::Decimal32 { mantissas, exp }, _) => decimal(&w, mantissas, exp, agg, val, count),
-        (Column::Const(_), Agg::Count) => w.run(
-            val,
-            count,
-            |a, b| (len(a, b) as f64, len(a, b)),
-            |s, v| *s += v,
-        ),
-        _ => w.run(
+    let done = match (col, agg) {
+        (Column::Decimal { mantissas, exp }, Agg::Avg | Agg::Sum) => {
+            w.sums_by_runs(mantissas, pow10(exp), val, count)
+        }
+        (Column::Decimal32 { mantissas, exp }, Agg::Avg | Agg::Sum) => {
+            w.sums_by_runs(mantissas, pow10(exp), val, count)
+        }
+        _ => false,
+    };
+    if !done {
+        w.run(
             val,
             count,
             |a, b| reduce(col, a, b, agg),
             |s, v| combine(s, v, agg),
-        ),
+        );
     }
 }
 
@@ -148,44 +148,6 @@ pub(super) fn aggregate(col: Column<'_>, at: Layout, agg: Agg, val: &mut [f64], 
 pub(super) trait Mantissa: Copy + Ord + Into<i64> {}
 impl Mantissa for i64 {}
 impl Mantissa for i32 {}
-
-/// [`aggregate`] of a decimal column: one specialised walk per aggregator.
-fn decimal<M: Mantissa>(w: &Walk, m: &[M], exp: u32, agg: Agg, val: &mut [f64], count: &mut [u64]) {
-    let p = pow10(exp);
-    let len = |k0: usize, k1: usize| (k1 - k0) as u64;
-    let f = |x: M| Into::<i64>::into(x) as f64 / p;
-    match agg {
-        Agg::Avg | Agg::Sum => {
-            if !w.sums_by_runs(m, p, val, count) {
-                w.run(
-                    val,
-                    count,
-                    |a, b| (sum(&m[a..b]) / p, len(a, b)),
-                    |s, v| *s += v,
-                )
-            }
-        }
-        Agg::Min => w.run(
-            val,
-            count,
-            |a, b| (f(*m[a..b].iter().min().expect("non-empty")), len(a, b)),
-            |s, v| *s = s.min(v),
-        ),
-        Agg::Max => w.run(
-            val,
-            count,
-            |a, b| (f(*m[a..b].iter().max().expect("non-empty")), len(a, b)),
-            |s, v| *s = s.max(v),
-        ),
-        Agg::Last => w.run(val, count, |a, b| (f(m[b - 1]), len(a, b)), |s, v| *s = v),
-        Agg::Count => w.run(
-            val,
-            count,
-            |a, b| (len(a, b) as f64, len(a, b)),
-            |s, v| *s += v,
-        ),
-    }
-}
 
 /// The points `lo..hi` of a chunk, walked bucket by bucket.
 struct Walk {
