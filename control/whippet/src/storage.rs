@@ -1,5 +1,6 @@
-//! `whippet storage`: offline inspection and checking of the storage
-//! engine's files (`<data dir>/tsdb`).
+//! `whippet storage`: offline inspection, checking and compaction of the
+//! storage engine's files (`<data dir>/tsdb`). Run these on a data
+//! directory no server is using.
 
 use anyhow::Context;
 use whippet_tsdb::{Engine, EngineConfig};
@@ -22,12 +23,18 @@ pub enum StorageCommand {
     /// Read every chunk of every part and check its checksum; exits with
     /// status 1 when anything is damaged.
     Verify(DataDirArgs),
+    /// Write what the WAL still holds into parts and merge each day
+    /// partition into one part (what the background merges converge to),
+    /// then print the figures of `inspect`. For measuring bytes per point,
+    /// or to shrink a data directory before copying it.
+    Compact(DataDirArgs),
 }
 
 impl StorageCommand {
     /// Applies the command's flags to the configuration layers.
     pub fn apply(&self, l: &mut Layers) {
-        let (StorageCommand::Inspect(a) | StorageCommand::Verify(a)) = self;
+        let (StorageCommand::Inspect(a) | StorageCommand::Verify(a) | StorageCommand::Compact(a)) =
+            self;
         l.flag("data_dir", a.data_dir.clone());
     }
 }
@@ -55,21 +62,21 @@ fn open(config: &Config) -> anyhow::Result<Engine> {
 pub fn run(cmd: StorageCommand, config: &Config) -> anyhow::Result<()> {
     let e = open(config)?;
     match cmd {
+        StorageCommand::Compact(_) => {
+            let before = e.storage_stats();
+            e.flush().context("writing the WAL's points into parts")?;
+            let merges = e.compact().context("merging parts")?;
+            let s = e.storage_stats();
+            println!(
+                "compacted: {} parts into {} ({merges} merges), {} bytes into {}",
+                before.parts, s.parts, before.part_bytes, s.part_bytes
+            );
+            print_stats(config, &s);
+            e.close()?;
+        }
         StorageCommand::Inspect(_) => {
             let s = e.storage_stats();
-            println!("data directory   {}", config.data_dir.display());
-            println!("series           {}", s.series);
-            println!("parts            {}", s.parts);
-            println!("points in parts  {}", s.part_points);
-            println!("bytes in parts   {}", s.part_bytes);
-            if s.part_points > 0 {
-                println!(
-                    "bytes per point  {:.3}",
-                    s.part_bytes as f64 / s.part_points as f64
-                );
-            }
-            println!("points in head   {} (replayed from the WAL)", s.head_points);
-            println!("WAL bytes        {}", s.wal_bytes);
+            print_stats(config, &s);
             e.close()?;
         }
         StorageCommand::Verify(_) => {
@@ -88,4 +95,21 @@ pub fn run(cmd: StorageCommand, config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The figures `inspect` and `compact` print, one per line.
+fn print_stats(config: &Config, s: &whippet_tsdb::StorageStats) {
+    println!("data directory   {}", config.data_dir.display());
+    println!("series           {}", s.series);
+    println!("parts            {}", s.parts);
+    println!("points in parts  {}", s.part_points);
+    println!("bytes in parts   {}", s.part_bytes);
+    if s.part_points > 0 {
+        println!(
+            "bytes per point  {:.3}",
+            s.part_bytes as f64 / s.part_points as f64
+        );
+    }
+    println!("points in head   {} (replayed from the WAL)", s.head_points);
+    println!("WAL bytes        {}", s.wal_bytes);
 }

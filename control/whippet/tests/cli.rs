@@ -35,13 +35,13 @@ fn bad_flags_get_a_clear_error() {
     assert!(err.contains("missing unit"), "{err}");
 }
 
-#[test]
-fn serve_creates_the_data_dir_and_stops_cleanly_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// Runs `whippet serve` on `data` until it has opened the data directory
+/// (and written its first self-monitoring points), then stops it with
+/// SIGTERM and checks it stopped cleanly.
+fn serve_briefly(data: &std::path::Path) {
     let child = whippet()
         .arg("serve")
-        .env("WHIPPET_DATA_DIR", &data)
+        .env("WHIPPET_DATA_DIR", data)
         .env("WHIPPET_RETENTION", "30d")
         .env("WHIPPET_HTTP_ADDR", "127.0.0.1:0")
         .env("WHIPPET_DOGSTATSD_ADDR", "127.0.0.1:0")
@@ -66,29 +66,65 @@ fn serve_creates_the_data_dir_and_stops_cleanly_on_sigterm() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {log}", out.status);
     assert!(log.contains("stopped cleanly"), "{log}");
+}
 
+/// Runs `whippet storage <cmd> --data-dir <data>`; its standard output.
+fn storage(cmd: &str, data: &std::path::Path) -> String {
     let out = whippet()
-        .args(["storage", "inspect", "--data-dir"])
-        .arg(&data)
+        .args(["storage", cmd, "--data-dir"])
+        .arg(data)
         .output()
         .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "storage {cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The number after `label` on its line of `storage inspect`'s output.
+fn figure(text: &str, label: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {label:?} line in {text}"))
+}
+
+#[test]
+fn serve_creates_the_data_dir_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    serve_briefly(&data);
+    let text = storage("inspect", &data);
     // Whippet's own whippet.* metrics were written, and the shutdown wrote
     // the head to parts (nothing left in the WAL to replay).
     assert!(text.contains("points in head   0"), "{text}");
-    let parts: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("parts"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("a parts line");
-    assert!(parts >= 1, "{text}");
-    let out = whippet()
-        .args(["storage", "verify", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    assert!(figure(&text, "parts") >= 1, "{text}");
+    storage("verify", &data);
+}
+
+#[test]
+fn storage_compact_merges_parts_and_keeps_every_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Two runs, two shutdowns: at least two parts in today's partition.
+    serve_briefly(&data);
+    serve_briefly(&data);
+    let before = storage("inspect", &data);
+    let parts = figure(&before, "parts");
+    assert!(parts >= 2, "{before}");
+    let after = storage("compact", &data);
+    assert!(after.starts_with("compacted: "), "{after}");
+    assert!(figure(&after, "parts") < parts, "{before}\n{after}");
+    assert_eq!(
+        figure(&after, "points in parts"),
+        figure(&before, "points in parts"),
+        "{before}\n{after}"
+    );
+    let again = storage("inspect", &data);
+    assert_eq!(figure(&again, "parts"), figure(&after, "parts"));
+    storage("verify", &data);
 }
 
 #[test]
