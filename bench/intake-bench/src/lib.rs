@@ -8,11 +8,14 @@
 //! - [`payload`]: the fleet of `whippet-fleetgen` as Datadog
 //!   `/api/v1/series` JSON bodies, with its totals and [`payload::Checksum`];
 //! - [`progress`]: progress lines, the workspace root, the result files;
+//! - [`remote_write`]: Prometheus remote write 1.0 bodies (the messages,
+//!   labels from Datadog-style tags, snappy) and their headers;
 //! - [`send`]: POST every body over concurrent keep-alive connections;
-//! - [`server`]: start `whippet serve` and VictoriaMetrics on a free local
-//!   port with a fresh data directory, and stop them;
+//! - [`server`]: start `whippet serve`, VictoriaMetrics and Prometheus on a
+//!   free local port with a fresh data directory, and stop them;
 //! - [`sys`]: CPU time and memory from `/proc`, the date, the machine;
-//! - [`verify`]: read everything back through each system's export API;
+//! - [`verify`]: read everything back through each system's export or
+//!   query API;
 //! - [`report`]: the intake bench's result file and its Markdown (with
 //!   [`report::si`] and [`report::bytes`], the number formats both benches
 //!   use).
@@ -20,6 +23,7 @@
 pub mod http;
 pub mod payload;
 pub mod progress;
+pub mod remote_write;
 pub mod report;
 pub mod send;
 pub mod server;

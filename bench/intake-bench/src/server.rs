@@ -1,12 +1,14 @@
-//! The two servers under test, run as child processes: finding (or
-//! installing) their binaries, starting each on a free local port with a
-//! fresh data directory, waiting until it answers, and stopping it with
-//! SIGTERM.
+//! The servers under test (Whippet, VictoriaMetrics, Prometheus), run as
+//! child processes: finding (or installing) their binaries, starting each
+//! on a free local port with a fresh data directory, waiting until it
+//! answers, and stopping it with SIGTERM. Also the measurements that need
+//! the server's files: [`prometheus_snapshot`] and [`dir_bytes`].
 //!
 //! Each server's standard output and error go to `server.log` in a
-//! temporary directory of its own (the data directory is beside it), so a
-//! failed start can show its last lines. Everything is removed when the
-//! [`Server`] is dropped; a server still running then is killed.
+//! temporary directory of its own (the data directory is beside it, and
+//! Prometheus' configuration file), so a failed start can show its last
+//! lines. Everything is removed when the [`Server`] is dropped; a server
+//! still running then is killed.
 
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener};
@@ -27,7 +29,7 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A running server.
 pub struct Server {
-    /// `whippet` or `victoria-metrics`.
+    /// `whippet`, `victoria-metrics` or `prometheus`.
     pub name: &'static str,
     /// Its HTTP address.
     pub addr: SocketAddr,
@@ -231,6 +233,191 @@ pub fn start_vm_with(bin: &Path, extra: &[&str]) -> Result<Server> {
     Ok(s)
 }
 
+/// Prometheus' configuration file. Prometheus will not start without one;
+/// this one has no `scrape_configs` (every sample arrives by remote write,
+/// and Prometheus does not even scrape itself) and no rules. The interval is
+/// the fleet's 10 s, but nothing uses it: nothing is scraped or evaluated.
+const PROMETHEUS_CONFIG: &str = "\
+# Written by whippet-intake-bench: no scrape targets, no rules; every sample
+# arrives by remote write at /api/v1/write.
+global:
+  scrape_interval: 10s
+  evaluation_interval: 10s
+";
+
+/// Starts Prometheus with a fresh data directory as a remote write
+/// receiver; returns once `GET /-/ready` answers 200 (the empty WAL is
+/// replayed).
+///
+/// The command line, and why each flag:
+///
+/// - `--config.file=<dir>/prometheus.yml`: [`PROMETHEUS_CONFIG`], written
+///   beside the data directory (the default, `/etc/prometheus/…`, belongs
+///   to the Debian package's own service and scrapes things);
+/// - `--storage.tsdb.path=<dir>/data`, `--web.listen-address=<free port>`:
+///   a fresh data directory and a port of its own, like the other servers;
+/// - `--web.enable-remote-write-receiver`: accept remote write at
+///   `/api/v1/write` (off by default);
+/// - `--web.enable-admin-api`: for [`prometheus_snapshot`];
+/// - `--storage.tsdb.retention.time=100y`: nothing the bench writes is ever
+///   deleted (the default is 15 days, longer than any bench, but the flag
+///   makes that explicit, as `-retentionPeriod=100y` does for
+///   VictoriaMetrics);
+/// - then `extra`.
+///
+/// Everything else keeps its default (WAL compression on, 2 h blocks, the
+/// `--query.max-samples` limit of 50 M).
+///
+/// What Prometheus accepts (checked with 2.42):
+///
+/// - each series' samples in increasing time order: out-of-order ingestion
+///   is off by default, a sample older than its series' last one is
+///   answered `400 out of order sample` and the whole request is rolled
+///   back;
+/// - no sample older than the head's newest minus one hour (half a block):
+///   `400 out of bounds`, even for a new series;
+/// - no sample more than 10 minutes in the future.
+///
+/// A fresh head starts at the first sample it is sent, so data of any age
+/// loads (three and a half hours of data ending two minutes ago did, with
+/// the head cut into a block on the way), provided it is sent time-major
+/// and each series' bodies in order. Concurrent senders must keep that
+/// order per series: [`crate::send::send_all`]'s shared queue does not, as
+/// a sender descheduled between taking a body and sending it lets the
+/// bodies behind it, the next window of the same series included, overtake
+/// it (59 of 1 080 bodies refused with 4 senders, 10 bodies per window, on
+/// a busy 2-core machine). Send one window at a time, or keep each series
+/// on one connection, as Prometheus' own remote write shards do.
+pub fn start_prometheus(bin: &Path, extra: &[&str]) -> Result<Server> {
+    let dir = server_dir("prometheus")?;
+    let addr = free_addr()?;
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, PROMETHEUS_CONFIG)
+        .with_context(|| format!("writing Prometheus' configuration {}", config.display()))?;
+    let mut cmd = Command::new(bin);
+    cmd.arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--web.enable-remote-write-receiver")
+        .arg("--web.enable-admin-api")
+        .arg("--storage.tsdb.retention.time=100y")
+        .args(extra);
+    let child = spawn(cmd, dir.path())?;
+    let mut s = Server {
+        name: "prometheus",
+        addr,
+        child: Some(child),
+        dir,
+    };
+    s.wait_ready("/-/ready", &[])?;
+    Ok(s)
+}
+
+#[derive(serde::Deserialize)]
+struct SnapshotAnswer {
+    status: String,
+    #[serde(default)]
+    data: Option<SnapshotData>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct SnapshotData {
+    name: String,
+}
+
+/// Asks Prometheus for a TSDB snapshot, head included
+/// (`POST /api/v1/admin/tsdb/snapshot?skip_head=false`, which needs
+/// `--web.enable-admin-api`), and returns its directory,
+/// `<data>/snapshots/<name>`, and its size in bytes ([`dir_bytes`]).
+///
+/// This is how the benches measure Prometheus' bytes per point "after
+/// flush": the snapshot writes the in-memory head out as a persistent block
+/// (`index`, `chunks/`, `meta.json`, `tombstones`), the format the head's
+/// compaction writes, while a bench's data, a few hours old at most, would
+/// otherwise sit in the head, its WAL and its memory-mapped head chunks,
+/// whose sizes say little about the storage format. The head becomes one
+/// block covering its whole range (compaction would cut it at 2 h
+/// boundaries); blocks already persisted are hard-linked into the snapshot
+/// and count too. The WAL is not part of it.
+pub fn prometheus_snapshot(s: &Server) -> Result<(PathBuf, u64)> {
+    let mut conn = Conn::new(s.addr);
+    let r = conn
+        .request(
+            "POST",
+            "/api/v1/admin/tsdb/snapshot?skip_head=false",
+            &[],
+            b"",
+        )
+        .with_context(|| format!("asking {} ({}) for a snapshot", s.name, s.addr))?;
+    if r.status != 200 {
+        bail!(
+            "{} answered the snapshot request with HTTP {} (is --web.enable-admin-api on?): {}",
+            s.name,
+            r.status,
+            r.body_snippet()
+        );
+    }
+    let a: SnapshotAnswer = serde_json::from_slice(&r.body).with_context(|| {
+        format!(
+            "{}'s snapshot answer is not the expected JSON: {}",
+            s.name,
+            r.body_snippet()
+        )
+    })?;
+    let name = match (a.status.as_str(), a.data) {
+        ("success", Some(d)) => d.name,
+        _ => bail!(
+            "{}'s snapshot failed: {} ({})",
+            s.name,
+            a.error.unwrap_or_default(),
+            r.body_snippet()
+        ),
+    };
+    if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        bail!(
+            "{} named its snapshot {name:?}, not a directory name",
+            s.name
+        );
+    }
+    let path = s.data_dir().join("snapshots").join(&name);
+    if !path.is_dir() {
+        bail!(
+            "{} reported snapshot {name} but {} is not a directory",
+            s.name,
+            path.display()
+        );
+    }
+    let bytes = dir_bytes(&path);
+    Ok((path, bytes))
+}
+
+/// The sum of the sizes of the files under `path` (recursively; symbolic
+/// links are not followed; a file hard-linked twice counts twice). What
+/// cannot be read counts as 0. `path` may also be a single file.
+pub fn dir_bytes(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if meta.is_file() {
+        return meta.len();
+    }
+    if !meta.is_dir() {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| dir_bytes(&e.path()))
+        .sum()
+}
+
 /// Looks for an executable named `name` on `PATH`, then in `/usr/bin`.
 fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -245,16 +432,50 @@ fn which(name: &str) -> Option<PathBuf> {
 /// (Debian's package; `apt-get update` is run once first if the install
 /// fails). Fails with what to do when it cannot be had.
 pub fn find_or_install_vm(given: Option<&Path>, say: impl Fn(&str)) -> Result<PathBuf> {
+    find_or_install(
+        given,
+        "VictoriaMetrics",
+        "victoria-metrics",
+        "--vm-bin",
+        say,
+    )
+}
+
+/// The Prometheus binary: `given`, or `prometheus` on the PATH, or, when
+/// missing, installed with `apt-get install -y prometheus` (Debian's
+/// package, 2.42 on Debian 12; `apt-get update` is run once first if the
+/// install fails). Fails with what to do when it cannot be had.
+///
+/// The package also installs a `prometheus.service`; on a machine run by
+/// systemd it starts at once and listens on port 9090. The bench does not
+/// touch it: its own Prometheus listens on a free port with its own data.
+pub fn find_or_install_prometheus(given: Option<&Path>, say: impl Fn(&str)) -> Result<PathBuf> {
+    find_or_install(given, "Prometheus", "prometheus", "--prometheus-bin", say)
+}
+
+/// `given` (which must exist), or the binary `name` (also the Debian
+/// package's name) from the PATH, installed with apt-get when missing.
+/// `system` and `option` (the command-line option that takes a path) are
+/// for the messages.
+fn find_or_install(
+    given: Option<&Path>,
+    system: &str,
+    name: &str,
+    option: &str,
+    say: impl Fn(&str),
+) -> Result<PathBuf> {
     if let Some(p) = given {
         if !p.is_file() {
-            bail!("--vm-bin {} does not exist", p.display());
+            bail!("{option} {} does not exist", p.display());
         }
         return Ok(p.to_path_buf());
     }
-    if let Some(p) = which("victoria-metrics") {
+    if let Some(p) = which(name) {
         return Ok(p);
     }
-    say("victoria-metrics is not installed; running `apt-get install -y victoria-metrics`");
+    say(&format!(
+        "{name} is not installed; running `apt-get install -y {name}`"
+    ));
     let apt = |args: &[&str]| -> Result<bool> {
         say(&format!("$ apt-get {}", args.join(" ")));
         Ok(Command::new("apt-get")
@@ -265,19 +486,21 @@ pub fn find_or_install_vm(given: Option<&Path>, say: impl Fn(&str)) -> Result<Pa
             .context("running apt-get (is this a Debian or Ubuntu machine?)")?
             .success())
     };
-    if !apt(&["install", "-y", "victoria-metrics"])? {
+    if !apt(&["install", "-y", name])? {
         say("the install failed; refreshing the package lists and trying once more");
-        if !(apt(&["update"])? && apt(&["install", "-y", "victoria-metrics"])?) {
+        if !(apt(&["update"])? && apt(&["install", "-y", name])?) {
             bail!(
-                "could not install VictoriaMetrics with apt-get (needs root and Debian's \
-                 `victoria-metrics` package); install it by hand or pass --vm-bin PATH"
+                "could not install {system} with apt-get (needs root and Debian's \
+                 `{name}` package); install it by hand or pass {option} PATH"
             );
         }
     }
-    which("victoria-metrics").context(
-        "apt-get installed victoria-metrics but no `victoria-metrics` binary is on the PATH \
-         or in /usr/bin; pass --vm-bin PATH",
-    )
+    which(name).with_context(|| {
+        format!(
+            "apt-get installed {name} but no `{name}` binary is on the PATH or in /usr/bin; \
+             pass {option} PATH"
+        )
+    })
 }
 
 /// The first line `bin <flag>` prints, e.g. `victoria-metrics-...-v1.79.5`.
@@ -311,30 +534,44 @@ pub fn vm_version(bin: &Path) -> String {
     if v != "unknown" {
         return v;
     }
-    let owner = Command::new("dpkg")
-        .arg("-S")
-        .arg(bin)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| {
-            let text = String::from_utf8_lossy(&o.stdout).into_owned();
-            Some(text.split(':').next()?.trim().to_owned())
-        });
-    let Some(package) = owner else {
-        return v;
-    };
-    Command::new("dpkg-query")
+    debian_package(bin).map_or(v, |(package, version)| {
+        format!("{package} {version} (Debian package)")
+    })
+}
+
+/// Prometheus' version: the version `--version` prints on its first line
+/// (`prometheus, version 2.42.0+ds (branch: …, revision: …)`), plus the
+/// Debian package's own version when a package owns the binary, as
+/// `prometheus 2.42.0+ds (Debian package 2.42.0+ds-5+b6)`.
+pub fn prometheus_version(bin: &Path) -> String {
+    let line = version(bin, "--version");
+    let upstream = line
+        .split_once("version ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .map(|v| format!("prometheus {v}"))
+        .unwrap_or(line);
+    match debian_package(bin) {
+        Some((_, version)) => format!("{upstream} (Debian package {version})"),
+        None => upstream,
+    }
+}
+
+/// The Debian package that owns `bin` and its version (`dpkg -S`, then
+/// `dpkg-query -W`), when dpkg knows the file.
+fn debian_package(bin: &Path) -> Option<(String, String)> {
+    let owner = Command::new("dpkg").arg("-S").arg(bin).output().ok()?;
+    if !owner.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&owner.stdout).into_owned();
+    let package = text.split(':').next()?.trim().to_owned();
+    let v = Command::new("dpkg-query")
         .args(["-W", "-f=${Version}", &package])
         .output()
         .ok()
-        .filter(|o| o.status.success() && !o.stdout.is_empty())
-        .map_or(v, |o| {
-            format!(
-                "{package} {} (Debian package)",
-                String::from_utf8_lossy(&o.stdout).trim()
-            )
-        })
+        .filter(|o| o.status.success() && !o.stdout.is_empty())?;
+    let version = String::from_utf8_lossy(&v.stdout).trim().to_owned();
+    Some((package, version))
 }
 
 /// Whether `bin -help` lists `flag` (e.g. `datadog.sanitizeMetricName`).
