@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
-use whippet_intake_bench::payload::{Cut, DataSet};
+use whippet_intake_bench::payload::{Cut, DataSet, Encoding, Format};
 use whippet_intake_bench::progress::{Log, workspace_root, write_results};
 use whippet_intake_bench::report::{Dataset, Results, SystemRun};
 use whippet_intake_bench::send::Target;
@@ -191,7 +191,12 @@ fn main() -> Result<()> {
     let cut = Cut {
         series_per_body: args.series_per_body,
         ticks_per_body: args.points_per_body,
-        gzip: args.gzip,
+        format: Format::DatadogJson,
+        encoding: if args.gzip {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        },
     };
     log.say(format!(
         "generating {} series × {} points, {} series × {} points per request{} (commit {}, {} × {})",
@@ -199,7 +204,7 @@ fn main() -> Result<()> {
         spec.points_per_series,
         cut.series_per_body,
         cut.ticks_per_body,
-        if cut.gzip { ", gzip" } else { "" },
+        if args.gzip { ", gzip" } else { "" },
         machine.git_commit.as_deref().unwrap_or("unknown"),
         machine.nproc,
         machine.cpu_model
@@ -211,7 +216,7 @@ fn main() -> Result<()> {
         "generated {} requests, {} points, {} of JSON ({} on the wire) in {generate_secs:.1} s",
         ds.bodies.len(),
         ds.total_points,
-        report::bytes(ds.json_bytes),
+        report::bytes(ds.raw_bytes),
         report::bytes(ds.wire_bytes)
     ));
     if let Some(dir) = &args.perf {
@@ -308,8 +313,8 @@ fn main() -> Result<()> {
         bodies: ds.bodies.len(),
         series_per_body: cut.series_per_body,
         ticks_per_body: cut.ticks_per_body,
-        gzip: cut.gzip,
-        json_bytes: ds.json_bytes,
+        gzip: args.gzip,
+        json_bytes: ds.raw_bytes,
         wire_bytes: ds.wire_bytes,
         checksum: format!("{:016x}", ds.checksum.0),
         generate_secs,
@@ -370,10 +375,7 @@ fn measure(
 ) -> Result<SystemRun> {
     let hz = machine.clock_ticks_per_sec;
     let pid = srv.pid();
-    let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
-    if ds.cut.gzip {
-        headers.push(("Content-Encoding".into(), "gzip".into()));
-    }
+    let mut headers = ds.cut.headers();
     let path = match system {
         System::Whippet => {
             headers.push(("DD-API-KEY".into(), keys.api.clone()));

@@ -1,5 +1,6 @@
-//! The request bodies: the fleet data set as Datadog `/api/v1/series` JSON,
-//! cut the way agents send it, generated in full before anything is timed.
+//! The request bodies: the fleet data set in one of the wire formats the
+//! benches send ([`Format`]), cut the way agents send it, generated in full
+//! before anything is timed.
 //!
 //! Series are taken in groups of `series_per_body` consecutive fleet series
 //! (a group is 50 hosts × 20 metrics by default) and time in windows of
@@ -9,32 +10,89 @@
 //! as a fleet would send them. A series with no point in a window (a gap)
 //! is left out of that body.
 //!
-//! Each series is written as
-//! `{"metric":"system.cpu.user","points":[[1764122400,12.3],...],"type":"gauge","host":"i-0…","tags":["env:prod","region:…","az:…","service:…"]}`:
-//! the fleet's `host:` tag goes into the `host` field, the way the Agent
-//! sends it (VictoriaMetrics makes it the `host` label; a `host:` tag would
-//! become `exported_host`), and the other four tags stay tags. Every series
-//! is sent as a `gauge`, counters included: both systems then store the
-//! numbers exactly as sent (Datadog's `count` and `rate` types carry an
-//! interval VictoriaMetrics ignores). Timestamps are whole seconds, values
-//! in Rust's shortest round-trip notation.
+//! Every format carries the same series: the metric's Datadog name
+//! (`system.cpu.user`), the fleet's host and its four other tags
+//! (`env:prod`, `region:…`, `az:…`, `service:…`), and the points as
+//! generated. The host travels where each protocol's senders put it: the
+//! `host` field of Datadog v1 JSON, a `host` resource of Datadog v2
+//! protobuf, a `host` label in remote write; the other tags become tags or
+//! labels. Every series is a gauge, counters included, so that each system
+//! stores the numbers exactly as sent. The encoders are in [`json`],
+//! [`v2`] and [`rw`].
 //!
 //! The data set's totals and a checksum of every point are computed here so
 //! that what each system stored can be checked against them ([`Checksum`]).
+
+pub mod json;
+pub mod rw;
+pub mod v2;
 
 use std::io::Write as _;
 
 use anyhow::{Result, ensure};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use serde::Serialize;
 use whippet_fleetgen::{FleetSpec, METRICS_PER_HOST, describe, points};
 
 /// One request body, ready to send.
 pub struct Body {
-    /// The bytes on the wire (gzip-compressed when asked).
+    /// The bytes on the wire (compressed when the format or cut says so).
     pub bytes: Vec<u8>,
     /// Points it carries.
     pub points: u64,
+    /// The group of series it belongs to (its column): the bodies of one
+    /// group hold the same series, window after window.
+    pub group: usize,
+}
+
+/// The wire format of the bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Datadog `/api/v1/series` JSON ([`json`]).
+    DatadogJson,
+    /// Datadog `/api/v2/series` protobuf `MetricPayload` ([`v2`]).
+    DatadogProtobuf,
+    /// Prometheus remote write 1.0: a snappy-compressed `WriteRequest`
+    /// ([`rw`]); snappy is part of the protocol, so `encoding` must be
+    /// [`Encoding::Identity`].
+    RemoteWrite,
+}
+
+impl Format {
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::DatadogJson => "Datadog v1 JSON",
+            Format::DatadogProtobuf => "Datadog v2 protobuf",
+            Format::RemoteWrite => "Prometheus remote write",
+        }
+    }
+}
+
+/// The `Content-Encoding` applied on top of the format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// Sent as encoded.
+    Identity,
+    /// gzip (RFC 1952), default level.
+    Gzip,
+    /// zstd, level 1 (what the Datadog Agent's zstd compressor uses by
+    /// default: fast, about as small as gzip on these bodies).
+    Zstd,
+}
+
+impl Encoding {
+    /// The `Content-Encoding` header value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Zstd => Some("zstd"),
+        }
+    }
 }
 
 /// How to cut the data set into requests.
@@ -44,8 +102,72 @@ pub struct Cut {
     pub series_per_body: usize,
     /// Ticks (points per series) per body.
     pub ticks_per_body: usize,
-    /// Compress each body with gzip (`Content-Encoding: gzip`).
-    pub gzip: bool,
+    /// The wire format.
+    pub format: Format,
+    /// Compression on top of the format.
+    pub encoding: Encoding,
+}
+
+impl Cut {
+    /// 1 000 series × 10 points per body, the cut every bench uses by
+    /// default: the flush of 50 agents that buffered 100 s, about 350 KB of
+    /// JSON.
+    pub fn agents(format: Format, encoding: Encoding) -> Cut {
+        Cut {
+            series_per_body: 1_000,
+            ticks_per_body: 10,
+            format,
+            encoding,
+        }
+    }
+
+    /// The headers a sender adds for these bodies (content type, encoding).
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut h: Vec<(String, String)> = match self.format {
+            Format::DatadogJson => vec![("Content-Type".into(), "application/json".into())],
+            Format::DatadogProtobuf => {
+                vec![("Content-Type".into(), "application/x-protobuf".into())]
+            }
+            Format::RemoteWrite => rw::HEADERS
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        if let Some(e) = self.encoding.header() {
+            h.push(("Content-Encoding".into(), e.into()));
+        }
+        h
+    }
+}
+
+/// One series as every encoder sees it.
+pub struct SeriesRef<'a> {
+    /// Datadog metric name.
+    pub metric: &'a str,
+    /// The host.
+    pub host: &'a str,
+    /// The other tags, `key:value`.
+    pub tags: &'a [&'a str],
+    /// Timestamps, milliseconds (whole seconds in the fleet).
+    pub ts_ms: &'a [i64],
+    /// Values, as many as timestamps.
+    pub vals: &'a [f64],
+}
+
+/// Builds one body from the series put in it.
+pub trait BodyEncoder {
+    /// Adds one series (at least one point).
+    fn series(&mut self, s: &SeriesRef<'_>) -> Result<()>;
+    /// The encoded body, before any [`Encoding`].
+    fn finish(self: Box<Self>) -> Result<Vec<u8>>;
+}
+
+fn encoder(format: Format) -> Box<dyn BodyEncoder> {
+    match format {
+        Format::DatadogJson => Box::new(json::Encoder::default()),
+        Format::DatadogProtobuf => Box::new(v2::Encoder::default()),
+        Format::RemoteWrite => Box::new(rw::Encoder::default()),
+    }
 }
 
 /// Every body of the data set, with its totals.
@@ -58,8 +180,9 @@ pub struct DataSet {
     pub bodies: Vec<Body>,
     /// Points, gaps excluded.
     pub total_points: u64,
-    /// JSON bytes before compression.
-    pub json_bytes: u64,
+    /// Encoded bytes before any [`Encoding`] (for remote write, whose
+    /// protocol compresses with snappy, the compressed bytes).
+    pub raw_bytes: u64,
     /// Bytes on the wire.
     pub wire_bytes: u64,
     /// Checksum of every point of the data set.
@@ -111,7 +234,7 @@ fn mix(mut z: u64) -> u64 {
 /// The bodies of one group of series, one per window.
 struct GroupBodies {
     bodies: Vec<Body>,
-    json_bytes: u64,
+    raw_bytes: u64,
     checksum: Checksum,
 }
 
@@ -150,12 +273,12 @@ pub fn generate(spec: FleetSpec, cut: Cut, threads: usize) -> Result<DataSet> {
         Ok(())
     })?;
 
-    let mut json_bytes = 0;
+    let mut raw_bytes = 0;
     let mut checksum = Checksum::default();
     let mut columns: Vec<std::vec::IntoIter<Body>> = Vec::with_capacity(groups);
     for g in per_group {
         let g = g.expect("every group generated");
-        json_bytes += g.json_bytes;
+        raw_bytes += g.raw_bytes;
         checksum.merge(g.checksum);
         columns.push(g.bodies.into_iter());
     }
@@ -185,16 +308,21 @@ pub fn generate(spec: FleetSpec, cut: Cut, threads: usize) -> Result<DataSet> {
         metrics,
         bodies,
         total_points,
-        json_bytes,
+        raw_bytes,
         wire_bytes,
         checksum,
     })
 }
 
 fn group_bodies(spec: &FleetSpec, cut: Cut, g: usize, windows: usize) -> Result<GroupBodies> {
+    ensure!(
+        cut.format != Format::RemoteWrite || cut.encoding == Encoding::Identity,
+        "remote write bodies are snappy-compressed by the protocol; no other encoding applies"
+    );
     let first = g * cut.series_per_body;
     let last = (first + cut.series_per_body).min(spec.series);
-    let mut json: Vec<Vec<u8>> = (0..windows).map(|_| b"{\"series\":[".to_vec()).collect();
+    let mut encoders: Vec<Box<dyn BodyEncoder>> =
+        (0..windows).map(|_| encoder(cut.format)).collect();
     let mut counts = vec![0u64; windows];
     let mut checksum = Checksum::default();
     let (mut ts, mut vals) = (Vec::new(), Vec::new());
@@ -206,15 +334,16 @@ fn group_bodies(spec: &FleetSpec, cut: Cut, g: usize, windows: usize) -> Result<
             .find_map(|t| t.strip_prefix("host:"))
             .unwrap_or_default()
             .to_owned();
-        let tags: Vec<&String> = desc
+        let tags: Vec<&str> = desc
             .tags
             .iter()
             .filter(|t| !t.starts_with("host:"))
+            .map(String::as_str)
             .collect();
         let seed = Checksum::series_seed(&desc.metric, &host);
         points(spec, i, &mut ts, &mut vals);
         let mut p = 0;
-        for (w, out) in json.iter_mut().enumerate() {
+        for (w, enc) in encoders.iter_mut().enumerate() {
             let end_ms = spec.tick_ms(((w + 1) * cut.ticks_per_body).min(spec.points_per_series));
             let from = p;
             while p < ts.len() && ts[p] < end_ms {
@@ -223,74 +352,51 @@ fn group_bodies(spec: &FleetSpec, cut: Cut, g: usize, windows: usize) -> Result<
             if p == from {
                 continue;
             }
-            if counts[w] > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"metric\":");
-            json_string(out, &desc.metric);
-            out.extend_from_slice(b",\"points\":[");
             for k in from..p {
                 ensure!(vals[k].is_finite(), "series {i} has a non-finite value");
-                let secs = ts[k] / 1000;
-                if k > from {
-                    out.push(b',');
-                }
-                write!(out, "[{secs},{}]", vals[k])?;
-                checksum.add(seed, secs, vals[k]);
+                checksum.add(seed, ts[k] / 1000, vals[k]);
             }
-            out.extend_from_slice(b"],\"type\":\"gauge\",\"host\":");
-            json_string(out, &host);
-            out.extend_from_slice(b",\"tags\":[");
-            for (j, t) in tags.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                json_string(out, t);
-            }
-            out.extend_from_slice(b"]}");
+            enc.series(&SeriesRef {
+                metric: &desc.metric,
+                host: &host,
+                tags: &tags,
+                ts_ms: &ts[from..p],
+                vals: &vals[from..p],
+            })?;
             counts[w] += (p - from) as u64;
         }
     }
-    let mut json_bytes = 0;
+    let mut raw_bytes = 0;
     let mut bodies = Vec::with_capacity(windows);
-    for (mut body, points) in json.into_iter().zip(counts) {
-        body.extend_from_slice(b"]}");
-        json_bytes += body.len() as u64;
-        let bytes = if cut.gzip {
-            let mut enc =
-                GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
-            enc.write_all(&body)?;
-            enc.finish()?
-        } else {
-            body
+    for (enc, points) in encoders.into_iter().zip(counts) {
+        let body = enc.finish()?;
+        raw_bytes += body.len() as u64;
+        let bytes = match cut.encoding {
+            Encoding::Identity => body,
+            Encoding::Gzip => {
+                let mut enc =
+                    GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
+                enc.write_all(&body)?;
+                enc.finish()?
+            }
+            Encoding::Zstd => zstd::bulk::compress(&body, ZSTD_LEVEL)?,
         };
-        bodies.push(Body { bytes, points });
+        bodies.push(Body {
+            bytes,
+            points,
+            group: g,
+        });
     }
     Ok(GroupBodies {
         bodies,
-        json_bytes,
+        raw_bytes,
         checksum,
     })
 }
 
-/// Appends `s` as a JSON string.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
-}
+/// zstd level of [`Encoding::Zstd`]: 1, the fastest regular level, as the
+/// Agent uses.
+const ZSTD_LEVEL: i32 = 1;
 
 #[cfg(test)]
 mod tests {
@@ -312,7 +418,8 @@ mod tests {
         let cut = Cut {
             series_per_body: 20,
             ticks_per_body: 10,
-            gzip: false,
+            format: Format::DatadogJson,
+            encoding: Encoding::Identity,
         };
         let ds = generate(spec, cut, 2).unwrap();
         // 3 groups × 3 windows.
@@ -358,7 +465,8 @@ mod tests {
             Cut {
                 series_per_body: 50,
                 ticks_per_body: 25,
-                gzip: false,
+                format: Format::DatadogJson,
+                encoding: Encoding::Identity,
             },
             1,
         )
@@ -368,7 +476,8 @@ mod tests {
             Cut {
                 series_per_body: 50,
                 ticks_per_body: 25,
-                gzip: true,
+                format: Format::DatadogJson,
+                encoding: Encoding::Gzip,
             },
             1,
         )
@@ -382,7 +491,61 @@ mod tests {
         .unwrap();
         assert_eq!(out, plain.bodies[0].bytes);
         assert!(gz.wire_bytes < plain.wire_bytes);
-        assert_eq!(gz.json_bytes, plain.json_bytes);
+        assert_eq!(gz.raw_bytes, plain.raw_bytes);
+    }
+
+    #[test]
+    fn protobuf_bodies_carry_the_same_points() {
+        use prost::Message as _;
+        use whippet_dd_intake::proto::MetricPayload;
+        let spec = tiny();
+        let json = generate(
+            spec,
+            Cut::agents(Format::DatadogJson, Encoding::Identity),
+            1,
+        )
+        .unwrap();
+        let ds = generate(
+            spec,
+            Cut::agents(Format::DatadogProtobuf, Encoding::Zstd),
+            2,
+        )
+        .unwrap();
+        assert_eq!(ds.checksum, json.checksum);
+        let mut sum = Checksum::default();
+        let mut points = 0;
+        for b in &ds.bodies {
+            let raw = zstd::bulk::decompress(&b.bytes, 1 << 24).unwrap();
+            let p = MetricPayload::decode(&raw[..]).unwrap();
+            let mut in_body = 0;
+            for s in &p.series {
+                assert_eq!(s.resources.len(), 1);
+                assert_eq!(s.resources[0].r#type, b"host");
+                assert_eq!(s.tags.len(), 4);
+                assert_eq!(s.r#type, 3, "gauge");
+                let metric = std::str::from_utf8(&s.metric).unwrap();
+                let host = std::str::from_utf8(&s.resources[0].name).unwrap();
+                let seed = Checksum::series_seed(metric, host);
+                for pt in &s.points {
+                    sum.add(seed, pt.timestamp, pt.value);
+                    in_body += 1;
+                }
+            }
+            assert_eq!(in_body, b.points);
+            points += in_body;
+        }
+        assert_eq!(points, spec.total_points());
+        assert_eq!(sum, ds.checksum);
+        assert_eq!(
+            ds.cut.headers(),
+            vec![
+                (
+                    "Content-Type".to_owned(),
+                    "application/x-protobuf".to_owned()
+                ),
+                ("Content-Encoding".to_owned(), "zstd".to_owned())
+            ]
+        );
     }
 
     #[test]

@@ -1,7 +1,12 @@
 //! The measured loop: `senders` threads, each with its own keep-alive
-//! connection, POST every body once, taking the next unsent body from a
-//! shared counter (so a slow request on one connection does not hold the
-//! others back, and the bodies go out roughly in order).
+//! connection, POST every body once. Each group of series (the agents of
+//! one body column, [`Body::group`]) belongs to one sender, which sends its
+//! bodies in order, window after window: like an agent, which sends its
+//! own series in time order, or Prometheus' remote-write shards, which
+//! keep each series on one connection. Bodies shared from a common counter
+//! instead would let a window of a series overtake the previous one when a
+//! sender is descheduled between taking a body and sending it, and
+//! Prometheus rejects such a request whole (`out of order sample`).
 //!
 //! All connections are opened before the clock starts. A `429` or `503`
 //! (the server asking to slow down: Whippet's admission limit or engine
@@ -11,7 +16,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,7 +80,6 @@ struct Tally {
 
 /// POSTs every body once over `senders` connections.
 pub fn send_all(target: &Target, bodies: &[Body], senders: usize) -> Sent {
-    let next = AtomicUsize::new(0);
     let start = Barrier::new(senders + 1);
     let started = Mutex::new(None::<Instant>);
     let headers: Vec<(&str, &str)> = target
@@ -86,8 +89,9 @@ pub fn send_all(target: &Target, bodies: &[Body], senders: usize) -> Sent {
         .collect();
     let tallies: Vec<Tally> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..senders)
-            .map(|_| {
-                s.spawn(|| {
+            .map(|k| {
+                let (start, headers) = (&start, &headers);
+                s.spawn(move || {
                     let mut t = Tally::default();
                     let mut conn = Conn::new(target.addr);
                     let connected = conn.connect();
@@ -95,10 +99,8 @@ pub fn send_all(target: &Target, bodies: &[Body], senders: usize) -> Sent {
                     if let Err(e) = connected {
                         t.first_error = Some(format!("connect: {e}"));
                     }
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(body) = bodies.get(i) else { break };
-                        send_one(&mut conn, target, &headers, body, &mut t);
+                    for body in bodies.iter().filter(|b| b.group % senders == k) {
+                        send_one(&mut conn, target, headers, body, &mut t);
                     }
                     t
                 })

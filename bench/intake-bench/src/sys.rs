@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -64,6 +64,26 @@ pub fn mem(pid: &str) -> Mem {
         rss: field("VmRSS:"),
         peak: field("VmHWM:"),
     }
+}
+
+/// Waits until a second passes with under 3 % of a core used by `pid`, at
+/// most `max`; returns the seconds waited.
+pub fn settle(pid: &str, hz: f64, max: Duration) -> f64 {
+    let t = Instant::now();
+    let Some(mut prev) = cpu_secs(pid, hz) else {
+        return 0.0;
+    };
+    while t.elapsed() < max {
+        std::thread::sleep(Duration::from_secs(1));
+        let Some(now) = cpu_secs(pid, hz) else {
+            break;
+        };
+        if now - prev < 0.03 {
+            break;
+        }
+        prev = now;
+    }
+    t.elapsed().as_secs_f64()
 }
 
 /// The 1-minute load average (`/proc/loadavg`): how busy the shared machine

@@ -29,10 +29,7 @@
 //! `whippet-intake-bench`'s library. Other dependencies: `whippet-fleetgen`,
 //! `clap`, `serde`/`serde_json`, `anyhow`.
 
-mod answer;
 mod report;
-mod stats;
-mod suite;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,15 +41,16 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
 use whippet_intake_bench::http::{Conn, Response, encode_query};
-use whippet_intake_bench::payload::{Cut, DataSet};
+use whippet_intake_bench::payload::{Cut, DataSet, Encoding, Format};
 use whippet_intake_bench::send::Target;
 use whippet_intake_bench::server::{Keys, Server};
 use whippet_intake_bench::verify::Expect;
 use whippet_intake_bench::{payload, send, server, sys, verify};
 
-use crate::answer::{compare, parse_vm, parse_whippet};
 use crate::report::{Dataset, Load, QueryResult, Results, ServerInfo, SideResult};
-use crate::suite::{Count, Query, Step};
+use whippet_query_bench::answer::{compare, parse_vm, parse_whippet};
+use whippet_query_bench::suite::{Count, Query, Step};
+use whippet_query_bench::{stats, suite};
 
 /// Which data set to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -177,11 +175,7 @@ fn main() -> Result<()> {
         start_ms: first * 1000,
         ..base
     };
-    let cut = Cut {
-        series_per_body: 1_000,
-        ticks_per_body: 10,
-        gzip: false,
-    };
+    let cut = Cut::agents(Format::DatadogJson, Encoding::Identity);
     log.say(format!(
         "generating {} series × {} points (commit {}, {} × {})",
         spec.series,
@@ -195,7 +189,7 @@ fn main() -> Result<()> {
         "generated {} requests, {} points, {} of JSON",
         ds.bodies.len(),
         ds.total_points,
-        whippet_intake_bench::report::bytes(ds.json_bytes)
+        whippet_intake_bench::report::bytes(ds.raw_bytes)
     ));
 
     // 3. Load both.
@@ -274,7 +268,7 @@ fn main() -> Result<()> {
     }
     // The export reads are over; let both servers go quiet again.
     for (i, srv) in [&wsrv, &vsrv].into_iter().enumerate() {
-        let t = settle(&srv.pid(), hz, Duration::from_secs(60));
+        let t = sys::settle(&srv.pid(), hz, Duration::from_secs(60));
         loads[i].rss_before_queries = sys::mem(&srv.pid()).rss;
         log.say(format!("{}: quiet after {t:.1} s", srv.name));
     }
@@ -498,7 +492,7 @@ fn load(
             sent.first_error.unwrap_or_default()
         );
     }
-    let settle_secs = settle(&srv.pid(), hz, Duration::from_secs(120));
+    let settle_secs = sys::settle(&srv.pid(), hz, Duration::from_secs(120));
     log.say(format!("{}: settled after {settle_secs:.1} s", srv.name));
     Ok(Load {
         name: srv.name.into(),
@@ -513,26 +507,6 @@ fn load(
         rss_before_queries: 0,
         peak_rss: 0,
     })
-}
-
-/// Waits until a second passes with under 3 % of a core used by `pid`, at
-/// most `max`; returns the seconds waited.
-fn settle(pid: &str, hz: f64, max: Duration) -> f64 {
-    let t = Instant::now();
-    let Some(mut prev) = sys::cpu_secs(pid, hz) else {
-        return 0.0;
-    };
-    while t.elapsed() < max {
-        std::thread::sleep(Duration::from_secs(1));
-        let Some(now) = sys::cpu_secs(pid, hz) else {
-            break;
-        };
-        if now - prev < 0.03 {
-            break;
-        }
-        prev = now;
-    }
-    t.elapsed().as_secs_f64()
 }
 
 /// VictoriaMetrics' metric names (`/api/v1/label/__name__/values`): 1.79

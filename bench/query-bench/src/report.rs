@@ -8,9 +8,9 @@ use whippet_intake_bench::report::{bytes, si};
 use whippet_intake_bench::sys::Machine;
 use whippet_intake_bench::verify::Stored;
 
-use crate::answer::Comparison;
-use crate::stats::Summary;
-use crate::suite::{Count, Step};
+use whippet_query_bench::answer::Comparison;
+use whippet_query_bench::stats::Summary;
+use whippet_query_bench::suite::{Count, Step};
 
 /// Targets from the query issue.
 pub mod targets {
@@ -530,8 +530,11 @@ mod tests {
             comparison: Comparison::default(),
             warning: None,
             failure: None,
-            median_ratio: crate::stats::ratio(w.summary.median_ms, v.summary.median_ms),
-            p99_ratio: crate::stats::ratio(w.summary.p99_ms, v.summary.p99_ms),
+            median_ratio: whippet_query_bench::stats::ratio(
+                w.summary.median_ms,
+                v.summary.median_ms,
+            ),
+            p99_ratio: whippet_query_bench::stats::ratio(w.summary.p99_ms, v.summary.p99_ms),
             whippet: w,
             vm: v,
         }

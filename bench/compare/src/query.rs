@@ -1,0 +1,361 @@
+//! The query suite (`whippet_query_bench::suite`) on every system, each
+//! asked in its own language over HTTP: Datadog's on Whippet
+//! (`GET /api/v1/query`), PromQL on VictoriaMetrics and Prometheus
+//! (`GET /api/v1/query_range`), over the whole data range with the step
+//! Whippet chose.
+//!
+//! For each query: one run on each system to check the answers against
+//! Whippet's (non-empty, series paired by labels, values compared on the
+//! shifted grid described in `bench/README.md`), warm-up runs, then the
+//! measured runs. Within a measured round every system runs once; the
+//! order rotates from round to round, so no system always follows another.
+//! A run is a `GET` over a keep-alive connection opened beforehand, timed
+//! from writing the request to having read the whole answer; the server's
+//! CPU is read around it.
+//!
+//! Prometheus 2.x range selectors are closed on both ends (`[t − r, t]`),
+//! VictoriaMetrics' are left-open (`(t − r, t]`): with `[30s]` on 10 s data
+//! Prometheus would average four points where the others average three.
+//! Prometheus is therefore given the range in milliseconds, one less than
+//! the step (`[29999ms]`), which selects exactly the same raw points.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use whippet_intake_bench::http::{Conn, Response, encode_query};
+use whippet_intake_bench::sys;
+use whippet_query_bench::answer::{Answer, Comparison, compare, parse_vm, parse_whippet};
+use whippet_query_bench::stats::{self, Summary};
+use whippet_query_bench::suite::{Count, Query, Step};
+
+use crate::systems::{Running, System};
+
+/// The range every query covers, seconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Range {
+    /// First second (the first point).
+    pub from: i64,
+    /// Last second (the last point + one interval).
+    pub to: i64,
+    /// The data's resolution.
+    pub native_secs: i64,
+}
+
+/// How many runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Unmeasured runs per system before the measured ones.
+    pub warmups: u32,
+    /// Measured runs per system.
+    pub runs: u32,
+    /// Clock ticks per second of `/proc` CPU times.
+    pub hz: f64,
+}
+
+/// One system's query endpoint and connection.
+pub struct Side {
+    /// Which system.
+    pub system: System,
+    pid: String,
+    headers: Vec<(String, String)>,
+    conn: Conn,
+}
+
+impl Side {
+    /// The endpoint of a running system.
+    pub fn new(srv: &Running) -> Side {
+        Side {
+            system: srv.system,
+            pid: srv.server.pid(),
+            headers: srv.auth_headers(),
+            conn: Conn::new(srv.server.addr),
+        }
+    }
+
+    /// The query text of `q` in this system's language for `step_secs`.
+    fn text(&self, q: &Query, step_secs: u32) -> String {
+        match self.system {
+            System::Whippet => q.datadog.clone(),
+            System::VictoriaMetrics => q.promql(step_secs),
+            System::Prometheus => q
+                .promql_template
+                .replace("$step", &format!("{}ms", u64::from(step_secs) * 1000 - 1)),
+        }
+    }
+
+    /// The request path of `text` over `range` with `step_secs` (PromQL
+    /// only; Whippet chooses or is told its interval in the text).
+    fn path(&self, text: &str, range: &Range, step_secs: u32) -> String {
+        match self.system {
+            System::Whippet => format!(
+                "/api/v1/query?from={}&to={}&query={}",
+                range.from,
+                range.to,
+                encode_query(text)
+            ),
+            _ => format!(
+                "/api/v1/query_range?query={}&start={}&end={}&step={step_secs}",
+                encode_query(text),
+                range.from,
+                range.to
+            ),
+        }
+    }
+
+    /// One timed `GET`: milliseconds from writing the request to having
+    /// read the whole answer, and the answer. A non-200 answer is an error.
+    pub fn get(&mut self, path: &str) -> Result<(f64, Response)> {
+        self.conn.connect()?;
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let t = Instant::now();
+        let r = self.conn.request("GET", path, &headers, b"")?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if r.status != 200 {
+            bail!(
+                "{}: HTTP {}: {}",
+                self.system.name(),
+                r.status,
+                r.body_snippet()
+            );
+        }
+        Ok((ms, r))
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Answer> {
+        match self.system {
+            System::Whippet => parse_whippet(body),
+            _ => parse_vm(body),
+        }
+    }
+}
+
+/// One system's result for one query.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SideResult {
+    /// The system.
+    pub system: String,
+    /// The query text it was asked.
+    pub text: String,
+    /// The first run, before any warm-up (caches cold for the first query
+    /// that reads a metric).
+    pub first_ms: f64,
+    /// Every measured run, milliseconds, in order (NaN for a failed run).
+    pub runs_ms: Vec<f64>,
+    /// Their summary.
+    pub summary: Summary,
+    /// Server CPU per measured run, milliseconds.
+    pub server_cpu_ms_per_query: f64,
+    /// Failed measured runs.
+    pub errors: u32,
+    /// The first failure.
+    pub first_error: Option<String>,
+    /// Size of the answer, bytes.
+    pub response_bytes: usize,
+    /// Series in the answer.
+    pub series: usize,
+    /// Points in the answer.
+    pub points: usize,
+    /// The answer against Whippet's (peers only).
+    pub comparison: Option<Comparison>,
+    /// Whippet's median / this system's (peers only).
+    pub median_ratio: f64,
+    /// Whippet's p99 / this system's (peers only).
+    pub p99_ratio: f64,
+    /// Something the reader should check (a series count that differs).
+    pub warning: Option<String>,
+}
+
+/// One query's results on every system.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResult {
+    /// Short name.
+    pub name: String,
+    /// A dashboard aggregation (held to the absolute target too).
+    pub dashboard: bool,
+    /// The step, seconds.
+    pub step_secs: u32,
+    /// Hosts the filter selects (0: no host filter).
+    pub hosts_selected: usize,
+    /// Where the step comes from.
+    pub step_rule: Step,
+    /// How the series counts relate.
+    pub count_rule: Count,
+    /// What the reader should know about the pair.
+    pub note: String,
+    /// Per system, Whippet first.
+    pub sides: Vec<SideResult>,
+    /// Why the query could not be measured, if it could not.
+    pub failure: Option<String>,
+}
+
+impl QueryResult {
+    /// The result of `system`.
+    pub fn side(&self, system: System) -> Option<&SideResult> {
+        self.sides.iter().find(|s| s.system == system.name())
+    }
+}
+
+/// Checks and times `q` on `sides` (Whippet first); a failure is recorded
+/// in the result rather than ending the run.
+pub fn run(q: &Query, sides: &mut [Side], range: &Range, plan: &Plan) -> QueryResult {
+    let mut r = QueryResult {
+        name: q.name.into(),
+        dashboard: q.dashboard,
+        step_secs: 0,
+        hosts_selected: q.hosts_selected,
+        step_rule: q.step,
+        count_rule: q.count,
+        note: q.note.clone(),
+        sides: sides
+            .iter()
+            .map(|s| SideResult {
+                system: s.system.name().into(),
+                median_ratio: f64::NAN,
+                p99_ratio: f64::NAN,
+                ..SideResult::default()
+            })
+            .collect(),
+        failure: None,
+    };
+    if let Err(e) = check_and_time(q, sides, range, plan, &mut r) {
+        r.failure = Some(format!("{e:#}"));
+    }
+    r
+}
+
+fn check_and_time(
+    q: &Query,
+    sides: &mut [Side],
+    range: &Range,
+    plan: &Plan,
+    r: &mut QueryResult,
+) -> Result<()> {
+    if sides.first().map(|s| s.system) != Some(System::Whippet) {
+        bail!("Whippet must be the first system: its answer sets the step");
+    }
+    // Whippet first: its answer's interval is the step of the others.
+    let mut paths = Vec::with_capacity(sides.len());
+    let mut whippet_answer = Answer::default();
+    for (i, side) in sides.iter_mut().enumerate() {
+        let step = r.step_secs;
+        let text = side.text(q, step);
+        let path = side.path(&text, range, step);
+        let (first_ms, resp) = side.get(&path)?;
+        let answer = side.parse(&resp.body)?;
+        if answer.series.is_empty() {
+            bail!("{} returned no series for `{text}`", side.system.name());
+        }
+        let out = &mut r.sides[i];
+        out.text = text;
+        out.first_ms = first_ms;
+        out.response_bytes = resp.body.len();
+        out.series = answer.series.len();
+        out.points = answer.points();
+        if i == 0 {
+            let interval = answer
+                .interval_secs
+                .context("whippet's answer has no interval")?;
+            r.step_secs = match q.step {
+                Step::Whippet => interval,
+                Step::Fixed(s) if s == interval => s,
+                Step::Fixed(s) => {
+                    bail!("whippet answered with a {interval} s interval, the query asks for {s} s")
+                }
+            };
+            whippet_answer = answer;
+        } else {
+            out.comparison = Some(compare_shifted(
+                side,
+                q,
+                range,
+                r.step_secs,
+                &whippet_answer,
+                answer,
+            )?);
+            let (ws, ps) = (whippet_answer.series.len(), out.series);
+            out.warning = match q.count {
+                Count::Same if ws != ps => Some(format!(
+                    "whippet returned {ws} series, {} {ps}",
+                    side.system.name()
+                )),
+                Count::TopkPerStep if ps < ws => Some(format!(
+                    "{}'s per-step topk returned {ps} series, fewer than whippet's {ws}",
+                    side.system.name()
+                )),
+                _ => None,
+            };
+        }
+        paths.push(path);
+    }
+    for _ in 0..plan.warmups {
+        for (side, path) in sides.iter_mut().zip(&paths) {
+            side.get(path)?;
+        }
+    }
+    let n = sides.len();
+    let mut cpu = vec![0.0f64; n];
+    for round in 0..plan.runs as usize {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let side = &mut sides[i];
+            let out = &mut r.sides[i];
+            let c0 = sys::cpu_secs(&side.pid, plan.hz).unwrap_or(0.0);
+            match side.get(&paths[i]) {
+                Ok((ms, _)) => out.runs_ms.push(ms),
+                Err(e) => {
+                    out.runs_ms.push(f64::NAN);
+                    out.errors += 1;
+                    out.first_error.get_or_insert_with(|| format!("{e:#}"));
+                }
+            }
+            cpu[i] += sys::cpu_secs(&side.pid, plan.hz).unwrap_or(0.0) - c0;
+        }
+    }
+    for (out, c) in r.sides.iter_mut().zip(cpu) {
+        out.summary = stats::summarize(&out.runs_ms);
+        out.server_cpu_ms_per_query = c * 1000.0 / f64::from(plan.runs);
+    }
+    let (wm, wp) = (r.sides[0].summary.median_ms, r.sides[0].summary.p99_ms);
+    for out in r.sides.iter_mut().skip(1) {
+        out.median_ratio = stats::ratio(wm, out.summary.median_ms);
+        out.p99_ratio = stats::ratio(wp, out.summary.p99_ms);
+    }
+    Ok(())
+}
+
+/// Compares a PromQL answer with Whippet's. A Datadog bucket at `t` covers
+/// `[t, t + step)`, a PromQL point at `t` the window ending at `t`: on the
+/// 10 s grid they hold the same raw points when the PromQL point is at
+/// `t + step − 10 s`, so the system is asked once more (not timed) with its
+/// grid moved by that much.
+fn compare_shifted(
+    side: &mut Side,
+    q: &Query,
+    range: &Range,
+    step: u32,
+    w: &Answer,
+    answer: Answer,
+) -> Result<Comparison> {
+    let shift = i64::from(step) - range.native_secs;
+    let moved = if shift == 0 {
+        answer.clone()
+    } else {
+        let moved = Range {
+            from: range.from + shift,
+            to: range.to + shift,
+            native_secs: range.native_secs,
+        };
+        let text = side.text(q, step);
+        let (_, resp) = side.get(&side.path(&text, &moved, step))?;
+        side.parse(&resp.body)?
+    };
+    let mut c = compare(w, &moved, i64::from(step) * 1000, range.native_secs * 1000);
+    c.vm_series = answer.series.len();
+    c.vm_points = answer.points();
+    Ok(c)
+}

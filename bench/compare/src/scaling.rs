@@ -1,0 +1,333 @@
+//! `--scaling N1,N2,...`: the query suite at several fleet sizes, to show
+//! how the cost of a query grows with the series and points it touches.
+//!
+//! For each size: a fleet of N series × 720 points (the full preset's two
+//! hours), loaded as Datadog v2 protobuf into a fresh Whippet and as remote
+//! write into a fresh VictoriaMetrics (and Prometheus with
+//! `--scaling-prometheus`); every request must be acknowledged (the data is
+//! not read back: at 300k series that alone would take minutes, and the
+//! preset run checks the same loading path point by point). Then the suite,
+//! with the preset run's warm-ups and runs.
+//!
+//! **Points touched** by a query is the number of raw points it must read:
+//! the series its filter selects × 720 (one raw series; every host of the
+//! gauge or counter metric; the hosts of a host filter). Between two
+//! consecutive sizes the growth factor of a query is (median latency
+//! ratio) / (points touched ratio): 1 means the cost grows exactly in
+//! proportion to the data touched, below 1 better than linear. The verdict
+//! allows 1.25 for noise (a shared 2-core machine).
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+use whippet_fleetgen::FleetSpec;
+use whippet_intake_bench::payload::{Encoding, Format};
+use whippet_intake_bench::progress::{Log, write_results};
+use whippet_intake_bench::send::{self, Target};
+use whippet_intake_bench::sys::{self, Machine};
+
+use crate::query::{Plan, QueryResult, Range};
+use crate::systems::{self, Binaries, System};
+use crate::{Args, aligned, generate, run_suite};
+
+/// Allowed growth factor between consecutive sizes (see the module doc).
+const LINEAR_SLACK: f64 = 1.25;
+
+/// One size's results.
+#[derive(Debug, Serialize)]
+pub struct Size {
+    /// Series.
+    pub series: usize,
+    /// Hosts.
+    pub hosts: usize,
+    /// Points loaded.
+    pub points: u64,
+    /// Load rate per system (points/s), for the record.
+    pub load_points_per_sec: Vec<(String, f64)>,
+    /// The suite.
+    pub queries: Vec<QueryResult>,
+}
+
+/// The whole study.
+#[derive(Debug, Serialize)]
+pub struct Scaling {
+    /// UTC date.
+    pub date: String,
+    /// The command.
+    pub command: String,
+    /// Where it ran.
+    pub machine: Machine,
+    /// The servers.
+    pub binaries: Binaries,
+    /// Measured runs per query and system.
+    pub runs: u32,
+    /// Warm-up runs.
+    pub warmups: u32,
+    /// Each size, smallest first.
+    pub sizes: Vec<Size>,
+    /// Per query: (name, growth factors between consecutive sizes, pass).
+    pub growth: Vec<(String, Vec<f64>, bool)>,
+}
+
+/// Points a query of the suite touches on a fleet of `hosts` hosts.
+fn touched(q: &QueryResult, hosts: usize, points_per_series: usize) -> f64 {
+    let series = if q.hosts_selected > 0 {
+        q.hosts_selected
+    } else {
+        hosts
+    };
+    (series * points_per_series) as f64
+}
+
+/// Runs the study and writes `<date>-scaling.{json,md}`.
+pub fn run(args: &Args, bins: &Binaries, machine: Machine, out: &Path, log: &Log) -> Result<()> {
+    let hz = machine.clock_ticks_per_sec;
+    let mut sizes_asked = args.scaling.clone();
+    sizes_asked.sort_unstable();
+    sizes_asked.dedup();
+    if sizes_asked.iter().any(|&n| n < 20 || n % 20 != 0) {
+        bail!("--scaling sizes must be multiples of 20 series (20 metrics per host)");
+    }
+    let mut sizes = Vec::new();
+    for &n in &sizes_asked {
+        let spec = aligned(FleetSpec {
+            series: n,
+            ..FleetSpec::full()
+        });
+        let interval_secs = spec.interval_ms / 1000;
+        let first = spec.start_ms / 1000;
+        let last = spec.end_ms() / 1000 - interval_secs;
+        log.say(format!(
+            "scaling: {n} series × {} points",
+            spec.points_per_series
+        ));
+        let mut gen_secs = 0.0;
+        let v2 = generate(
+            spec,
+            Format::DatadogProtobuf,
+            Encoding::Zstd,
+            &machine,
+            &mut gen_secs,
+            log,
+        )?;
+        let rw = generate(
+            spec,
+            Format::RemoteWrite,
+            Encoding::Identity,
+            &machine,
+            &mut gen_secs,
+            log,
+        )?;
+        let mut order = vec![(System::Whippet, &v2), (System::VictoriaMetrics, &rw)];
+        if args.scaling_prometheus {
+            order.push((System::Prometheus, &rw));
+        }
+        let mut running = Vec::new();
+        let mut rates = Vec::new();
+        for (system, ds) in order {
+            let srv = systems::start(system, bins, log)?;
+            let mut headers = ds.cut.headers();
+            headers.extend(srv.auth_headers());
+            let target = Target {
+                addr: srv.server.addr,
+                path: system.intake_path(ds.cut.format).expect("intake").into(),
+                headers,
+            };
+            let sent = send::send_all(&target, &ds.bodies, usize::from(args.senders));
+            if sent.errors > 0 || sent.points_acked != ds.total_points {
+                bail!(
+                    "{}: {} requests failed, {} of {} points acknowledged (first error: {})",
+                    system.name(),
+                    sent.errors,
+                    sent.points_acked,
+                    ds.total_points,
+                    sent.first_error.unwrap_or_default()
+                );
+            }
+            let rate = ds.total_points as f64 / sent.wall_secs;
+            log.say(format!(
+                "{}: loaded {} points in {:.1} s",
+                system.name(),
+                ds.total_points,
+                sent.wall_secs
+            ));
+            sys::settle(&srv.server.pid(), hz, Duration::from_secs(120));
+            rates.push((system.name().to_owned(), rate));
+            running.push(srv);
+        }
+        let points = v2.total_points;
+        drop((v2, rw));
+        let plan = Plan {
+            warmups: args.warmups,
+            runs: args.runs,
+            hz,
+        };
+        let range = Range {
+            from: first,
+            to: last + interval_secs,
+            native_secs: interval_secs,
+        };
+        let (queries, _) = run_suite(&spec, &running, &range, &plan, log)?;
+        for mut srv in running {
+            srv.server.stop()?;
+        }
+        sizes.push(Size {
+            series: n,
+            hosts: spec.hosts(),
+            points,
+            load_points_per_sec: rates,
+            queries,
+        });
+    }
+    let growth = growth(&sizes);
+    let mut command = format!(
+        "bench/run --scaling {}",
+        sizes_asked
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    if args.scaling_prometheus {
+        command.push_str(" --scaling-prometheus");
+    }
+    if args.runs != 20 {
+        command.push_str(&format!(" --runs {}", args.runs));
+    }
+    let s = Scaling {
+        date: sys::utc_date(),
+        command,
+        machine,
+        binaries: bins.clone(),
+        runs: args.runs,
+        warmups: args.warmups,
+        sizes,
+        growth,
+    };
+    let md = markdown(&s);
+    let (j, m) = write_results(
+        out,
+        &format!("{}-scaling", s.date),
+        &serde_json::to_string_pretty(&s)?,
+        &md,
+    )?;
+    log.say(format!("wrote {} and {}", j.display(), m.display()));
+    println!("\n{md}");
+    Ok(())
+}
+
+/// Whippet's growth factors per query between consecutive sizes.
+fn growth(sizes: &[Size]) -> Vec<(String, Vec<f64>, bool)> {
+    let Some(first) = sizes.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (qi, q) in first.queries.iter().enumerate() {
+        let mut factors = Vec::new();
+        for w in sizes.windows(2) {
+            let (a, b) = (&w[0], &w[1]);
+            let (Some(qa), Some(qb)) = (a.queries.get(qi), b.queries.get(qi)) else {
+                continue;
+            };
+            let (Some(sa), Some(sb)) = (qa.side(System::Whippet), qb.side(System::Whippet)) else {
+                continue;
+            };
+            if qa.failure.is_some() || qb.failure.is_some() {
+                factors.push(f64::NAN);
+                continue;
+            }
+            let t = sb.summary.median_ms / sa.summary.median_ms;
+            let p = touched(qb, b.hosts, 720) / touched(qa, a.hosts, 720);
+            factors.push(t / p);
+        }
+        let pass = !factors.is_empty() && factors.iter().all(|f| *f <= LINEAR_SLACK);
+        out.push((q.name.clone(), factors, pass));
+    }
+    out
+}
+
+fn markdown(s: &Scaling) -> String {
+    use std::fmt::Write as _;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Query cost against data size, {}\n", s.date);
+    let _ = writeln!(md, "Command: `{}`\n", s.command);
+    let m = &s.machine;
+    let _ = writeln!(
+        md,
+        "Machine: {} × {}, commit `{}`. {} warm-up and {} measured runs per query and system. Whippet: `{}`; VictoriaMetrics: `{}`.\n",
+        m.nproc,
+        m.cpu_model,
+        m.git_commit.as_deref().unwrap_or("unknown"),
+        s.warmups,
+        s.runs,
+        s.binaries.whippet_version,
+        s.binaries.vm_version
+    );
+    md.push_str(
+        "| Query | Series | Points touched | Whippet median / p99 | Whippet ns per point touched |",
+    );
+    let peers: Vec<String> = s
+        .sizes
+        .first()
+        .and_then(|z| z.queries.first())
+        .map(|q| q.sides.iter().skip(1).map(|x| x.system.clone()).collect())
+        .unwrap_or_default();
+    for p in &peers {
+        let _ = write!(md, " {p} median / p99 | Whippet / {p} |");
+    }
+    md.push_str("\n|---|---|---|---|---|");
+    for _ in &peers {
+        md.push_str("---|---|");
+    }
+    md.push('\n');
+    let names: Vec<String> = s
+        .sizes
+        .first()
+        .map(|z| z.queries.iter().map(|q| q.name.clone()).collect())
+        .unwrap_or_default();
+    for (qi, name) in names.iter().enumerate() {
+        for z in &s.sizes {
+            let Some(q) = z.queries.get(qi) else { continue };
+            let _ = write!(md, "| `{name}` | {} |", z.series);
+            if let Some(f) = &q.failure {
+                let _ = writeln!(md, " FAILED: {f} |");
+                continue;
+            }
+            let t = touched(q, z.hosts, 720);
+            let w = &q.sides[0].summary;
+            let _ = write!(
+                md,
+                " {} | {:.2} / {:.2} ms | {:.1} |",
+                t,
+                w.median_ms,
+                w.p99_ms,
+                w.median_ms * 1e6 / t
+            );
+            for p in q.sides.iter().skip(1) {
+                let _ = write!(
+                    md,
+                    " {:.2} / {:.2} ms | {:.2}× |",
+                    p.summary.median_ms, p.summary.p99_ms, p.median_ratio
+                );
+            }
+            md.push('\n');
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n## Growth of Whippet's median between consecutive sizes, per unit of data touched\n\n1.00 = cost grows exactly in proportion to the points touched; below 1 better than linear. Target: each ≤ {LINEAR_SLACK} (linear within the noise of a shared machine).\n"
+    );
+    md.push_str("| Query | Factors | Verdict |\n|---|---|---|\n");
+    for (name, f, pass) in &s.growth {
+        let fs: Vec<String> = f.iter().map(|x| format!("{x:.2}")).collect();
+        let _ = writeln!(
+            md,
+            "| `{name}` | {} | {} |",
+            fs.join(", "),
+            if *pass { "PASS" } else { "FAIL" }
+        );
+    }
+    md
+}
