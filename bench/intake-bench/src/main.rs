@@ -103,8 +103,13 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     points_per_body: usize,
     /// Send gzip-compressed bodies (`Content-Encoding: gzip`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "protobuf")]
     gzip: bool,
+    /// Protobuf instead of JSON: Datadog v2 series (`MetricPayload`, zstd)
+    /// to Whippet's `/api/v2/series`, Prometheus remote write to
+    /// VictoriaMetrics' `/api/v1/write`.
+    #[arg(long)]
+    protobuf: bool,
     /// Override the preset's number of series.
     #[arg(long)]
     series: Option<usize>,
@@ -198,6 +203,23 @@ fn main() -> Result<()> {
             Encoding::Identity
         },
     };
+    // With --protobuf each system gets its own protobuf (see `measure`).
+    let (cut, vm_cut) = if args.protobuf {
+        (
+            Cut {
+                format: Format::DatadogProtobuf,
+                encoding: Encoding::Zstd,
+                ..cut
+            },
+            Cut {
+                format: Format::RemoteWrite,
+                encoding: Encoding::Identity,
+                ..cut
+            },
+        )
+    } else {
+        (cut, cut)
+    };
     log.say(format!(
         "generating {} series × {} points, {} series × {} points per request{} (commit {}, {} × {})",
         spec.series,
@@ -211,6 +233,11 @@ fn main() -> Result<()> {
     ));
     let t = Instant::now();
     let ds = payload::generate(spec, cut, machine.nproc)?;
+    let vm_ds = if args.protobuf {
+        Some(payload::generate(spec, vm_cut, machine.nproc)?)
+    } else {
+        None
+    };
     let generate_secs = t.elapsed().as_secs_f64();
     log.say(format!(
         "generated {} requests, {} points, {} of JSON ({} on the wire) in {generate_secs:.1} s",
@@ -257,7 +284,13 @@ fn main() -> Result<()> {
             srv.addr,
             srv.pid()
         ));
-        let mut run = match measure(system, &mut srv, &ds, &keys, &expect, &args, &machine, &log) {
+        let data = match system {
+            System::Whippet => &ds,
+            System::VictoriaMetrics => vm_ds.as_ref().unwrap_or(&ds),
+        };
+        let mut run = match measure(
+            system, &mut srv, data, &keys, &expect, &args, &machine, &log,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{} log tail:\n{}", srv.name, srv.log_tail(20));
@@ -267,7 +300,7 @@ fn main() -> Result<()> {
         let (status, stop_secs) = srv.stop()?;
         run.stop_secs = stop_secs;
         run.exit_status = status.to_string();
-        run.data_bytes = dir_bytes(&srv.data_dir());
+        run.data_bytes = server::dir_bytes(&srv.data_dir());
         run.binary = bin.display().to_string();
         run.version = version.clone();
         log.say(format!(
@@ -294,6 +327,9 @@ fn main() -> Result<()> {
     }
     if args.points_per_body != 10 {
         command.push_str(&format!(" --points-per-body {}", args.points_per_body));
+    }
+    if args.protobuf {
+        command.push_str(" --protobuf");
     }
     if args.gzip {
         command.push_str(" --gzip");
@@ -326,6 +362,9 @@ fn main() -> Result<()> {
     } else {
         args.preset.name().to_owned()
     };
+    if args.protobuf {
+        preset.push_str("-protobuf");
+    }
     if args.gzip {
         preset.push_str("-gzip");
     }
@@ -376,12 +415,17 @@ fn measure(
     let hz = machine.clock_ticks_per_sec;
     let pid = srv.pid();
     let mut headers = ds.cut.headers();
-    let path = match system {
-        System::Whippet => {
+    let path = match (system, ds.cut.format) {
+        (System::Whippet, format) => {
             headers.push(("DD-API-KEY".into(), keys.api.clone()));
-            "/api/v1/series"
+            if format == Format::DatadogProtobuf {
+                "/api/v2/series"
+            } else {
+                "/api/v1/series"
+            }
         }
-        System::VictoriaMetrics => "/datadog/api/v1/series",
+        (System::VictoriaMetrics, Format::RemoteWrite) => "/api/v1/write",
+        (System::VictoriaMetrics, _) => "/datadog/api/v1/series",
     };
     let target = Target {
         addr: srv.addr,
@@ -515,19 +559,4 @@ fn stop_perf(mut child: std::process::Child, log: &Log) -> Result<()> {
     let status = child.wait()?;
     log.say(format!("perf record stopped ({status})"));
     Ok(())
-}
-
-/// Bytes of the files under `dir`.
-fn dir_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
 }
