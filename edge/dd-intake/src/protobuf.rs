@@ -2,15 +2,24 @@
 //! `application/x-protobuf`) and `SketchPayload` (`POST /api/beta/sketches`).
 //!
 //! The top-level message is walked by hand, one repeated entry at a time,
-//! and each entry is decoded with prost and turned into its row before the
-//! next is read. So at any moment we hold the rows built so far plus *one*
-//! decoded series, not a decoded copy of the whole payload (prost's structs
-//! for a payload of empty series would be ~100× the body).
+//! and each entry is decoded and turned into its row before the next is
+//! read. So at any moment we hold the rows built so far plus *one* decoded
+//! series, not a decoded copy of the whole payload (prost's structs for a
+//! payload of empty series would be ~100× the body).
+//!
+//! A `MetricSeries` (the hot path: every Agent flush is one) is decoded by
+//! hand into [`RawSeries`], slices borrowed from the body in buffers reused
+//! from series to series, with prost's semantics (last value wins for a
+//! scalar field, repeated fields accumulate, unknown fields are skipped).
+//! prost's owned decode allocated every name, tag, resource and point list
+//! and was, with the allocator's share, about a sixth of the server's CPU
+//! on the side-by-side protobuf ingest (`whippet-intake-bench --protobuf`,
+//! perf, 2026-11-26). Sketches, rarer and heavier per entry, keep prost.
 //!
 //! Whole-request errors (400, [`IntakeError::InvalidProtobuf`]): a truncated
 //! or over-long varint, a length running past the end, a group wire type, a
 //! wire type other than length-delimited for the repeated field, and any
-//! decode error inside one entry (prost's message names the field path).
+//! decode error inside one entry (the message names the entry and field).
 //! Per-series problems are skipped as in the JSON parsers (crate doc).
 //! Unknown top-level fields are skipped, as protobuf requires.
 
@@ -18,7 +27,7 @@ use prost::Message;
 use whippet_tsdb::Sketch;
 
 use crate::json::Num;
-use crate::proto::{MetricSeries, sketch_payload};
+use crate::proto::{Metadata, sketch_payload};
 use crate::series::{bad_v2_type, check_point, v2_type_code};
 use crate::{IntakeError, MetricRow, Parsed, RejectCode, SketchRow, normalize};
 
@@ -32,13 +41,179 @@ use crate::{IntakeError, MetricRow, Parsed, RejectCode, SketchRow, normalize};
 /// returned. An empty body is an empty payload (no rows, no error).
 pub fn parse_series_v2_protobuf(body: &[u8]) -> Result<Parsed<MetricRow>, IntakeError> {
     let mut out = Parsed::new();
+    let mut raw = RawSeries::default();
     for_each_entry(body, 1, "series", |index, bytes| {
-        let s = MetricSeries::decode(bytes)
-            .map_err(|e| IntakeError::InvalidProtobuf(format!("series[{index}]: {e}")))?;
-        series_row(s, index, &mut out);
+        raw.decode(bytes).map_err(|e| match e {
+            IntakeError::InvalidProtobuf(m) => {
+                IntakeError::InvalidProtobuf(format!("series[{index}]: {m}"))
+            }
+            e => e,
+        })?;
+        series_row(&raw, index, &mut out);
         Ok(())
     })?;
     Ok(out)
+}
+
+/// One `MetricSeries`, its byte fields borrowed from the body. Field
+/// numbers as in `proto.rs`; `unit` (6) and `source_type_name` (7) are
+/// checked for their wire type and skipped, `metadata` (9) is validated
+/// with prost and dropped (the parser returns none of them).
+#[derive(Default)]
+struct RawSeries<'a> {
+    /// `resources` (1): (type, name).
+    resources: Vec<(&'a [u8], &'a [u8])>,
+    /// `metric` (2).
+    metric: &'a [u8],
+    /// `tags` (3).
+    tags: Vec<&'a [u8]>,
+    /// `points` (4): (timestamp, value) as sent.
+    points: Vec<(i64, f64)>,
+    /// `type` (5), an int32 enum: the varint truncated, as prost does.
+    mtype: i32,
+    /// `interval` (8).
+    interval: i64,
+}
+
+impl<'a> RawSeries<'a> {
+    /// Decodes one message into `self`, reusing its buffers.
+    fn decode(&mut self, buf: &'a [u8]) -> Result<(), IntakeError> {
+        self.resources.clear();
+        self.metric = &[];
+        self.tags.clear();
+        self.points.clear();
+        self.mtype = 0;
+        self.interval = 0;
+        let mut pos = 0;
+        while pos < buf.len() {
+            let (field, wire) = read_key(buf, &mut pos)?;
+            match (field, wire) {
+                (1, WIRE_LEN) => {
+                    let m = read_len(buf, &mut pos, "resources")?;
+                    self.resources.push(decode_resource(m)?);
+                }
+                (2, WIRE_LEN) => self.metric = read_len(buf, &mut pos, "metric")?,
+                (3, WIRE_LEN) => self.tags.push(read_len(buf, &mut pos, "tags")?),
+                (4, WIRE_LEN) => {
+                    let m = read_len(buf, &mut pos, "points")?;
+                    self.points.push(decode_point(m)?);
+                }
+                (5, WIRE_VARINT) => self.mtype = read_varint(buf, &mut pos)? as i32,
+                (6 | 7, WIRE_LEN) => {
+                    read_len(buf, &mut pos, "unit")?;
+                }
+                (8, WIRE_VARINT) => self.interval = read_varint(buf, &mut pos)? as i64,
+                (9, WIRE_LEN) => {
+                    let m = read_len(buf, &mut pos, "metadata")?;
+                    Metadata::decode(m)
+                        .map_err(|e| IntakeError::InvalidProtobuf(format!("metadata: {e}")))?;
+                }
+                (1..=4 | 6 | 7 | 9, w) => return Err(wrong_wire(field, w, WIRE_LEN)),
+                (5 | 8, w) => return Err(wrong_wire(field, w, WIRE_VARINT)),
+                (_, w) => skip_field(buf, &mut pos, field, w)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `Resource`: (type (1), name (2)).
+fn decode_resource(buf: &[u8]) -> Result<(&[u8], &[u8]), IntakeError> {
+    let (mut ty, mut name): (&[u8], &[u8]) = (&[], &[]);
+    let mut pos = 0;
+    while pos < buf.len() {
+        match read_key(buf, &mut pos)? {
+            (1, WIRE_LEN) => ty = read_len(buf, &mut pos, "resources.type")?,
+            (2, WIRE_LEN) => name = read_len(buf, &mut pos, "resources.name")?,
+            (f @ (1 | 2), w) => {
+                return Err(in_field("resources", wrong_wire(f, w, WIRE_LEN)));
+            }
+            (f, w) => skip_field(buf, &mut pos, f, w)?,
+        }
+    }
+    Ok((ty, name))
+}
+
+/// A `MetricPoint`: (timestamp (2, int64), value (1, double)).
+fn decode_point(buf: &[u8]) -> Result<(i64, f64), IntakeError> {
+    let (mut ts, mut value) = (0i64, 0.0f64);
+    let mut pos = 0;
+    while pos < buf.len() {
+        match read_key(buf, &mut pos)? {
+            (1, WIRE_FIXED64) => {
+                let b = read_fixed::<8>(buf, &mut pos, "points.value")?;
+                value = f64::from_le_bytes(b);
+            }
+            (2, WIRE_VARINT) => ts = read_varint(buf, &mut pos)? as i64,
+            (1, w) => return Err(in_field("points", wrong_wire(1, w, WIRE_FIXED64))),
+            (2, w) => return Err(in_field("points", wrong_wire(2, w, WIRE_VARINT))),
+            (f, w) => skip_field(buf, &mut pos, f, w)?,
+        }
+    }
+    Ok((ts, value))
+}
+
+/// Reads a field key; refuses field number 0 and numbers above the maximum.
+fn read_key(buf: &[u8], pos: &mut usize) -> Result<(u64, u64), IntakeError> {
+    let at = *pos;
+    let key = read_varint(buf, pos)?;
+    let (number, wire) = (key >> 3, key & 7);
+    if number == 0 || number > MAX_FIELD_NUMBER {
+        return Err(IntakeError::InvalidProtobuf(format!(
+            "invalid field number {number} at byte {at}"
+        )));
+    }
+    Ok((number, wire))
+}
+
+/// Reads a length prefix and returns the bytes it covers.
+fn read_len<'a>(buf: &'a [u8], pos: &mut usize, what: &str) -> Result<&'a [u8], IntakeError> {
+    let len = read_varint(buf, pos)?;
+    let start = *pos;
+    skip(buf, pos, len, what)?;
+    Ok(&buf[start..*pos])
+}
+
+/// Reads `N` bytes.
+fn read_fixed<const N: usize>(
+    buf: &[u8],
+    pos: &mut usize,
+    what: &str,
+) -> Result<[u8; N], IntakeError> {
+    let start = *pos;
+    skip(buf, pos, N as u64, what)?;
+    Ok(buf[start..*pos].try_into().expect("N bytes"))
+}
+
+/// Skips an unknown field of wire type `wire`.
+fn skip_field(buf: &[u8], pos: &mut usize, field: u64, wire: u64) -> Result<(), IntakeError> {
+    let what = format!("field {field}");
+    match wire {
+        WIRE_VARINT => read_varint(buf, pos).map(drop),
+        WIRE_FIXED64 => skip(buf, pos, 8, &what),
+        WIRE_FIXED32 => skip(buf, pos, 4, &what),
+        WIRE_LEN => read_len(buf, pos, &what).map(drop),
+        WIRE_START_GROUP | WIRE_END_GROUP => Err(IntakeError::InvalidProtobuf(format!(
+            "unsupported group wire type {wire} for field {field}"
+        ))),
+        _ => Err(IntakeError::InvalidProtobuf(format!(
+            "invalid wire type {wire} for field {field}"
+        ))),
+    }
+}
+
+fn wrong_wire(field: u64, got: u64, expected: u64) -> IntakeError {
+    IntakeError::InvalidProtobuf(format!(
+        "field {field} has wire type {got}, expected {expected}"
+    ))
+}
+
+/// Prefixes an error's message with the message it happened in.
+fn in_field(name: &str, e: IntakeError) -> IntakeError {
+    match e {
+        IntakeError::InvalidProtobuf(m) => IntakeError::InvalidProtobuf(format!("{name}: {m}")),
+        e => e,
+    }
 }
 
 /// Parses an Agent `SketchPayload`: each `Dogsketch` becomes one point,
@@ -112,11 +287,11 @@ fn skip(body: &[u8], pos: &mut usize, n: u64, what: &str) -> Result<(), IntakeEr
 /// Walks the top-level fields of a message, calling `f(index, bytes)` for
 /// each occurrence of the length-delimited field `field` (named `name` in
 /// messages) and skipping every other field.
-fn for_each_entry(
-    body: &[u8],
+fn for_each_entry<'a>(
+    body: &'a [u8],
     field: u64,
     name: &str,
-    mut f: impl FnMut(usize, &[u8]) -> Result<(), IntakeError>,
+    mut f: impl FnMut(usize, &'a [u8]) -> Result<(), IntakeError>,
 ) -> Result<(), IntakeError> {
     let mut pos = 0;
     let mut index = 0;
@@ -169,6 +344,11 @@ fn text(v: Vec<u8>) -> String {
     String::from_utf8(v).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// [`text`] of borrowed bytes.
+fn text_of(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
+
 /// `<list>[i]`, with the metric name once known (cut to 64 characters).
 fn at(list: &str, index: usize, metric: Option<&str>) -> String {
     match metric {
@@ -181,27 +361,27 @@ fn at(list: &str, index: usize, metric: Option<&str>) -> String {
 }
 
 /// A normalised metric name, or why the series is skipped.
-fn metric_of(raw: Vec<u8>) -> Result<String, (RejectCode, String)> {
+fn metric_of(raw: &[u8]) -> Result<String, (RejectCode, String)> {
     if raw.is_empty() {
         return Err((
             RejectCode::MissingMetricName,
             "missing metric name".to_owned(),
         ));
     }
-    let raw = text(raw);
+    let raw = text_of(raw);
     let shown: String = raw.chars().take(64).collect();
     normalize::metric_name_owned(raw)
         .map_err(|e| (RejectCode::InvalidMetricName, format!("{e}: \"{shown}\"")))
 }
 
-fn tags_of(raw: Vec<Vec<u8>>) -> Vec<String> {
+fn tags_of<'a>(raw: impl IntoIterator<Item = &'a [u8]>) -> Vec<String> {
     raw.into_iter()
-        .filter_map(|t| normalize::tag_owned(text(t)))
+        .filter_map(|t| normalize::tag_owned(text_of(t)))
         .collect()
 }
 
 /// The checks, in order: metric name, interval, type, points, resources.
-fn series_row(s: MetricSeries, index: usize, out: &mut Parsed<MetricRow>) {
+fn series_row(s: &RawSeries<'_>, index: usize, out: &mut Parsed<MetricRow>) {
     let metric = match metric_of(s.metric) {
         Ok(m) => m,
         Err((code, msg)) => {
@@ -219,29 +399,28 @@ fn series_row(s: MetricSeries, index: usize, out: &mut Parsed<MetricRow>) {
                 ),
             )
         })?;
-        let mtype = v2_type_code(i64::from(s.r#type), interval_secs)
-            .ok_or_else(|| bad_v2_type(s.r#type))?;
+        let mtype =
+            v2_type_code(i64::from(s.mtype), interval_secs).ok_or_else(|| bad_v2_type(s.mtype))?;
         if s.points.is_empty() {
             return Err((RejectCode::NoPoints, "no points".to_owned()));
         }
         let points = s
             .points
-            .into_iter()
+            .iter()
             .enumerate()
-            .map(|(i, p)| {
-                check_point(Num::I(p.timestamp), p.value)
-                    .map_err(|e| (e.code(), format!("points[{i}]: {e}")))
+            .map(|(i, &(ts, value))| {
+                check_point(Num::I(ts), value).map_err(|e| (e.code(), format!("points[{i}]: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tags = tags_of(s.tags);
-        for (i, r) in s.resources.into_iter().enumerate() {
-            if r.r#type.is_empty() {
+        let mut tags = tags_of(s.tags.iter().copied());
+        for (i, &(ty, name)) in s.resources.iter().enumerate() {
+            if ty.is_empty() {
                 return Err((
                     RejectCode::BadField,
                     format!("resources[{i}]: missing `type`"),
                 ));
             }
-            tags.extend(normalize::key_value_tag(&text(r.r#type), &text(r.name)));
+            tags.extend(normalize::key_value_tag(&text_of(ty), &text_of(name)));
         }
         Ok((mtype, points, tags))
     })();
@@ -260,7 +439,7 @@ fn series_row(s: MetricSeries, index: usize, out: &mut Parsed<MetricRow>) {
 
 /// The checks, in order: metric name, dogsketches present, each dogsketch.
 fn sketch_row(s: sketch_payload::Sketch, index: usize, out: &mut Parsed<SketchRow>) {
-    let metric = match metric_of(s.metric) {
+    let metric = match metric_of(&s.metric) {
         Ok(m) => m,
         Err((code, msg)) => {
             return out.reject(code, || format!("{}: {msg}", at("sketches", index, None)));
@@ -301,7 +480,7 @@ fn sketch_row(s: sketch_payload::Sketch, index: usize, out: &mut Parsed<SketchRo
     })();
     match checked {
         Ok(points) => {
-            let mut tags = tags_of(s.tags);
+            let mut tags = tags_of(s.tags.iter().map(Vec::as_slice));
             tags.extend(normalize::key_value_tag("host", &text(s.host)));
             out.rows.push(SketchRow {
                 metric,
