@@ -195,3 +195,106 @@ fn send_one(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// A server that answers every request 202 and records, per
+    /// connection, the bodies in the order they came.
+    fn recording_server() -> (SocketAddr, Arc<Mutex<Vec<Vec<String>>>>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in l.incoming() {
+                let Ok(stream) = stream else { return };
+                let log = log.clone();
+                let conn = {
+                    let mut l = log.lock().unwrap();
+                    l.push(Vec::new());
+                    l.len() - 1
+                };
+                std::thread::spawn(move || {
+                    let mut w = stream.try_clone().unwrap();
+                    let mut r = BufReader::new(stream);
+                    loop {
+                        let mut len = 0usize;
+                        let mut line = String::new();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            if let Some(v) =
+                                line.to_ascii_lowercase().strip_prefix("content-length:")
+                            {
+                                len = v.trim().parse().unwrap();
+                            }
+                        }
+                        let mut body = vec![0; len];
+                        r.read_exact(&mut body).unwrap();
+                        log.lock().unwrap()[conn].push(String::from_utf8(body).unwrap());
+                        w.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        (addr, seen)
+    }
+
+    #[test]
+    fn each_group_goes_out_on_one_connection_in_window_order() {
+        let (addr, seen) = recording_server();
+        let (groups, windows) = (5usize, 6usize);
+        // Time-major, as the payloads are: window 0 of every group, then 1...
+        let bodies: Vec<Body> = (0..windows)
+            .flat_map(|w| {
+                (0..groups).map(move |g| Body {
+                    bytes: format!("{g}:{w}").into_bytes(),
+                    points: 2,
+                    group: g,
+                })
+            })
+            .collect();
+        let target = Target {
+            addr,
+            path: "/x".into(),
+            headers: Vec::new(),
+        };
+        let sent = send_all(&target, &bodies, 3);
+        assert_eq!((sent.ok, sent.errors), (30, 0));
+        assert_eq!(sent.points_acked, 60);
+        let seen = seen.lock().unwrap().clone();
+        let mut conn_of: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut total = 0;
+        for (c, bodies) in seen.iter().enumerate() {
+            let mut last_window: BTreeMap<usize, usize> = BTreeMap::new();
+            for b in bodies {
+                total += 1;
+                let (g, w) = b.split_once(':').unwrap();
+                let (g, w): (usize, usize) = (g.parse().unwrap(), w.parse().unwrap());
+                assert_eq!(
+                    *conn_of.entry(g).or_insert(c),
+                    c,
+                    "group {g} on two connections"
+                );
+                if let Some(prev) = last_window.insert(g, w) {
+                    assert!(w > prev, "group {g}: window {w} after {prev}");
+                }
+            }
+        }
+        assert_eq!(total, 30);
+        assert_eq!(conn_of.len(), groups);
+    }
+}
