@@ -109,7 +109,11 @@ fn storage_compact_merges_parts_and_keeps_every_point() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     // Two runs, two shutdowns: at least two parts in today's partition.
+    // Self-monitoring points carry whole-second timestamps: a second run
+    // within the same second would rewrite the first run's points (the
+    // merge keeps the last write), so the runs are more than a second apart.
     serve_briefly(&data);
+    std::thread::sleep(Duration::from_millis(1100));
     serve_briefly(&data);
     let before = storage("inspect", &data);
     let parts = figure(&before, "parts");
