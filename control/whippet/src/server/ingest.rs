@@ -67,14 +67,49 @@ fn resolve(
 
 /// Stores float rows for `org`.
 pub fn write_metrics(engine: &Engine, org: OrgId, rows: &[MetricRow]) -> Result<Written, Error> {
-    let mut w = Written::default();
-    let mut points = Vec::with_capacity(rows.iter().map(|r| r.points.len()).sum());
-    for row in rows {
-        let key = SeriesKey::float(
+    let keys = rows.iter().map(|row| {
+        SeriesKey::float(
             org,
             row.metric.as_str(),
             TagSet::new(row.tags.iter().map(String::as_str)),
-        );
+        )
+    });
+    write_floats(engine, rows, keys)
+}
+
+/// [`write_metrics`] that moves each row's name and tags into its series
+/// key instead of copying them (the rows keep their points, with an empty
+/// name and no tags): the HTTP intake's path, where the rows are dropped
+/// after the write. Copying them was six allocations per series per
+/// request on the protobuf and JSON ingest paths.
+pub fn write_metrics_taking(
+    engine: &Engine,
+    org: OrgId,
+    rows: &mut [MetricRow],
+) -> Result<Written, Error> {
+    let keys: Vec<SeriesKey> = rows
+        .iter_mut()
+        .map(|row| {
+            SeriesKey::float(
+                org,
+                std::mem::take(&mut row.metric),
+                TagSet::new(std::mem::take(&mut row.tags)),
+            )
+        })
+        .collect();
+    write_floats(engine, rows, keys)
+}
+
+/// Resolves each row's series (`keys`, one per row, in order) and appends
+/// every point in one batch.
+fn write_floats(
+    engine: &Engine,
+    rows: &[MetricRow],
+    keys: impl IntoIterator<Item = SeriesKey>,
+) -> Result<Written, Error> {
+    let mut w = Written::default();
+    let mut points = Vec::with_capacity(rows.iter().map(|r| r.points.len()).sum());
+    for (row, key) in rows.iter().zip(keys) {
         match resolve(engine, &key, row.mtype)? {
             Ok(id) => points.extend(row.points.iter().map(|&(ts, value)| FloatPoint {
                 series: id,

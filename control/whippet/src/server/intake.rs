@@ -109,7 +109,7 @@ pub async fn ingest_request<T: Send + 'static>(
     query: &HashMap<String, String>,
     body: Body,
     parse: impl FnOnce(&[u8]) -> Result<Parsed<T>, IntakeError>,
-    write: fn(&Engine, OrgId, &[T], i64) -> Result<Written, whippet_tsdb::Error>,
+    write: fn(&Engine, OrgId, &mut [T], i64) -> Result<Written, whippet_tsdb::Error>,
 ) -> Result<(OrgId, Vec<T>), ApiError> {
     let started = Instant::now();
     let result = async {
@@ -143,8 +143,9 @@ pub async fn ingest_request<T: Send + 'static>(
         let engine = state.engine.clone();
         let now = now_ms();
         let (written, rows) = tokio::task::spawn_blocking(move || {
-            let w = write(&engine, org, &parsed.rows, now);
-            (w, parsed.rows)
+            let mut rows = parsed.rows;
+            let w = write(&engine, org, &mut rows, now);
+            (w, rows)
         })
         .await
         .map_err(|e| ApiError::internal("intake write task", e))?;
@@ -212,7 +213,7 @@ pub async fn series_v1(
         &q,
         body,
         dd::parse_series_v1,
-        |e, o, r, _| ingest::write_metrics(e, o, r),
+        |e, o, r, _| ingest::write_metrics_taking(e, o, r),
     )
     .await
     {
@@ -240,7 +241,7 @@ pub async fn series_v2(
         &q,
         body,
         parse,
-        |e, o, r, _| ingest::write_metrics(e, o, r),
+        |e, o, r, _| ingest::write_metrics_taking(e, o, r),
     )
     .await
     {
@@ -309,7 +310,7 @@ pub async fn check_run(
         &q,
         body,
         dd::parse_check_runs,
-        ingest::write_check_runs,
+        |e, o, r, now| ingest::write_check_runs(e, o, r, now),
     )
     .await;
     match result {
