@@ -1,18 +1,56 @@
 //! The series catalog: which series exist, their ids, keys and metric types.
 //!
-//! Persisted as an append-only file of framed records (`catalog.wcat`, the
-//! same framing and series record as the WAL, `docs/format/wal.md`), loaded
-//! into memory on open. Every series definition is also written to the WAL,
-//! so a catalog record lost to a power failure comes back on WAL replay; the
-//! catalog is synced before any WAL segment is deleted.
+//! What it owns: `catalog.wcat`, the definition of every series ever
+//! created (id, org, value kind, metric name, tags, metric type), and its
+//! copy in memory, where keys are looked up and ids handed out.
+//!
+//! # On disk
+//! A version 2 file (`docs/format/catalog.md`) is a header, a *snapshot* of
+//! every entry at the last compaction (each distinct string once in a
+//! symbol table, entries as symbol indexes, the whole compressed with zstd,
+//! [`snapshot`]), then a *log* of framed series records (the WAL's framing
+//! and series record, `docs/format/wal.md`), one per series created or type
+//! changed since. The log is what makes a new series durable cheaply, one
+//! append; a compaction folds it into a new snapshot. A version 1 file (log
+//! only) is read as it is, and appended to as version 1 until its first
+//! compaction rewrites it as version 2.
+//!
+//! # Invariants
+//! - Every definition appended to the log is also written to the WAL, so a
+//!   record lost to a power failure comes back on WAL replay; the catalog is
+//!   synced ([`Catalog::sync`]) before any WAL segment is deleted.
+//! - `len` is the length of the file: a failed append is cut back to it, or
+//!   the catalog stops (below), so no garbage can sit between records.
+//! - The file is never rewritten in place. A compaction writes a whole new
+//!   file under a temporary name (`catalog.wcat.tmp`), fsyncs it, renames it
+//!   over the old one and fsyncs the directory: a crash leaves the old file
+//!   or the new one, each complete. A leftover temporary file is deleted on
+//!   open.
+//! - Records appended while the new snapshot was being written are copied
+//!   behind it before the rename ([`Catalog::install`], under `&mut self`,
+//!   so nothing is appended meanwhile). They are not synced before the
+//!   rename: like any log record they are in the WAL until the next
+//!   [`Catalog::sync`], which covers them and the directory entry.
+//! - After a failed fsync (of the file, or of the directory after a rename)
+//!   or a failed repair of a failed append, every later write and sync fails
+//!   with [`Error::WritesStopped`]: the WAL, which still holds the
+//!   definitions, is then never deleted, and a restart recovers from it.
+//! - A torn log tail is cut off on open and reported. A damaged snapshot is
+//!   not a torn write (it was synced before it was renamed into place):
+//!   opening fails with [`Error::Corruption`] naming the file and offset
+//!   rather than drop every series.
 //!
 //! In memory, names and tags are interned ([`Symbols`]): an entry is a few
 //! words whatever the length of its tags.
 
+pub mod snapshot;
+
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::ids::{OrgId, SeriesId};
@@ -27,8 +65,19 @@ use crate::wal::record::{self, Record, SeriesDef};
 
 /// Magic number of the catalog file.
 pub const CATALOG_MAGIC: &[u8; 8] = b"WHIPCAT\0";
-/// Format version of the catalog file.
-pub const CATALOG_VERSION: u32 = 1;
+/// Format version of the catalog files this build writes: a snapshot, then
+/// a log. It also reads version 1 (a log only).
+pub const CATALOG_VERSION: u32 = 2;
+/// The first format version: a header and a log of series records.
+pub const CATALOG_VERSION_LOG_ONLY: u32 = 1;
+
+/// The log must hold at least this many bytes before
+/// [`Catalog::wants_compaction`] says yes: about 10 000 definitions of
+/// fleet series. Below that the log is smaller than one part of a small
+/// fleet, and rewriting the catalog on every flush for a few new series
+/// would cost more fsyncs than it saves bytes. ([`Catalog::compact`] does
+/// not ask: `whippet storage compact` always ends with a snapshot.)
+pub const COMPACT_MIN_LOG_BYTES: u64 = 1 << 20;
 
 /// A series as the catalog holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,10 +93,28 @@ pub struct Entry {
 }
 
 /// The catalog. Not thread-safe by itself: the engine keeps it behind its
-/// registry lock.
+/// registry lock; methods that append take `&mut self`.
 pub struct Catalog {
     path: PathBuf,
+    /// Opened for appending. Replaced by the new file's handle when a
+    /// compaction renames it into place.
     file: File,
+    /// Format version of the file on disk: [`CATALOG_VERSION_LOG_ONLY`]
+    /// until its first compaction, then [`CATALOG_VERSION`].
+    version: u32,
+    /// Bytes before the log: the header and (version 2) the snapshot.
+    /// Invariant: `log_start <= len`.
+    log_start: u64,
+    /// Length of the file: where the next append lands.
+    len: u64,
+    /// Compactions installed since open; a [`Snapshot`] taken before the
+    /// last one is stale.
+    generation: u64,
+    /// True from a compaction's rename until a directory fsync has made it
+    /// durable ([`Catalog::sync`] does it).
+    dir_unsynced: AtomicBool,
+    /// Why writes stopped (see the module doc); set once, never cleared.
+    failed: OnceLock<String>,
     symbols: Symbols,
     /// `entries[id - 1]`; `None` for an id whose record was lost.
     entries: Vec<Option<(Entry, MetricType)>>,
@@ -55,32 +122,32 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Opens (or creates) the catalog at `path`, repairing a torn tail.
-    /// Returns the damage found, each an [`Error::Corruption`].
+    /// Opens (or creates) the catalog at `path`, repairing a torn log tail
+    /// and deleting a temporary file that an interrupted compaction left.
+    /// Returns the damage found, each an [`Error::Corruption`]. A damaged
+    /// snapshot is an error, not damage (see the module doc).
     pub fn open(path: &Path) -> Result<(Self, Vec<Error>)> {
         let mut damage = Vec::new();
+        let tmp = temp_path(path);
+        match std::fs::remove_file(&tmp) {
+            Ok(()) => {
+                tracing::info!(file = %tmp.display(), "removed the temporary file of an interrupted catalog compaction");
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove temporary catalog", &tmp, e)),
+        }
         let data = match std::fs::read(path) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(Error::io("read catalog", path, e)),
         };
-        let mut cat = Catalog {
-            path: path.to_path_buf(),
-            file: open_append(path)?,
-            symbols: Symbols::default(),
-            entries: Vec::new(),
-            by_key: HashMap::new(),
-        };
         if data.len() < FILE_HEADER_BYTES {
-            // New, or created and torn before its header was complete.
-            cat.file
-                .set_len(0)
-                .map_err(|e| Error::io("reset catalog", path, e))?;
-            cat.write(&file_header(CATALOG_MAGIC, CATALOG_VERSION))?;
-            return Ok((cat, damage));
+            // New, or a version 1 file torn before its header was complete
+            // (version 2 files are created whole, by a rename).
+            return Ok((Self::create_file(path)?, damage));
         }
-        match check_file_header(&data, CATALOG_MAGIC) {
-            Ok(CATALOG_VERSION) => {}
+        let version = match check_file_header(&data, CATALOG_MAGIC) {
+            Ok(v @ (CATALOG_VERSION_LOG_ONLY | CATALOG_VERSION)) => v,
             Ok(v) => {
                 return Err(Error::UnsupportedVersion {
                     file: path.into(),
@@ -89,8 +156,24 @@ impl Catalog {
                 });
             }
             Err(reason) => return Err(Error::corrupt(path, 0, reason)),
+        };
+        let mut cat = Catalog::empty(
+            path,
+            open_append(path)?,
+            version,
+            FILE_HEADER_BYTES as u64,
+            data.len() as u64,
+        );
+        if version == CATALOG_VERSION {
+            let (raw, end) = snapshot::read_section(&data, FILE_HEADER_BYTES)
+                .map_err(|(at, why)| Error::corrupt(path, at as u64, why))?;
+            let payload_at = FILE_HEADER_BYTES + snapshot::SECTION_HEADER_BYTES;
+            snapshot::decode(&raw, &mut Loader(&mut cat)).map_err(|e| {
+                Error::corrupt(path, payload_at as u64, format!("snapshot payload: {e}"))
+            })?;
+            cat.log_start = end as u64;
         }
-        let mut off = FILE_HEADER_BYTES;
+        let mut off = cat.log_start as usize;
         loop {
             match next_record(&data, off) {
                 Next::End => break,
@@ -120,24 +203,117 @@ impl Catalog {
         Ok((cat, damage))
     }
 
+    /// Creates a version 2 catalog with an empty snapshot at `path`,
+    /// replacing whatever is there, by the same rename as a compaction.
+    fn create_file(path: &Path) -> Result<Self> {
+        let raw = snapshot::encode(
+            &Symbols::default(),
+            std::iter::empty::<(SeriesId, &Entry, MetricType)>(),
+        );
+        let written = Snapshot {
+            path: path.to_path_buf(),
+            raw,
+            log_len: 0,
+            generation: 0,
+        }
+        .write()?;
+        let WrittenSnapshot {
+            file,
+            temp,
+            snapshot_bytes,
+            ..
+        } = written;
+        temp.rename_to(path)?;
+        sync_parent_dir(path).map_err(|e| Error::io("sync directory", parent_dir(path), e))?;
+        Ok(Catalog::empty(
+            path,
+            file,
+            CATALOG_VERSION,
+            snapshot_bytes,
+            snapshot_bytes,
+        ))
+    }
+
+    /// A catalog with no entries yet over `file` (`len` bytes, the log from
+    /// `log_start`).
+    fn empty(path: &Path, file: File, version: u32, log_start: u64, len: u64) -> Self {
+        Catalog {
+            path: path.to_path_buf(),
+            file,
+            version,
+            log_start,
+            len,
+            generation: 0,
+            dir_unsynced: AtomicBool::new(false),
+            failed: OnceLock::new(),
+            symbols: Symbols::default(),
+            entries: Vec::new(),
+            by_key: HashMap::new(),
+        }
+    }
+
     fn truncate(&mut self, len: u64) -> Result<()> {
         self.file
             .set_len(len)
             .and_then(|()| self.file.sync_all())
-            .map_err(|e| Error::io("truncate torn catalog tail", &self.path, e))
+            .map_err(|e| Error::io("truncate torn catalog tail", &self.path, e))?;
+        self.len = len;
+        Ok(())
+    }
+
+    /// Stops writes for good (see the module doc) and says so.
+    fn fail(&self, reason: String) -> Error {
+        tracing::error!(file = %self.path.display(), reason, "catalog writes are stopped");
+        let reason = self.failed.get_or_init(|| reason);
+        Error::WritesStopped {
+            path: self.path.clone(),
+            reason: reason.clone(),
+        }
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        match self.failed.get() {
+            Some(reason) => Err(Error::WritesStopped {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.file
-            .write_all(bytes)
-            .map_err(|e| Error::io("append to catalog", &self.path, e))
+        self.check_failed()?;
+        if let Err(e) = self.file.write_all(bytes) {
+            // A partial record would end the readable log on the next open,
+            // hiding every record appended after it: cut it off.
+            if let Err(e2) = self.file.set_len(self.len) {
+                return Err(self.fail(format!(
+                    "append failed ({e}) and cutting it off failed too ({e2})"
+                )));
+            }
+            return Err(Error::io("append to catalog", &self.path, e));
+        }
+        self.len += bytes.len() as u64;
+        Ok(())
     }
 
-    /// Makes everything appended so far durable.
+    /// Makes everything appended so far durable, and the last compaction's
+    /// rename. After a failure every later call fails too
+    /// ([`Error::WritesStopped`]).
     pub fn sync(&self) -> Result<()> {
-        self.file
-            .sync_data()
-            .map_err(|e| Error::io("sync catalog", &self.path, e))
+        self.check_failed()?;
+        if let Err(e) = self.file.sync_data() {
+            return Err(self.fail(format!("fsync failed: {e}")));
+        }
+        if self.dir_unsynced.load(Ordering::Acquire) {
+            if let Err(e) = sync_parent_dir(&self.path) {
+                return Err(self.fail(format!(
+                    "fsync of the directory after a compaction failed: {e}"
+                )));
+            }
+            self.dir_unsynced.store(false, Ordering::Release);
+        }
+        Ok(())
     }
 
     fn intern_key(&mut self, key: &SeriesKey) -> Entry {
@@ -156,6 +332,10 @@ impl Catalog {
 
     fn insert(&mut self, id: SeriesId, key: &SeriesKey, mtype: MetricType) {
         let entry = self.intern_key(key);
+        self.insert_entry(id, entry, mtype);
+    }
+
+    fn insert_entry(&mut self, id: SeriesId, entry: Entry, mtype: MetricType) {
         let idx = (id.0 - 1) as usize;
         if self.entries.len() <= idx {
             self.entries.resize(idx + 1, None);
@@ -287,7 +467,7 @@ impl Catalog {
     }
 
     /// Every series, in id order.
-    pub fn iter(&self) -> impl Iterator<Item = (SeriesId, &Entry, MetricType)> {
+    pub fn iter(&self) -> impl Iterator<Item = (SeriesId, &Entry, MetricType)> + Clone {
         self.entries
             .iter()
             .enumerate()
@@ -305,9 +485,218 @@ impl Catalog {
     }
 }
 
+/// Fills a catalog from a snapshot payload.
+struct Loader<'a>(&'a mut Catalog);
+
+impl snapshot::Sink for Loader<'_> {
+    fn symbol(&mut self, s: &str) -> Sym {
+        self.0.symbols.intern(s)
+    }
+
+    fn reserve(&mut self, entries: usize) {
+        self.0.entries.reserve(entries);
+        self.0.by_key.reserve(entries);
+    }
+
+    fn entry(&mut self, id: SeriesId, entry: Entry, mtype: MetricType) {
+        self.0.insert_entry(id, entry, mtype);
+    }
+}
+
+/// Compaction, in three phases so that the engine holds its registry lock
+/// only where it must: [`Catalog::snapshot`] encodes the entries (`&self`,
+/// under a read lock: nothing may be appended while it reads),
+/// [`Snapshot::write`] compresses and writes the new file (no lock), and
+/// [`Catalog::install`] renames it into place (`&mut self`, briefly).
+impl Catalog {
+    /// True when the log has grown enough to fold into a new snapshot: at
+    /// least [`COMPACT_MIN_LOG_BYTES`], and at least as large as the
+    /// snapshot. The second condition makes compaction cheap in the long
+    /// run: each one rewrites a snapshot no larger than the log it folds,
+    /// so compactions write no more bytes than the log appends did, and the
+    /// file stays under twice its snapshot (plus the minimum).
+    pub fn wants_compaction(&self) -> bool {
+        let log = self.len - self.log_start;
+        log >= COMPACT_MIN_LOG_BYTES && log >= self.log_start
+    }
+
+    /// True when the file is not a bare snapshot: its log holds records, or
+    /// it is still a version 1 file.
+    pub fn has_log(&self) -> bool {
+        self.len > self.log_start || self.version != CATALOG_VERSION
+    }
+
+    /// Bytes of the catalog file.
+    pub fn file_bytes(&self) -> u64 {
+        self.len
+    }
+
+    /// Bytes of the log part of the file.
+    pub fn log_bytes(&self) -> u64 {
+        self.len - self.log_start
+    }
+
+    /// Phase 1 of a compaction: encodes every entry.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        self.check_failed()?;
+        Ok(Snapshot {
+            path: self.path.clone(),
+            raw: snapshot::encode(&self.symbols, self.iter()),
+            log_len: self.len,
+            generation: self.generation,
+        })
+    }
+
+    /// Phase 3 of a compaction: copies the records appended since `written`
+    /// was taken behind its snapshot, renames the new file over the catalog
+    /// and appends to it from now on. The rename is made durable by the
+    /// next [`Catalog::sync`]. On error the old file stays in use and the
+    /// temporary file is deleted.
+    pub fn install(&mut self, written: WrittenSnapshot) -> Result<()> {
+        self.check_failed()?;
+        if written.generation != self.generation || written.log_len > self.len {
+            return Err(Error::Internal(format!(
+                "catalog snapshot of {} is stale: another compaction was installed since",
+                self.path.display()
+            )));
+        }
+        let WrittenSnapshot {
+            mut file,
+            temp,
+            snapshot_bytes,
+            log_len,
+            ..
+        } = written;
+        let tail_len = self.len - log_len;
+        if tail_len > 0 {
+            let mut tail = vec![0u8; tail_len as usize];
+            File::open(&self.path)
+                .and_then(|mut f| {
+                    f.seek(SeekFrom::Start(log_len))?;
+                    f.read_exact(&mut tail)
+                })
+                .map_err(|e| Error::io("read catalog log", &self.path, e))?;
+            file.write_all(&tail)
+                .map_err(|e| Error::io("append to new catalog", &temp.path, e))?;
+        }
+        temp.rename_to(&self.path)?;
+        // From here on the new file is the catalog: switch to it even if
+        // something fails later, or appends would go to the unlinked file.
+        self.file = file;
+        self.version = CATALOG_VERSION;
+        self.log_start = snapshot_bytes;
+        self.len = snapshot_bytes + tail_len;
+        self.generation += 1;
+        self.dir_unsynced.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Folds the log into a new snapshot now, all three phases, and syncs.
+    pub fn compact(&mut self) -> Result<()> {
+        let written = self.snapshot()?.write()?;
+        self.install(written)?;
+        self.sync()
+    }
+}
+
+/// Phase 1's output: every entry, encoded, not yet compressed.
+pub struct Snapshot {
+    path: PathBuf,
+    raw: Vec<u8>,
+    /// Length of the catalog file when the snapshot was taken: the records
+    /// after it are not in the snapshot.
+    log_len: u64,
+    generation: u64,
+}
+
+impl Snapshot {
+    /// Phase 2 of a compaction: compresses the snapshot and writes it as a
+    /// whole new catalog file under the temporary name, synced. Touches
+    /// nothing the catalog uses, so it needs no lock.
+    pub fn write(self) -> Result<WrittenSnapshot> {
+        let temp = TempFile {
+            path: temp_path(&self.path),
+            renamed: false,
+        };
+        let mut buf = Vec::new();
+        buf.extend_from_slice(&file_header(CATALOG_MAGIC, CATALOG_VERSION));
+        snapshot::put_section(&mut buf, &self.raw)
+            .map_err(|e| Error::io("compress catalog snapshot", &temp.path, e))?;
+        // A leftover of a compaction that failed without cleaning up.
+        let _ = std::fs::remove_file(&temp.path);
+        let mut file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&temp.path)
+            .map_err(|e| Error::io("create temporary catalog", &temp.path, e))?;
+        file.write_all(&buf)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io("write temporary catalog", &temp.path, e))?;
+        Ok(WrittenSnapshot {
+            file,
+            temp,
+            snapshot_bytes: buf.len() as u64,
+            log_len: self.log_len,
+            generation: self.generation,
+        })
+    }
+}
+
+/// Phase 2's output: the new file, synced, under its temporary name
+/// (deleted if this is dropped before [`Catalog::install`]).
+pub struct WrittenSnapshot {
+    file: File,
+    temp: TempFile,
+    /// Bytes of the header and snapshot: where the new file's log starts.
+    snapshot_bytes: u64,
+    log_len: u64,
+    generation: u64,
+}
+
+/// A file that is deleted when dropped, unless renamed.
+struct TempFile {
+    path: PathBuf,
+    /// Set once renamed: the path no longer names this file.
+    renamed: bool,
+}
+
+impl TempFile {
+    fn rename_to(mut self, to: &Path) -> Result<()> {
+        std::fs::rename(&self.path, to)
+            .map_err(|e| Error::io("rename temporary catalog into place", &self.path, e))?;
+        self.renamed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `<path>.tmp`: where a compaction writes the new file.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn sync_parent_dir(path: &Path) -> std::io::Result<()> {
+    File::open(parent_dir(path))?.sync_all()
+}
+
 fn open_append(path: &Path) -> Result<File> {
     OpenOptions::new()
-        .create(true)
         .append(true)
         .open(path)
         .map_err(|e| Error::io("open catalog", path, e))

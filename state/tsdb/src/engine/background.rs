@@ -1,6 +1,7 @@
 //! The background threads: the flusher (cuts the head on time, writes frozen
-//! heads as parts), the merger (merge policy, retention, active-series
-//! sweep) and, under the interval fsync policy, the WAL syncer.
+//! heads as parts, compacts the catalog when its log has grown), the merger
+//! (merge policy, retention, active-series sweep) and, under the interval
+//! fsync policy, the WAL syncer.
 //!
 //! Each thread holds only a `Weak` reference to the engine and exits when
 //! the engine is dropped or closed.
@@ -10,7 +11,7 @@ use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Inner, flush, merge, write};
+use super::{Inner, catalog_compaction, flush, merge, write};
 use crate::config::FsyncPolicy;
 
 /// How often the merger looks for work when nothing wakes it. Short enough
@@ -80,6 +81,14 @@ fn flusher(inner: &Inner, _: &mut State) -> Duration {
     let result = flush::cut(inner, false).and_then(|_| flush::flush_frozen(inner));
     if let Err(e) = result {
         tracing::error!(error = %e, "writing the head to parts failed; will retry");
+        inner
+            .stats
+            .background_errors
+            .fetch_add(1, Ordering::Relaxed);
+        return ERROR_BACKOFF;
+    }
+    if let Err(e) = catalog_compaction::compact_catalog(inner, false) {
+        tracing::error!(error = %e, "compacting the catalog failed; will retry");
         inner
             .stats
             .background_errors

@@ -11,6 +11,7 @@
 //! and `flush_lock`/`merge_lock`, which only the background work takes.
 
 mod background;
+mod catalog_compaction;
 mod chunk_cache;
 mod flush;
 mod merge;
@@ -98,7 +99,9 @@ pub(crate) struct Inner {
     pub parts: RwLock<Arc<PartMap>>,
     /// Lock 4 in the order. Oldest first.
     pub frozen: RwLock<Vec<Arc<FrozenHead>>>,
-    /// Serialises flushes of frozen heads, so they reach parts in order.
+    /// Serialises flushes of frozen heads, so they reach parts in order,
+    /// and catalog compactions (with each other and with the flusher's
+    /// catalog sync and WAL deletion).
     pub flush_lock: Mutex<()>,
     /// Serialises merges and retention.
     pub merge_lock: Mutex<()>,
@@ -270,10 +273,13 @@ impl Engine {
         flush::flush_frozen(&self.inner)
     }
 
-    /// Merges every partition that has more than one part into one part.
-    /// Returns the number of merges done.
+    /// Merges every partition that has more than one part into one part,
+    /// then folds the catalog's log into a new compressed snapshot. Returns
+    /// the number of merges done.
     pub fn compact(&self) -> Result<usize> {
-        merge::compact_all(&self.inner)
+        let merges = merge::compact_all(&self.inner)?;
+        catalog_compaction::compact_catalog(&self.inner, true)?;
+        Ok(merges)
     }
 
     /// Runs one round of the background merge policy (what the merge task
