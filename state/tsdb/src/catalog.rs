@@ -45,7 +45,9 @@
 
 pub mod snapshot;
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -118,8 +120,35 @@ pub struct Catalog {
     symbols: Symbols,
     /// `entries[id - 1]`; `None` for an id whose record was lost.
     entries: Vec<Option<(Entry, MetricType)>>,
-    by_key: HashMap<Entry, SeriesId>,
+    /// The id of every entry, found by the hash of its key
+    /// ([`key_hash`]); the key itself is read from `entries`, so the
+    /// table holds 8 bytes per series and a lookup allocates nothing.
+    /// Invariant: exactly the ids of the `Some` entries, each once.
+    by_key: HashTable<SeriesId>,
+    /// Seeds `by_key`'s hashes (random per process: foldhash, fast on the
+    /// short keys of series and resistant enough to crafted collisions).
+    hasher: DefaultHashBuilder,
 }
+
+/// The hash of a series key given as symbols.
+fn key_hash(
+    hasher: &DefaultHashBuilder,
+    org: OrgId,
+    kind: ValueKind,
+    metric: Sym,
+    tags: &[Sym],
+) -> u64 {
+    let mut h = hasher.build_hasher();
+    org.hash(&mut h);
+    kind.hash(&mut h);
+    metric.hash(&mut h);
+    tags.hash(&mut h);
+    h.finish()
+}
+
+/// Tags a key may hold before [`Catalog::lookup`] resolves them into a
+/// heap buffer instead of a stack array: fleets send 5 to 15.
+const LOOKUP_STACK_TAGS: usize = 32;
 
 impl Catalog {
     /// Opens (or creates) the catalog at `path`, repairing a torn log tail
@@ -248,7 +277,8 @@ impl Catalog {
             failed: OnceLock::new(),
             symbols: Symbols::default(),
             entries: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
         }
     }
 
@@ -340,27 +370,68 @@ impl Catalog {
         if self.entries.len() <= idx {
             self.entries.resize(idx + 1, None);
         }
-        if let Some((old, _)) = &self.entries[idx] {
-            self.by_key.remove(old);
+        let Catalog {
+            entries,
+            by_key,
+            hasher,
+            ..
+        } = self;
+        let hash_of = |e: &Entry| key_hash(hasher, e.org, e.kind, e.metric, &e.tags);
+        if let Some((old, _)) = &entries[idx]
+            && let Ok(slot) = by_key.find_entry(hash_of(old), |&i| i == id)
+        {
+            slot.remove();
         }
-        self.by_key.insert(entry.clone(), id);
-        self.entries[idx] = Some((entry, mtype));
+        let h = hash_of(&entry);
+        // The key maps to its latest id, as a map insert would: an older id
+        // of the same key (only possible in a damaged store) is forgotten.
+        if let Ok(slot) = by_key.find_entry(h, |&i| {
+            entries[(i.0 - 1) as usize]
+                .as_ref()
+                .is_some_and(|(e, _)| *e == entry)
+        }) {
+            slot.remove();
+        }
+        entries[idx] = Some((entry, mtype));
+        by_key.insert_unique(h, id, |&i| {
+            let (e, _) = entries[(i.0 - 1) as usize]
+                .as_ref()
+                .expect("by_key holds the ids of existing entries");
+            hash_of(e)
+        });
     }
 
-    /// The id of `key`, if the series exists.
+    /// The id of `key`, if the series exists. Allocates nothing for keys
+    /// of up to [`LOOKUP_STACK_TAGS`] tags: this runs for every series of
+    /// every intake request.
     pub fn lookup(&self, key: &SeriesKey) -> Option<SeriesId> {
-        let probe = Entry {
-            org: key.org,
-            kind: key.kind,
-            metric: self.symbols.get(&key.metric)?,
-            tags: key
-                .tags
-                .as_slice()
-                .iter()
-                .map(|t| self.symbols.get(t))
-                .collect::<Option<Box<[Sym]>>>()?,
+        let metric = self.symbols.get(&key.metric)?;
+        let tags = key.tags.as_slice();
+        let mut stack = [Sym(0); LOOKUP_STACK_TAGS];
+        let mut heap = Vec::new();
+        let syms: &mut [Sym] = if tags.len() <= LOOKUP_STACK_TAGS {
+            &mut stack[..tags.len()]
+        } else {
+            heap.resize(tags.len(), Sym(0));
+            &mut heap
         };
-        self.by_key.get(&probe).copied()
+        for (s, t) in syms.iter_mut().zip(tags) {
+            *s = self.symbols.get(t)?;
+        }
+        let syms = &*syms;
+        let h = key_hash(&self.hasher, key.org, key.kind, metric, syms);
+        self.by_key
+            .find(h, |&id| {
+                self.entries[(id.0 - 1) as usize]
+                    .as_ref()
+                    .is_some_and(|(e, _)| {
+                        e.org == key.org
+                            && e.kind == key.kind
+                            && e.metric == metric
+                            && *e.tags == *syms
+                    })
+            })
+            .copied()
     }
 
     /// Creates a series, appending its definition to the catalog file and to
@@ -494,8 +565,19 @@ impl snapshot::Sink for Loader<'_> {
     }
 
     fn reserve(&mut self, entries: usize) {
-        self.0.entries.reserve(entries);
-        self.0.by_key.reserve(entries);
+        let Catalog {
+            entries: all,
+            by_key,
+            hasher,
+            ..
+        } = &mut *self.0;
+        all.reserve(entries);
+        by_key.reserve(entries, |&i| {
+            let (e, _) = all[(i.0 - 1) as usize]
+                .as_ref()
+                .expect("by_key holds the ids of existing entries");
+            key_hash(hasher, e.org, e.kind, e.metric, &e.tags)
+        });
     }
 
     fn entry(&mut self, id: SeriesId, entry: Entry, mtype: MetricType) {
@@ -830,5 +912,45 @@ mod tests {
             c.create(&empty, MetricType::Gauge, &mut Vec::new())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn lookup_matches_whole_keys_with_few_or_many_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut c, _) = Catalog::open(&dir.path().join("c.wcat")).unwrap();
+        let many = |last: &str| {
+            let mut tags: Vec<String> = (0..LOOKUP_STACK_TAGS + 8)
+                .map(|i| format!("t{i}:v"))
+                .collect();
+            tags.push(format!("last:{last}"));
+            SeriesKey::float(OrgId(1), "cpu", TagSet::new(tags))
+        };
+        let a = c
+            .create(&key("a"), MetricType::Gauge, &mut Vec::new())
+            .unwrap();
+        let big = c
+            .create(&many("x"), MetricType::Gauge, &mut Vec::new())
+            .unwrap();
+        assert_eq!(c.lookup(&key("a")), Some(a));
+        assert_eq!(
+            c.lookup(&many("x")),
+            Some(big),
+            "a key past the stack buffer"
+        );
+        assert_eq!(c.lookup(&key("b")), None, "an unknown tag");
+        assert_eq!(c.lookup(&many("y")), None);
+        // Same symbols, other org, kind or metric: other series.
+        let mut other_org = key("a");
+        other_org.org = OrgId(2);
+        assert_eq!(c.lookup(&other_org), None);
+        let sketch = SeriesKey::sketch(OrgId(1), "cpu", key("a").tags);
+        assert_eq!(c.lookup(&sketch), None);
+        let fewer = SeriesKey::float(OrgId(1), "cpu", TagSet::new(["env:prod"]));
+        assert_eq!(c.lookup(&fewer), None, "a prefix of the tags");
+        // Survives a reopen (the table is rebuilt from the file).
+        drop(c);
+        let (c, _) = Catalog::open(&dir.path().join("c.wcat")).unwrap();
+        assert_eq!(c.lookup(&key("a")), Some(a));
+        assert_eq!(c.lookup(&many("x")), Some(big));
     }
 }
