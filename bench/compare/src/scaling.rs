@@ -11,11 +11,16 @@
 //!
 //! **Points touched** by a query is the number of raw points it must read:
 //! the series its filter selects × 720 (one raw series; every host of the
-//! gauge or counter metric; the hosts of a host filter). Between two
-//! consecutive sizes the growth factor of a query is (median latency
-//! ratio) / (points touched ratio): 1 means the cost grows exactly in
-//! proportion to the data touched, below 1 better than linear. The verdict
-//! allows 1.25 for noise (a shared 2-core machine).
+//! gauge or counter metric; the hosts of a host filter). The growth factor
+//! between two sizes is (median latency ratio) / (points touched ratio):
+//! 1 means the cost grows exactly in proportion to the data touched, below
+//! 1 better than linear. The factors between consecutive sizes are
+//! reported; the verdict uses the factor between the smallest and the
+//! largest size (a 30× range for 10k → 300k), where a sub-millisecond
+//! query's run-to-run noise weighs least, and allows 1.25 for that noise.
+//! The model counts points, not index work: `raw_one` and `raw_100` read
+//! about the same points at every size, while their filters are evaluated
+//! over a tag index that grows with the fleet.
 
 use std::path::Path;
 use std::time::Duration;
@@ -67,7 +72,8 @@ pub struct Scaling {
     pub warmups: u32,
     /// Each size, smallest first.
     pub sizes: Vec<Size>,
-    /// Per query: (name, growth factors between consecutive sizes, pass).
+    /// Per query: (name, growth factors between consecutive sizes followed
+    /// by the smallest → largest factor, verdict on the latter).
     pub growth: Vec<(String, Vec<f64>, bool)>,
 }
 
@@ -218,31 +224,35 @@ pub fn run(args: &Args, bins: &Binaries, machine: Machine, out: &Path, log: &Log
     Ok(())
 }
 
-/// Whippet's growth factors per query between consecutive sizes.
+/// Whippet's growth factor per query between two sizes (see the module
+/// doc); NaN when either failed.
+fn factor(a: &Size, b: &Size, qi: usize) -> f64 {
+    let (Some(qa), Some(qb)) = (a.queries.get(qi), b.queries.get(qi)) else {
+        return f64::NAN;
+    };
+    let (Some(sa), Some(sb)) = (qa.side(System::Whippet), qb.side(System::Whippet)) else {
+        return f64::NAN;
+    };
+    if qa.failure.is_some() || qb.failure.is_some() {
+        return f64::NAN;
+    }
+    let t = sb.summary.median_ms / sa.summary.median_ms;
+    let p = touched(qb, b.hosts, 720) / touched(qa, a.hosts, 720);
+    t / p
+}
+
+/// Per query: the factors between consecutive sizes, then the factor from
+/// the smallest to the largest size, and the verdict on the latter.
 fn growth(sizes: &[Size]) -> Vec<(String, Vec<f64>, bool)> {
-    let Some(first) = sizes.first() else {
+    let (Some(first), Some(last)) = (sizes.first(), sizes.last()) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for (qi, q) in first.queries.iter().enumerate() {
-        let mut factors = Vec::new();
-        for w in sizes.windows(2) {
-            let (a, b) = (&w[0], &w[1]);
-            let (Some(qa), Some(qb)) = (a.queries.get(qi), b.queries.get(qi)) else {
-                continue;
-            };
-            let (Some(sa), Some(sb)) = (qa.side(System::Whippet), qb.side(System::Whippet)) else {
-                continue;
-            };
-            if qa.failure.is_some() || qb.failure.is_some() {
-                factors.push(f64::NAN);
-                continue;
-            }
-            let t = sb.summary.median_ms / sa.summary.median_ms;
-            let p = touched(qb, b.hosts, 720) / touched(qa, a.hosts, 720);
-            factors.push(t / p);
-        }
-        let pass = !factors.is_empty() && factors.iter().all(|f| *f <= LINEAR_SLACK);
+        let mut factors: Vec<f64> = sizes.windows(2).map(|w| factor(&w[0], &w[1], qi)).collect();
+        let overall = factor(first, last, qi);
+        factors.push(overall);
+        let pass = sizes.len() > 1 && overall <= LINEAR_SLACK;
         out.push((q.name.clone(), factors, pass));
     }
     out
@@ -317,14 +327,19 @@ fn markdown(s: &Scaling) -> String {
     }
     let _ = writeln!(
         md,
-        "\n## Growth of Whippet's median between consecutive sizes, per unit of data touched\n\n1.00 = cost grows exactly in proportion to the points touched; below 1 better than linear. Target: each ≤ {LINEAR_SLACK} (linear within the noise of a shared machine).\n"
+        "\n## Growth of Whippet's median per unit of data touched\n\n(median latency ratio) / (points touched ratio): 1.00 = cost grows exactly in proportion to the points touched; below 1 better than linear. The verdict is on the smallest → largest factor, target ≤ {LINEAR_SLACK} (linear within the noise of a shared machine).\n"
     );
-    md.push_str("| Query | Factors | Verdict |\n|---|---|---|\n");
+    md.push_str(
+        "| Query | Between consecutive sizes | Smallest → largest | Verdict |\n|---|---|---|---|\n",
+    );
     for (name, f, pass) in &s.growth {
-        let fs: Vec<String> = f.iter().map(|x| format!("{x:.2}")).collect();
+        let (overall, steps) = f
+            .split_last()
+            .map_or((f64::NAN, &[][..]), |(o, st)| (*o, st));
+        let fs: Vec<String> = steps.iter().map(|x| format!("{x:.2}")).collect();
         let _ = writeln!(
             md,
-            "| `{name}` | {} | {} |",
+            "| `{name}` | {} | {overall:.2} | {} |",
             fs.join(", "),
             if *pass { "PASS" } else { "FAIL" }
         );
