@@ -7,7 +7,7 @@
 //!   types, float and sketch points; [`series`], [`sketch`]);
 //! - the write-ahead log, with checksums, group commit and torn-tail repair
 //!   ([`wal`]);
-//! - the in-memory head with compressed chunks ([`head`]);
+//! - the in-memory head, each series' points encoded as they arrive ([`head`]);
 //! - immutable on-disk parts per org and day partition, merged in the
 //!   background ([`block`], [`engine`]);
 //! - the column codecs (decimal conversion, delta-of-delta, pco;

@@ -47,9 +47,19 @@ pub const PCO_MIN_POINTS: usize = 64;
 const POW10: [f64; MAX_DECIMAL_EXP as usize + 1] =
     [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
+/// The mantissa of `v` at exponent `e` (`v == m / 10^e`, bit for bit, as
+/// the decoders compute it), or `None` when `v` is not exact there.
+#[inline]
+pub(crate) fn mantissa_at(v: f64, e: u32) -> Option<i64> {
+    let p = POW10[e as usize];
+    let m = (v * p).round();
+    (m.abs() <= MAX_MANTISSA && ((m as i64) as f64 / p).to_bits() == v.to_bits())
+        .then_some(m as i64)
+}
+
 /// The smallest exponent that makes `v` an exact decimal, if any.
 #[inline]
-fn decimal_exponent(v: f64) -> Option<u32> {
+pub(crate) fn decimal_exponent(v: f64) -> Option<u32> {
     if !v.is_finite() {
         return None;
     }

@@ -21,10 +21,9 @@ pub const MAX_CHUNK_POINTS: usize = 16_384;
 /// How hard an encoder tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effort {
-    /// No pco: only the cheap codecs. For the head, where chunks are sealed
-    /// on the ingest path: pco costs about 150 ns per point on a 120-point
-    /// chunk (a fixed ~15 µs per chunk), which would cap ingest far below
-    /// target.
+    /// No pco: only the cheap codecs, for encoding on a hot path: pco costs
+    /// about 150 ns per point on a 120-point chunk (a fixed ~15 µs per
+    /// chunk), which would cap ingest far below target.
     Fast,
     /// Every codec, keeping the smallest: for parts, written in the
     /// background.

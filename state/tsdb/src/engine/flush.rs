@@ -96,7 +96,7 @@ fn write_head(inner: &Inner, head: &Head, seq: PartSeq) -> Result<Vec<Arc<Part>>
     }
     let now = inner.config.clock.now_ms();
     let mut out = Vec::new();
-    let (mut ts, mut vals, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ts, mut vals) = (Vec::new(), Vec::new());
     for (org, mut ids) in by_org {
         ids.sort_unstable();
         let oldest = now.saturating_sub(inner.config.retention_for(org));
@@ -107,12 +107,11 @@ fn write_head(inner: &Inner, head: &Head, seq: PartSeq) -> Result<Vec<Arc<Part>>
         for id in ids {
             match head.get(id).expect("listed above") {
                 HeadSeries::Float(f) => {
-                    f.materialize(&mut ts, &mut vals, &mut scratch)
-                        .map_err(|e| {
-                            crate::Error::Internal(format!(
-                                "head chunk of series {id} does not decode: {e}"
-                            ))
-                        })?;
+                    f.materialize(&mut ts, &mut vals).map_err(|e| {
+                        crate::Error::Internal(format!(
+                            "head chunk of series {id} does not decode: {e}"
+                        ))
+                    })?;
                     for (pid, r) in partition_ranges(&ts, oldest) {
                         writer(&mut writers, inner, org, pid, seq)?.add_floats(
                             id,

@@ -273,14 +273,10 @@ impl ReadView {
             {
                 next_run(&mut buf.runs_ts, &mut buf.runs_f, n);
                 n += 1;
-                fh.materialize(
-                    &mut buf.runs_ts[n - 1],
-                    &mut buf.runs_f[n - 1],
-                    &mut buf.scratch,
-                )
-                .map_err(|e| {
-                    Error::Internal(format!("head of series {id} does not decode: {e}"))
-                })?;
+                fh.materialize(&mut buf.runs_ts[n - 1], &mut buf.runs_f[n - 1])
+                    .map_err(|e| {
+                        Error::Internal(format!("head of series {id} does not decode: {e}"))
+                    })?;
             }
         }
         if n == 1 {
@@ -487,7 +483,7 @@ impl ReadView {
                 }
                 Source::Head(fh) => {
                     let (ts, vals) = (&mut buf.runs_ts[0], &mut buf.runs_f[0]);
-                    fh.materialize(ts, vals, &mut buf.scratch).map_err(|e| {
+                    fh.materialize(ts, vals).map_err(|e| {
                         Error::Internal(format!("head of series {id} does not decode: {e}"))
                     })?;
                     let (a, b) = trim(ts, self.start, self.end);

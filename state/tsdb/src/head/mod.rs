@@ -1,11 +1,10 @@
 //! The head: points written since the last cut, held in memory per series.
 //!
-//! Each float series keeps an in-order run: sealed, compressed chunks of
-//! [`SEAL_POINTS`] points (the same column codecs as the on-disk blocks) and a
-//! short raw tail. A point older than or equal to the series' newest point
-//! (a backfill, an import, a duplicate) goes to an out-of-order buffer
-//! instead: the slower path, sorted when the head is read or cut. Sketch
-//! series keep their points as given.
+//! Each float series keeps an in-order run, encoded as it is appended (about
+//! two bytes per point instead of sixteen; see [`float_run`]). A point older
+//! than or equal to the series' newest point (a backfill, an import, a
+//! duplicate) goes to an out-of-order buffer instead: the slower path, sorted
+//! when the head is read or cut. Sketch series keep their points as given.
 //!
 //! The engine cuts the head when it is old or large enough: the head is
 //! frozen (read-only, still visible to readers) and written as parts, one per
@@ -14,23 +13,20 @@
 //! Thread safety: a `Head` is plain data. The engine keeps the active head
 //! behind its write lock and frozen heads behind `Arc` (never mutated again).
 
+pub mod float_run;
+
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
 
-use crate::codec::varint::Reader;
-use crate::codec::{CodecError, Effort, floats, timestamps};
+use crate::codec::CodecError;
 use crate::ids::SeriesId;
 use crate::runs::{merge_runs, sort_dedup_last};
 use crate::sketch::Sketch;
 
-/// Points per sealed in-memory chunk. 120 points is 20 minutes at a 10 s
-/// interval: long enough that the codecs compress well (about 1 byte per
-/// point instead of 16), short enough that the raw tail stays small.
-pub const SEAL_POINTS: usize = 120;
+use float_run::FloatRun;
 
-/// Bytes a raw point costs in memory (timestamp and value).
+/// Bytes an out-of-order point costs in memory (timestamp and value).
 const RAW_POINT_BYTES: usize = 16;
 
 /// Bytes a series costs in a head before its points: its map entry (key and
@@ -63,71 +59,20 @@ impl Hasher for IdHasher {
 /// A map keyed by series id.
 pub type IdMap<V> = HashMap<SeriesId, V, BuildHasherDefault<IdHasher>>;
 
-/// A sealed, compressed run of in-order points.
-#[derive(Debug, Clone)]
-pub struct SealedChunk {
-    /// First timestamp.
-    pub min_ts: i64,
-    /// Last timestamp.
-    pub max_ts: i64,
-    /// Number of points.
-    pub n: u32,
-    /// Timestamp column then value column, as in a block chunk.
-    pub data: Arc<[u8]>,
-}
-
-impl SealedChunk {
-    fn encode(ts: &[i64], vals: &[f64], scratch: &mut Vec<i64>) -> Self {
-        let mut data = Vec::with_capacity(ts.len() * 2);
-        timestamps::encode(ts, &mut data, Effort::Fast);
-        floats::encode(vals, &mut data, scratch, Effort::Fast);
-        SealedChunk {
-            min_ts: ts[0],
-            max_ts: *ts.last().expect("non-empty"),
-            n: ts.len() as u32,
-            data: data.into(),
-        }
-    }
-
-    /// Decodes the chunk into `ts`/`vals` (cleared first).
-    pub fn decode(
-        &self,
-        ts: &mut Vec<i64>,
-        vals: &mut Vec<f64>,
-        scratch: &mut Vec<i64>,
-    ) -> Result<(), CodecError> {
-        let mut r = Reader::new(&self.data);
-        timestamps::decode(&mut r, self.n as usize, ts)?;
-        floats::decode(&mut r, self.n as usize, vals, scratch)
-    }
-}
-
 /// The head data of one float series.
 #[derive(Debug, Clone, Default)]
 pub struct FloatHead {
-    /// Sealed in-order chunks, oldest first; each chunk's points are newer
-    /// than the previous chunk's.
-    pub chunks: Vec<SealedChunk>,
-    /// In-order raw points after the last chunk. Timestamp and value side by
-    /// side: one cache line per append, not two.
-    pub tail: Vec<(i64, f64)>,
+    /// In-order points: each newer than the one before.
+    pub run: FloatRun,
     /// Points that arrived out of order, in arrival order. Newer than the
     /// in-order run for equal timestamps (see [`FloatHead::push`]).
     pub ooo: Vec<(i64, f64)>,
 }
 
 impl FloatHead {
-    fn newest(&self) -> Option<i64> {
-        self.tail
-            .last()
-            .map(|p| p.0)
-            .or_else(|| self.chunks.last().map(|c| c.max_ts))
-    }
-
-    /// Heap bytes held by the raw buffers (by capacity, as the allocator
-    /// sees them).
-    fn raw_bytes(&self) -> usize {
-        (self.tail.capacity() + self.ooo.capacity()) * RAW_POINT_BYTES
+    /// Heap bytes held (by capacity, as the allocator sees them).
+    fn heap_bytes(&self) -> usize {
+        self.run.heap_bytes() + self.ooo.capacity() * RAW_POINT_BYTES
     }
 
     /// Appends a point; returns the change in memory use.
@@ -135,46 +80,21 @@ impl FloatHead {
     /// A point goes to the in-order run only when it is newer than the run's
     /// newest point, so a point with a timestamp already in the run always
     /// lands in `ooo`, which is therefore the newer source for that timestamp.
-    fn push(&mut self, ts: i64, v: f64, s: &mut SealScratch) -> isize {
-        let before = self.raw_bytes() as isize;
-        if self.newest().is_none_or(|n| ts > n) {
-            self.tail.push((ts, v));
-            if self.tail.len() >= SEAL_POINTS {
-                s.ts.clear();
-                s.vals.clear();
-                s.ts.extend(self.tail.iter().map(|p| p.0));
-                s.vals.extend(self.tail.iter().map(|p| p.1));
-                let c = SealedChunk::encode(&s.ts, &s.vals, &mut s.ints);
-                let chunk_bytes = c.data.len() as isize;
-                self.chunks.push(c);
-                // Give the buffer back: a series that sealed once is fast or
-                // backfilling, and its next tail grows again as needed.
-                self.tail = Vec::new();
-                return self.raw_bytes() as isize - before + chunk_bytes;
-            }
+    fn push(&mut self, ts: i64, v: f64) -> isize {
+        let before = self.heap_bytes() as isize;
+        if self.run.newest().is_none_or(|n| ts > n) {
+            self.run.push(ts, v);
         } else {
             self.ooo.push((ts, v));
         }
-        self.raw_bytes() as isize - before
+        self.heap_bytes() as isize - before
     }
 
     /// Every point, sorted by timestamp, one per timestamp (the last written).
-    pub fn materialize(
-        &self,
-        ts: &mut Vec<i64>,
-        vals: &mut Vec<f64>,
-        scratch: &mut Vec<i64>,
-    ) -> Result<(), CodecError> {
+    pub fn materialize(&self, ts: &mut Vec<i64>, vals: &mut Vec<f64>) -> Result<(), CodecError> {
         ts.clear();
         vals.clear();
-        let (mut cts, mut cvals) = (Vec::new(), Vec::new());
-        for c in &self.chunks {
-            c.decode(&mut cts, &mut cvals, scratch)?;
-            ts.extend_from_slice(&cts);
-            vals.extend_from_slice(&cvals);
-        }
-        ts.extend(self.tail.iter().map(|p| p.0));
-        vals.extend(self.tail.iter().map(|p| p.1));
+        self.run.decode_into(ts, vals)?;
         if self.ooo.is_empty() {
             return Ok(());
         }
@@ -189,31 +109,14 @@ impl FloatHead {
 
     /// Smallest and largest timestamp held.
     pub fn time_range(&self) -> Option<(i64, i64)> {
-        let mut lo = i64::MAX;
-        let mut hi = i64::MIN;
-        if let Some(c) = self.chunks.first() {
-            lo = lo.min(c.min_ts);
-        }
-        if let Some(n) = self.newest() {
-            hi = hi.max(n);
-        }
-        if let Some(p) = self.tail.first() {
-            lo = lo.min(p.0);
-        }
+        let mut lo = self.run.oldest().unwrap_or(i64::MAX);
+        let mut hi = self.run.newest().unwrap_or(i64::MIN);
         for &(t, _) in &self.ooo {
             lo = lo.min(t);
             hi = hi.max(t);
         }
         (lo <= hi).then_some((lo, hi))
     }
-}
-
-/// Buffers reused when sealing chunks.
-#[derive(Default)]
-struct SealScratch {
-    ts: Vec<i64>,
-    vals: Vec<f64>,
-    ints: Vec<i64>,
 }
 
 /// The head data of one sketch series: points in arrival order.
@@ -245,11 +148,10 @@ pub enum HeadSeries {
 #[derive(Default)]
 pub struct Head {
     series: IdMap<HeadSeries>,
-    /// Approximate bytes held (raw points at 16 bytes, sealed chunks at their
-    /// encoded size, sketches at their encoded size).
+    /// Approximate bytes held (runs and out-of-order buffers by capacity,
+    /// sketches at their encoded size, [`SERIES_OVERHEAD_BYTES`] per series).
     bytes: usize,
     points: u64,
-    scratch: SealScratch,
 }
 
 impl Head {
@@ -268,7 +170,7 @@ impl Head {
             }
         };
         if let HeadSeries::Float(f) = s {
-            let d = f.push(ts, v, &mut self.scratch);
+            let d = f.push(ts, v);
             self.bytes = (self.bytes as isize + d).max(0) as usize;
             self.points += 1;
         }
@@ -326,7 +228,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn in_order_points_seal_and_out_of_order_points_win_ties() {
+    fn in_order_points_are_compact_and_out_of_order_points_win_ties() {
         let mut h = Head::new();
         let id = SeriesId(1);
         for i in 0..300 {
@@ -337,16 +239,15 @@ mod tests {
         let HeadSeries::Float(f) = h.get(id).unwrap() else {
             panic!()
         };
-        assert_eq!(f.chunks.len(), 2);
-        assert_eq!(f.tail.len(), 60);
+        assert_eq!(f.run.len(), 300);
         assert_eq!(f.ooo.len(), 2);
         assert!(
-            h.bytes() < 300 * RAW_POINT_BYTES,
-            "sealed chunks are compressed: {}",
+            h.bytes() < 300 * 4 + SERIES_OVERHEAD_BYTES + 4 * RAW_POINT_BYTES,
+            "the run is encoded: {}",
             h.bytes()
         );
-        let (mut ts, mut vals, mut s) = (Vec::new(), Vec::new(), Vec::new());
-        f.materialize(&mut ts, &mut vals, &mut s).unwrap();
+        let (mut ts, mut vals) = (Vec::new(), Vec::new());
+        f.materialize(&mut ts, &mut vals).unwrap();
         assert_eq!(ts.len(), 301);
         assert_eq!(ts[0], -10);
         assert_eq!(vals[ts.iter().position(|&t| t == 50).unwrap()], 99.0);
