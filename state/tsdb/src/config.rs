@@ -78,9 +78,17 @@ pub struct EngineConfig {
     /// Default: 60 s: replay then takes well under a second, and the head of a
     /// series scraped every 10 s holds about six raw points.
     pub head_cut_interval_ms: u64,
-    /// The head is also cut when it holds this many bytes of points. Default:
-    /// 128 MiB, about eight million raw points, so a burst of backfill cannot
-    /// grow memory without bound.
+    /// The head is also cut when its points take this many bytes, so a
+    /// burst (a backfill, a fleet catching up after an outage) cannot grow
+    /// memory without bound. The series map (about 100 bytes a series) is
+    /// not counted: a cut does not shrink it, since the next head receives
+    /// the same series, and the active-series cap bounds it. While the
+    /// flusher writes one cut head, the next fills, so a burst holds about
+    /// twice this (up to five times when writes outrun the flusher; see
+    /// `MAX_FROZEN_HEADS`). Default: 16 MiB, about eight million points at
+    /// the head's two bytes per point: 80 points for each of 100 000 series,
+    /// enough that a part cut by size compresses well, while a burst costs
+    /// tens of MiB, not hundreds.
     pub head_max_bytes: usize,
     /// A WAL segment is closed and a new one started when it reaches this
     /// size. Default: 64 MiB: large enough that rotation is rare, small enough
@@ -109,7 +117,7 @@ impl Default for EngineConfig {
             max_active_series_per_org: 1_000_000,
             active_series_window_ms: 3_600_000,
             head_cut_interval_ms: 60_000,
-            head_max_bytes: 128 << 20,
+            head_max_bytes: 16 << 20,
             wal_segment_bytes: 64 << 20,
             chunk_cache_bytes: 256 << 20,
             background_tasks: true,

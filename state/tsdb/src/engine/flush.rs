@@ -35,7 +35,10 @@ pub(crate) fn cut_locked(inner: &Inner, w: &mut WriteState) -> Result<()> {
         return Ok(());
     }
     let wal_before = inner.wal.rotate()?;
-    let head = std::mem::take(&mut w.head);
+    // The next head most likely receives the same series: give it their
+    // room at once rather than growing the map through every doubling.
+    let next = Head::with_capacity(w.head.series_count());
+    let head = std::mem::replace(&mut w.head, next);
     w.head_started_ms = 0;
     w.head_range = None;
     inner

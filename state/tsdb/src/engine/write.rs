@@ -324,7 +324,7 @@ fn commit<I: Iterator<Item = i64>>(
             });
         }
         w.head_range = range;
-        if w.head.bytes() >= inner.config.head_max_bytes {
+        if w.head.point_bytes() >= inner.config.head_max_bytes {
             flush::cut_locked(inner, &mut w)?;
             wake = true;
         }

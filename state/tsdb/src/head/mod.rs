@@ -29,12 +29,12 @@ use float_run::FloatRun;
 /// Bytes an out-of-order point costs in memory (timestamp and value).
 const RAW_POINT_BYTES: usize = 16;
 
-/// Bytes a series costs in a head before its points: its map entry (key and
-/// `HeadSeries`, about 104 bytes) plus the map's spare capacity (hashbrown
-/// keeps the table at most 7/8 full and doubles it, so about a quarter more
-/// on average). Measured with a counting allocator: 265 bytes for a series
-/// holding 6 points, of which 128 are the points' buffer.
-const SERIES_OVERHEAD_BYTES: usize = 136;
+/// Bytes the series map spends per entry it has room for: the entry itself
+/// and hashbrown's control byte, over its load factor (a table of `b`
+/// buckets holds at most `7b/8` entries, which is what `capacity()` reports).
+fn map_bytes(capacity: usize) -> usize {
+    capacity * 8 / 7 * (std::mem::size_of::<(SeriesId, HeadSeries)>() + 1)
+}
 
 /// A hasher for series ids, which are already well spread: identity.
 #[derive(Default)]
@@ -148,9 +148,10 @@ pub enum HeadSeries {
 #[derive(Default)]
 pub struct Head {
     series: IdMap<HeadSeries>,
-    /// Approximate bytes held (runs and out-of-order buffers by capacity,
-    /// sketches at their encoded size, [`SERIES_OVERHEAD_BYTES`] per series).
-    bytes: usize,
+    /// Approximate bytes held by the series' data (runs and out-of-order
+    /// buffers by capacity, sketches at their encoded size); the map itself
+    /// is added by [`Head::bytes`].
+    data_bytes: usize,
     points: u64,
 }
 
@@ -160,18 +161,26 @@ impl Head {
         Head::default()
     }
 
+    /// An empty head whose series map already has room for `series` series,
+    /// so that filling it does not rehash (each doubling briefly holds the
+    /// old and the new table: 1.5 times the map's memory at the moment of
+    /// the largest one).
+    pub fn with_capacity(series: usize) -> Self {
+        Head {
+            series: IdMap::with_capacity_and_hasher(series, Default::default()),
+            ..Head::default()
+        }
+    }
+
     /// Adds a float point.
     pub fn push_float(&mut self, id: SeriesId, ts: i64, v: f64) {
         let s = match self.series.entry(id) {
             Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => {
-                self.bytes += SERIES_OVERHEAD_BYTES;
-                v.insert(HeadSeries::Float(FloatHead::default()))
-            }
+            Entry::Vacant(v) => v.insert(HeadSeries::Float(FloatHead::default())),
         };
         if let HeadSeries::Float(f) = s {
             let d = f.push(ts, v);
-            self.bytes = (self.bytes as isize + d).max(0) as usize;
+            self.data_bytes = (self.data_bytes as isize + d).max(0) as usize;
             self.points += 1;
         }
     }
@@ -180,13 +189,10 @@ impl Head {
     pub fn push_sketch(&mut self, id: SeriesId, ts: i64, sk: &Sketch) {
         let s = match self.series.entry(id) {
             Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => {
-                self.bytes += SERIES_OVERHEAD_BYTES;
-                v.insert(HeadSeries::Sketch(SketchHead::default()))
-            }
+            Entry::Vacant(v) => v.insert(HeadSeries::Sketch(SketchHead::default())),
         };
         if let HeadSeries::Sketch(h) = s {
-            self.bytes += 48 + sk.bins().len() * 12;
+            self.data_bytes += 48 + sk.bins().len() * 12;
             h.points.push((ts, sk.clone()));
             self.points += 1;
         }
@@ -202,9 +208,15 @@ impl Head {
         self.series.iter().map(|(k, v)| (*k, v))
     }
 
-    /// Approximate bytes held.
+    /// Approximate bytes held by the points (runs, out-of-order buffers,
+    /// sketches), without the series map.
+    pub fn point_bytes(&self) -> usize {
+        self.data_bytes
+    }
+
+    /// Approximate bytes held: the series map and the series' data.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        map_bytes(self.series.capacity()) + self.data_bytes
     }
 
     /// Points written (duplicates included).
@@ -242,7 +254,7 @@ mod tests {
         assert_eq!(f.run.len(), 300);
         assert_eq!(f.ooo.len(), 2);
         assert!(
-            h.bytes() < 300 * 4 + SERIES_OVERHEAD_BYTES + 4 * RAW_POINT_BYTES,
+            h.bytes() < 300 * 4 + map_bytes(h.series.capacity()) + 4 * RAW_POINT_BYTES,
             "the run is encoded: {}",
             h.bytes()
         );
