@@ -30,6 +30,14 @@ pub const MAX_MERGE_PARTS: usize = 16;
 /// bounded.
 pub const MAX_PARTS_BEFORE_FORCED_MERGE: usize = 32;
 
+/// How many series a merge writes between two releases of the input pages
+/// it has read (see `Part::release_pages`). Without them every page of
+/// every input stays mapped until the merge ends: in the full intake bench
+/// a merge of four parts added 50 MiB of file pages to the peak RSS. 4 096
+/// fleet series are a few hundred KiB of each input, and the release is two
+/// `madvise` calls per input.
+const RELEASE_EVERY_SERIES: usize = 4096;
+
 /// Chooses a contiguous run of parts to merge, given their sizes in
 /// sequence order; `None` when no merge is worth doing.
 ///
@@ -128,6 +136,7 @@ fn merge_parts(
     // id lists).
     let mut cursors: Vec<usize> = vec![0; inputs.len()];
     let mut buf = MergeBuffers::default();
+    let mut series = 0usize;
     loop {
         let next = inputs
             .iter()
@@ -137,6 +146,12 @@ fn merge_parts(
             .min();
         let Some(id) = next else { break };
         merge_series(inputs, &mut cursors, id, oldest, &mut buf, &mut w)?;
+        series += 1;
+        if series.is_multiple_of(RELEASE_EVERY_SERIES) {
+            for (p, &c) in inputs.iter().zip(&cursors) {
+                p.release_before_entry(c);
+            }
+        }
     }
     let written = w.finish()?;
     let new_part = match written {
