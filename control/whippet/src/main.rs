@@ -40,11 +40,15 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// under intake (request bodies, parsed rows and point batches freed by
 /// each request, heads freed after each flush) that was about 30 MiB of the
 /// peak RSS of the full intake bench (143.5 MiB with the default, 111.4
-/// with 0, 124.0 with 10). 0 returns them at once; the cost is an
-/// `madvise` per freed span and page faults when it is reused, within the
-/// noise of the bench's CPU per point. `MIMALLOC_PURGE_DELAY` in the
+/// with 0, 124.0 with 10, 116.2 with 100). 0 returns them at once, but
+/// then every query pays an `madvise` per freed span and a page fault per
+/// page it allocates again: the dashboard queries of the bench ran 25-40 %
+/// slower than with 100 (avg by region over 5 000 series 11.4 → 9.9 ms,
+/// top 10 23.0 → 17.4 ms, 100 raw series 6.5 → 4.6 ms; 10 ms recovered
+/// little of it). 100 ms keeps one query's freed pages for the next and
+/// costs 5 MiB of intake peak RSS. `MIMALLOC_PURGE_DELAY` in the
 /// environment still wins.
-const PURGE_DELAY_MS: std::ffi::c_long = 0;
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
 
 /// Applies the allocator settings above, before any work allocates much.
 fn tune_allocator() {
