@@ -265,6 +265,85 @@ impl Part {
         lo
     }
 
+    /// [`Part::lower_bound`] for a reader walking series in ascending id
+    /// order: `from` is where the previous, smaller id's search ended (0 to
+    /// start). It first guesses one entry per id from there, then gallops
+    /// forward (probes at `lo`, `lo + 1`, `lo + 3`, `lo + 7`, ...) and
+    /// bisects the last gap, so a walk over many series of a part touches
+    /// the table near where it already is instead of bisecting 4 MB of it from the top for each
+    /// series (the bisection's cache misses were a tenth of an aggregation
+    /// over 5 000 of 100 000 series). Any `from` gives the right answer; a
+    /// `from` past the answer falls back to the full bisection.
+    pub fn lower_bound_from(&self, id: SeriesId, from: usize) -> usize {
+        let n = self.entry_count();
+        let from = from.min(n);
+        let id_at = |i: usize| u64_at(&self.map, self.table_offset + i * ENTRY_BYTES);
+        if from > 0 && id_at(from - 1) >= id.0 {
+            return self.lower_bound(id);
+        }
+        if from == n || id_at(from) >= id.0 {
+            return from;
+        }
+        // Invariant: entries before `lo` are below `id`; the entry at `hi`
+        // (when `hi < n`) is at or above it.
+        let (mut lo, mut hi) = (from + 1, n);
+        // First guess: one entry per id from here, as in a merged part that
+        // holds every series once. When it holds, the answer is found with
+        // two reads of the same cache line.
+        let gap = usize::try_from(id.0 - id_at(from)).unwrap_or(usize::MAX);
+        let guess = from.saturating_add(gap).min(n - 1);
+        if id_at(guess) >= id.0 {
+            hi = guess;
+            if id_at(guess - 1) < id.0 {
+                return guess;
+            }
+        } else {
+            lo = guess + 1;
+        }
+        // Otherwise gallop from the nearer bound, then bisect.
+        let base = lo;
+        let mut reach = 1usize;
+        loop {
+            let probe = base.saturating_add(reach - 1);
+            if probe >= hi {
+                break;
+            }
+            if id_at(probe) >= id.0 {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            reach = reach.saturating_mul(2);
+        }
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if id_at(mid) < id.0 {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// [`Part::chunks_for`] with the search started at `*cursor` (see
+    /// [`Part::lower_bound_from`]), which is left at the first entry of
+    /// `id` or where it would be: pass the same cursor for the next,
+    /// larger id.
+    pub fn chunks_from(
+        &self,
+        id: SeriesId,
+        start: i64,
+        end: i64,
+        cursor: &mut usize,
+    ) -> impl Iterator<Item = ChunkRef> + '_ {
+        *cursor = self.lower_bound_from(id, *cursor);
+        (*cursor..self.entry_count())
+            .map(|i| self.entry(i))
+            .take_while(move |e| e.series == id)
+            .filter(move |e| e.max_ts >= start && e.min_ts < end)
+    }
+
     /// Chunks of `id` that overlap `[start, end)`, in time order.
     pub fn chunks_for(
         &self,
@@ -454,5 +533,46 @@ mod tests {
         }
         part.release_pages(0, usize::MAX);
         assert_eq!(part.lower_bound(SeriesId(series)), part.entry_count() - 1);
+    }
+
+    #[test]
+    fn the_galloping_search_agrees_with_the_bisection_from_any_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = PartWriter::create(
+            dir.path(),
+            OrgId(1),
+            PartitionId::of(0),
+            PartSeq(1),
+            PartSeq(1),
+        )
+        .unwrap();
+        // Ids 3, 6, 9, ...: searches for the ids between find where they
+        // would be.
+        let ids: Vec<u64> = (1..=300).map(|i| i * 3).collect();
+        for &id in &ids {
+            w.add_floats(SeriesId(id), &[1_000, 2_000], &[1.0, 2.0]).unwrap();
+        }
+        let (path, _) = w.finish().unwrap().unwrap();
+        let part = Part::open(&path).unwrap();
+        let n = part.entry_count();
+        for id in 0..=905u64 {
+            let want = part.lower_bound(SeriesId(id));
+            for from in [0, 1, 2, 7, want.saturating_sub(1), want, want + 1, n / 2, n, n + 9] {
+                assert_eq!(
+                    part.lower_bound_from(SeriesId(id), from),
+                    want,
+                    "id {id} from {from}"
+                );
+            }
+        }
+        // A walk in id order with one cursor finds every chunk.
+        let mut cursor = 0;
+        for &id in &ids {
+            let got: Vec<_> = part.chunks_from(SeriesId(id), 0, 10_000, &mut cursor).collect();
+            let want: Vec<_> = part.chunks_for(SeriesId(id), 0, 10_000).collect();
+            assert_eq!(got.len(), 1);
+            assert_eq!(got, want);
+            assert_eq!(part.entry(cursor).series, SeriesId(id));
+        }
     }
 }

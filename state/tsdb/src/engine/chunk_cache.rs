@@ -13,7 +13,12 @@
 //! the identity of the part object, which is never reused).
 //!
 //! Eviction is CLOCK (second chance) over insertion order, by bytes: cheap
-//! to maintain under one mutex, close to LRU for this scan-heavy use.
+//! to maintain, close to LRU for this scan-heavy use. A hit takes the lock
+//! shared and marks the entry with an atomic flag, so the threads of one
+//! aggregation (and concurrent queries) look chunks up side by side; only
+//! inserts and evictions take it exclusively. (One mutex made two threads
+//! of a 5 000-series aggregation wait on each other: 3 % of its CPU in the
+//! lock's slow path.)
 //!
 //! It must never hold head data (heads change) and never be consulted for
 //! reads that merge overlapping sources (those decode as before).
@@ -21,11 +26,12 @@
 //! Lock: `state` is a leaf lock, taken with no engine lock held and never
 //! held across a decode.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use parking_lot::Mutex;
+use hashbrown::HashMap;
+use parking_lot::RwLock;
 
 use crate::codec::floats::Values;
 use crate::codec::timestamps::Decoded;
@@ -106,8 +112,9 @@ impl Column {
 
 struct Slot {
     col: Arc<Column>,
-    /// Read since the clock hand last passed: spared once.
-    referenced: bool,
+    /// Read since the clock hand last passed: spared once. Set under the
+    /// shared lock by hits, cleared under the exclusive one by the hand.
+    referenced: AtomicBool,
 }
 
 #[derive(Default)]
@@ -121,7 +128,7 @@ struct State {
 /// The cache; capacity 0 turns it off.
 pub(crate) struct ChunkCache {
     capacity: usize,
-    state: Mutex<State>,
+    state: RwLock<State>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -131,7 +138,7 @@ impl ChunkCache {
     pub(super) fn new(capacity: usize) -> Self {
         ChunkCache {
             capacity,
-            state: Mutex::new(State::default()),
+            state: RwLock::new(State::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -147,12 +154,16 @@ impl ChunkCache {
         if !self.enabled() {
             return None;
         }
-        let mut st = self.state.lock();
-        let Some(slot) = st.map.get_mut(&key) else {
+        let st = self.state.read();
+        let Some(slot) = st.map.get(&key) else {
             self.misses.fetch_add(1, Ordering::Relaxed);
             return None;
         };
-        slot.referenced = true;
+        // Read before writing: a hot entry's flag is already set, and a
+        // store would bounce its cache line between the readers' cores.
+        if !slot.referenced.load(Ordering::Relaxed) {
+            slot.referenced.store(true, Ordering::Relaxed);
+        }
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(slot.col.clone())
     }
@@ -166,15 +177,15 @@ impl ChunkCache {
         if !self.enabled() || size > self.capacity {
             return col;
         }
-        let mut st = self.state.lock();
+        let mut st = self.state.write();
         if let Some(slot) = st.map.get(&key) {
             return slot.col.clone();
         }
         while st.bytes + size > self.capacity {
             let Some(k) = st.order.pop_front() else { break };
             let spare = match st.map.get_mut(&k) {
-                Some(slot) if slot.referenced => {
-                    slot.referenced = false;
+                Some(slot) if slot.referenced.load(Ordering::Relaxed) => {
+                    *slot.referenced.get_mut() = false;
                     true
                 }
                 _ => false,
@@ -191,7 +202,7 @@ impl ChunkCache {
             key,
             Slot {
                 col: col.clone(),
-                referenced: false,
+                referenced: AtomicBool::new(false),
             },
         );
         col
@@ -199,7 +210,7 @@ impl ChunkCache {
 
     /// Bytes held, hits and misses so far.
     pub(super) fn counters(&self) -> (u64, u64, u64) {
-        let bytes = self.state.lock().bytes as u64;
+        let bytes = self.state.read().bytes as u64;
         (
             bytes,
             self.hits.load(Ordering::Relaxed),
@@ -210,7 +221,7 @@ impl ChunkCache {
     /// Bytes held and entries.
     #[cfg(test)]
     pub fn usage(&self) -> (usize, usize) {
-        let st = self.state.lock();
+        let st = self.state.read();
         (st.bytes, st.map.len())
     }
 }

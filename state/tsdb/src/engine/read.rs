@@ -90,6 +90,10 @@ pub struct ReadBuffers {
     out_f: Vec<f64>,
     out_sk: Vec<Sketch>,
     scratch: Vec<i64>,
+    /// Per part of the view, where the last search of its series table
+    /// ended (see [`Part::chunks_from`]): series are read in id order, so
+    /// each search starts where the previous one left off.
+    cursors: Vec<usize>,
 }
 
 impl Engine {
@@ -452,8 +456,9 @@ impl ReadView {
     ) -> Result<bool> {
         let id = self.series[i].id;
         let mut sources: Vec<(i64, i64, Source)> = Vec::new();
-        for (pi, p) in self.parts.iter().enumerate() {
-            for c in p.chunks_for(id, self.start, self.end) {
+        buf.cursors.resize(self.parts.len(), 0);
+        for ((pi, p), cursor) in self.parts.iter().enumerate().zip(&mut buf.cursors) {
+            for c in p.chunks_from(id, self.start, self.end, cursor) {
                 sources.push((c.min_ts, c.max_ts, Source::Chunk(pi, c)));
             }
         }
@@ -801,12 +806,17 @@ impl Buckets {
     /// Turns the accumulators into the row (NaN where empty, means for
     /// `Avg`) and returns it; [`Buckets::reset`] before reuse.
     fn finish_in_place(&mut self) -> &[f64] {
-        let avg = self.agg == Agg::Avg;
-        for (v, &c) in self.val.iter_mut().zip(&self.count) {
-            if c == 0 {
-                *v = f64::NAN;
-            } else if avg {
+        // Two branch-free loops the compiler vectorises (this ran once per
+        // series and bucket, 7 % of a dashboard aggregation, as one loop
+        // with a branch per bucket). An `Avg` bucket with no value still
+        // holds its initial 0.0, and 0.0 / 0 is the NaN an empty bucket is.
+        if self.agg == Agg::Avg {
+            for (v, &c) in self.val.iter_mut().zip(&self.count) {
                 *v /= c as f64;
+            }
+        } else {
+            for (v, &c) in self.val.iter_mut().zip(&self.count) {
+                *v = if c == 0 { f64::NAN } else { *v };
             }
         }
         &self.val
