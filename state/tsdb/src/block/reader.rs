@@ -550,14 +550,26 @@ mod tests {
         // would be.
         let ids: Vec<u64> = (1..=300).map(|i| i * 3).collect();
         for &id in &ids {
-            w.add_floats(SeriesId(id), &[1_000, 2_000], &[1.0, 2.0]).unwrap();
+            w.add_floats(SeriesId(id), &[1_000, 2_000], &[1.0, 2.0])
+                .unwrap();
         }
         let (path, _) = w.finish().unwrap().unwrap();
         let part = Part::open(&path).unwrap();
         let n = part.entry_count();
         for id in 0..=905u64 {
             let want = part.lower_bound(SeriesId(id));
-            for from in [0, 1, 2, 7, want.saturating_sub(1), want, want + 1, n / 2, n, n + 9] {
+            for from in [
+                0,
+                1,
+                2,
+                7,
+                want.saturating_sub(1),
+                want,
+                want + 1,
+                n / 2,
+                n,
+                n + 9,
+            ] {
                 assert_eq!(
                     part.lower_bound_from(SeriesId(id), from),
                     want,
@@ -568,7 +580,9 @@ mod tests {
         // A walk in id order with one cursor finds every chunk.
         let mut cursor = 0;
         for &id in &ids {
-            let got: Vec<_> = part.chunks_from(SeriesId(id), 0, 10_000, &mut cursor).collect();
+            let got: Vec<_> = part
+                .chunks_from(SeriesId(id), 0, 10_000, &mut cursor)
+                .collect();
             let want: Vec<_> = part.chunks_for(SeriesId(id), 0, 10_000).collect();
             assert_eq!(got.len(), 1);
             assert_eq!(got, want);

@@ -101,11 +101,7 @@ impl Engine {
     pub fn select(&self, org: OrgId, sel: &Selector) -> Vec<SeriesId> {
         let reg = self.inner.registry.read();
         match reg.index.org(org) {
-            Some(oi) => oi
-                .select(sel, reg.catalog.symbols())
-                .iter()
-                .map(SeriesId)
-                .collect(),
+            Some(oi) => oi.select(sel, &reg.catalog).iter().map(SeriesId).collect(),
             None => Vec::new(),
         }
     }
@@ -125,7 +121,7 @@ impl Engine {
             let reg = inner.registry.read();
             match reg.index.org(org) {
                 Some(oi) => oi
-                    .select(sel, reg.catalog.symbols())
+                    .select(sel, &reg.catalog)
                     .iter()
                     .filter_map(|id| {
                         let id = SeriesId(id);
@@ -192,7 +188,7 @@ impl Engine {
         reg.index
             .org(org)
             .map(|oi| {
-                let w = within.map(|s| oi.select(s, sy));
+                let w = within.map(|s| oi.select(s, &reg.catalog));
                 oi.tag_keys(sy, w.as_ref())
             })
             .unwrap_or_default()
@@ -206,7 +202,7 @@ impl Engine {
         reg.index
             .org(org)
             .map(|oi| {
-                let w = within.map(|s| oi.select(s, sy));
+                let w = within.map(|s| oi.select(s, &reg.catalog));
                 oi.tag_values(sy, key, w.as_ref())
             })
             .unwrap_or_default()
@@ -218,7 +214,7 @@ impl Engine {
         let sy = reg.catalog.symbols();
         reg.index
             .org(org)
-            .map(|oi| oi.tags_of(sy, &oi.select(sel, sy)))
+            .map(|oi| oi.tags_of(sy, &oi.select(sel, &reg.catalog)))
             .unwrap_or_default()
     }
 }

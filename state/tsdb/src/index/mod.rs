@@ -99,8 +99,8 @@ impl Index {
 
 impl OrgIndex {
     /// Series matching `sel`.
-    pub fn select(&self, sel: &Selector, symbols: &Symbols) -> RoaringTreemap {
-        selector::eval(self, sel, symbols)
+    pub fn select(&self, sel: &Selector, catalog: &Catalog) -> RoaringTreemap {
+        selector::eval(self, sel, catalog)
     }
 
     /// Metric names, sorted, optionally only those matching a glob.

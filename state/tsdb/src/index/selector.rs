@@ -4,8 +4,9 @@
 use roaring::{MultiOps, RoaringTreemap};
 
 use super::{OrgIndex, glob_match};
+use crate::catalog::Catalog;
+use crate::ids::SeriesId;
 use crate::series::split_tag;
-use crate::symbols::Symbols;
 
 /// Which series to read. Evaluated per org; never crosses orgs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +41,8 @@ impl Selector {
     }
 }
 
-pub(super) fn eval(idx: &OrgIndex, sel: &Selector, sy: &Symbols) -> RoaringTreemap {
-    eval_within(idx, sel, sy, None)
+pub(super) fn eval(idx: &OrgIndex, sel: &Selector, catalog: &Catalog) -> RoaringTreemap {
+    eval_within(idx, sel, catalog, None)
 }
 
 /// True for selectors whose evaluation scans many postings lists (one per
@@ -62,12 +63,20 @@ fn is_scan(sel: &Selector) -> bool {
 /// which merges them in one pass; or-ing them in one at a time re-copies
 /// the growing result each time and was most of the cost of a query like
 /// `{host:i-0*}` over 5 000 hosts (`MultiOps` instead: 2026-11-26).
+///
+/// A tag glob within fewer series than it has candidate tags is checked
+/// series by series instead, against each one's tags in the catalog: a
+/// query like `system.cpu.user{service:media,host:i-0*}` then reads the
+/// tags of its 250 series rather than matching 5 000 host names and
+/// intersecting 5 000 postings lists with them (scattered memory that a
+/// busy machine has evicted between queries).
 fn eval_within(
     idx: &OrgIndex,
     sel: &Selector,
-    sy: &Symbols,
+    catalog: &Catalog,
     within: Option<&RoaringTreemap>,
 ) -> RoaringTreemap {
+    let sy = catalog.symbols();
     let restrict = |bm: RoaringTreemap| match within {
         Some(w) => bm & w,
         None => bm,
@@ -102,6 +111,18 @@ fn eval_within(
             },
             None => RoaringTreemap::new(),
         },
+        Selector::TagGlob(p)
+            if within.is_some_and(|w| w.len() < tag_candidates(idx, catalog, p)) =>
+        {
+            let w = within.expect("checked by the guard");
+            let matches = |id: u64| {
+                catalog
+                    .get(SeriesId(id))
+                    .is_some_and(|(e, _)| e.tags.iter().any(|t| glob_match(p, sy.resolve(*t))))
+            };
+            RoaringTreemap::from_sorted_iter(w.iter().filter(|&id| matches(id)))
+                .expect("a treemap iterates in order")
+        }
         Selector::TagGlob(p) => match split_tag(p) {
             (key, Some(_)) if !key.contains('*') => {
                 match sy.get(key).and_then(|k| idx.tags_by_key.get(&k)) {
@@ -128,7 +149,7 @@ fn eval_within(
         },
         Selector::Not(inner) => {
             let mut out = restrict(idx.all.clone());
-            out -= eval_within(idx, inner, sy, within);
+            out -= eval_within(idx, inner, catalog, within);
             out
         }
         Selector::And(parts) => {
@@ -145,20 +166,34 @@ fn eval_within(
                     negs.push(inner.as_ref());
                     continue;
                 }
-                acc = Some(eval_within(idx, p, sy, acc.as_ref()));
+                acc = Some(eval_within(idx, p, catalog, acc.as_ref()));
                 if acc.as_ref().is_some_and(RoaringTreemap::is_empty) {
                     return RoaringTreemap::new();
                 }
             }
             let mut acc = acc.unwrap_or_else(|| idx.all.clone());
             for n in negs {
-                acc -= eval_within(idx, n, sy, Some(&acc));
+                acc -= eval_within(idx, n, catalog, Some(&acc));
             }
             acc
         }
         Selector::Or(parts) => parts
             .iter()
-            .map(|p| eval_within(idx, p, sy, within))
+            .map(|p| eval_within(idx, p, catalog, within))
             .union(),
     }
+}
+
+/// How many tags a scan for the tag glob `p` would match against: the
+/// values of its key, or every tag when the key has a wildcard too.
+fn tag_candidates(idx: &OrgIndex, catalog: &Catalog, p: &str) -> u64 {
+    let n = match split_tag(p) {
+        (key, Some(_)) if !key.contains('*') => catalog
+            .symbols()
+            .get(key)
+            .and_then(|k| idx.tags_by_key.get(&k))
+            .map_or(0, Vec::len),
+        _ => idx.by_tag.len(),
+    };
+    n as u64
 }
