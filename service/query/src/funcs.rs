@@ -171,19 +171,35 @@ fn median(v: &mut [f64], window: usize) {
     }
 }
 
+/// Independent partial sums of [`rank_value`]'s mean.
+const LANES: usize = 4;
+
 /// The value `top` ranks a series by, over its non-null values; `None`
 /// when it has none.
 fn rank_value(v: &[f64], rank: TopRank) -> Option<f64> {
     if rank == TopRank::Mean {
-        // Branch-free, in the same order as the general fold below (so the
-        // same bits; -0.0 is the identity of addition, 0.0 is not for -0.0):
-        // the most common ranking, run once per series.
-        let (mut s, mut n) = (-0.0, 0.0);
-        for &x in v {
+        // The most common ranking, run once per series (5 000 series of 360
+        // buckets for a `top` over a fleet's hosts): branch-free, over four
+        // independent sums so that four additions are in flight instead of
+        // one chain (one chain was a tenth of such a query's CPU). -0.0 is
+        // the identity of addition (0.0 is not, for -0.0).
+        let (mut s, mut n) = ([-0.0f64; LANES], [0.0f64; LANES]);
+        let mut add = |k: usize, x: f64| {
             let has = !x.is_nan();
-            s += if has { x } else { 0.0 };
-            n += f64::from(u8::from(has));
+            s[k] += if has { x } else { 0.0 };
+            n[k] += f64::from(u8::from(has));
+        };
+        let quads = v.chunks_exact(LANES);
+        let rest = quads.remainder();
+        for q in quads {
+            for (k, &x) in q.iter().enumerate() {
+                add(k, x);
+            }
         }
+        for &x in rest {
+            add(0, x);
+        }
+        let (s, n) = ((s[0] + s[1]) + (s[2] + s[3]), (n[0] + n[1]) + (n[2] + n[3]));
         return (n > 0.0).then(|| s / n);
     }
     let mut it = v.iter().copied().filter(|x| !x.is_nan());
