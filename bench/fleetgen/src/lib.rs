@@ -48,6 +48,10 @@
 //!   `system.fs.inodes.free` and `system.swap.used` (zero on 70 % of hosts):
 //!   long runs of one value with a change every 20 to 100 points.
 //!
+//! The parameters of every metric's model are the public [`model::METRICS`]
+//! table, so that analyses of the data set (`examples/entropy.rs`) use the
+//! generator's own models.
+//!
 //! ## Gaps
 //! About 5 % of hosts (so about 5 % of series) miss one to three runs of
 //! points, each up to a twelfth of the series' length (ten minutes in the
@@ -75,6 +79,10 @@
 //! the same bits on every platform.
 
 use std::ops::Range;
+
+pub mod model;
+
+use model::{DRIFT_BOUNDS, DRIFT_REVERSION, DRIFT_SD, METRICS, Model, SQRT3};
 
 /// Metrics reported by each host.
 pub const METRICS_PER_HOST: usize = 20;
@@ -301,7 +309,7 @@ impl Rng {
     /// centred and scaled. Bounded at ±3.46, which suits random walks.
     fn normal(&mut self) -> f64 {
         let s = self.unit() + self.unit() + self.unit() + self.unit();
-        (s - 2.0) * 1.732_050_807_568_877_2
+        (s - 2.0) * SQRT3
     }
     /// Index drawn with the given integer weights.
     fn weighted(&mut self, weights: &[u32]) -> usize {
@@ -415,164 +423,6 @@ fn host_gaps(spec: &FleetSpec, h: usize) -> Vec<Range<usize>> {
     merged
 }
 
-// ---------------------------------------------------------------------------
-// Metrics and their value models.
-
-/// How one metric's values are generated.
-#[derive(Debug, Clone, Copy)]
-enum Model {
-    /// `x += reversion·(level − x) + sd·N(0,1)`, clamped to `bounds`, output
-    /// rounded to the shape's decimals. `level` is drawn per series.
-    Walk {
-        level: (f64, f64),
-        bounds: (f64, f64),
-        sd: f64,
-        reversion: f64,
-    },
-    /// A cumulative counter: per interval it grows by `rate · interval ·
-    /// drift · (1 + jitter·N)`, rounded. The rate is `m · 10^d` with `m`
-    /// uniform in [1, 10) and `d` uniform in `decades`; the drift is a slow
-    /// mean-reverting walk around 1 (traffic changes over minutes).
-    Counter {
-        decades: (u32, u32),
-        jitter: f64,
-        start_max: f64,
-    },
-    /// Seconds since boot: grows by exactly the interval.
-    Uptime { start_max: f64 },
-    /// An integer mantissa `m` (value `m / 10^decimals`) that, with
-    /// probability `change` per point, moves by 1 to `max_quanta` quanta
-    /// either way (never below 0). A share `zero_share` of series is 0 for
-    /// ever.
-    Steady {
-        level: (f64, f64),
-        decimals: u32,
-        quantum: i64,
-        max_quanta: u64,
-        change: f64,
-        zero_share: f64,
-    },
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Metric {
-    name: &'static str,
-    shape: Shape,
-    is_counter: bool,
-    model: Model,
-}
-
-const fn walk(
-    name: &'static str,
-    shape: Shape,
-    level: (f64, f64),
-    bounds: (f64, f64),
-    sd: f64,
-    reversion: f64,
-) -> Metric {
-    Metric {
-        name,
-        shape,
-        is_counter: false,
-        model: Model::Walk {
-            level,
-            bounds,
-            sd,
-            reversion,
-        },
-    }
-}
-
-const fn counter(name: &'static str, decades: (u32, u32), jitter: f64) -> Metric {
-    Metric {
-        name,
-        shape: Shape::Counter,
-        is_counter: true,
-        model: Model::Counter {
-            decades,
-            jitter,
-            start_max: 1e12,
-        },
-    }
-}
-
-const fn steady(
-    name: &'static str,
-    level: (f64, f64),
-    decimals: u32,
-    quantum: i64,
-    max_quanta: u64,
-    change: f64,
-    zero_share: f64,
-) -> Metric {
-    Metric {
-        name,
-        shape: Shape::NearConstant,
-        is_counter: false,
-        model: Model::Steady {
-            level,
-            decimals,
-            quantum,
-            max_quanta,
-            change,
-            zero_share,
-        },
-    }
-}
-
-use Shape::{NoisyGauge1 as G1, NoisyGauge2 as G2};
-
-/// The metrics of one host, in series order. Levels, bounds and step sizes
-/// are plausible for a mixed fleet of small and large VMs.
-const METRICS: [Metric; METRICS_PER_HOST] = [
-    walk("system.cpu.user", G1, (2.0, 60.0), (0.0, 100.0), 1.5, 0.05),
-    walk(
-        "system.cpu.system",
-        G1,
-        (0.5, 15.0),
-        (0.0, 100.0),
-        0.5,
-        0.05,
-    ),
-    walk("system.cpu.iowait", G1, (0.0, 3.0), (0.0, 100.0), 0.2, 0.1),
-    walk("system.cpu.idle", G1, (30.0, 95.0), (0.0, 100.0), 2.0, 0.05),
-    walk(
-        "system.mem.used",
-        G1,
-        (500.0, 60_000.0),
-        (0.0, 1e6),
-        5.0,
-        0.02,
-    ),
-    walk(
-        "system.mem.free",
-        G1,
-        (200.0, 30_000.0),
-        (0.0, 1e6),
-        5.0,
-        0.02,
-    ),
-    walk("system.load.1", G2, (0.05, 4.0), (0.0, 64.0), 0.08, 0.1),
-    walk("system.load.5", G2, (0.05, 4.0), (0.0, 64.0), 0.03, 0.03),
-    walk("system.load.15", G2, (0.05, 4.0), (0.0, 64.0), 0.01, 0.01),
-    walk("system.io.r_s", G2, (0.0, 20.0), (0.0, 1e5), 1.0, 0.05),
-    walk("system.io.w_s", G2, (1.0, 200.0), (0.0, 1e5), 3.0, 0.05),
-    counter("system.net.bytes_rcvd", (2, 6), 0.2),
-    counter("system.net.bytes_sent", (2, 6), 0.2),
-    counter("system.net.packets_in.count", (0, 3), 0.2),
-    counter("system.net.packets_out.count", (0, 3), 0.2),
-    Metric {
-        name: "system.uptime",
-        shape: Shape::Counter,
-        is_counter: false,
-        model: Model::Uptime { start_max: 1e7 },
-    },
-    steady("system.disk.free", (2e7, 5e8), 0, 4, 2_500, 0.02, 0.0),
-    steady("system.disk.in_use", (0.05, 0.95), 4, 1, 3, 0.01, 0.0),
-    steady("system.fs.inodes.free", (1e5, 3e7), 0, 1, 40, 0.05, 0.0),
-    steady("system.swap.used", (10.0, 2_000.0), 1, 1, 50, 0.01, 0.7),
-];
-
 const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /// Rounds to `d` decimals the way a parser reading the printed value would:
@@ -638,11 +488,7 @@ impl ValueGen {
                     bounds,
                     sd,
                     reversion,
-                    decimals: if metric.shape == Shape::NoisyGauge1 {
-                        1
-                    } else {
-                        2
-                    },
+                    decimals: metric.decimals(),
                     started: false,
                 }
             }
@@ -725,8 +571,8 @@ impl ValueGen {
                 started,
             } => {
                 if *started {
-                    *drift += 0.05 * (1.0 - *drift) + 0.03 * r.normal();
-                    *drift = drift.clamp(0.25, 4.0);
+                    *drift += DRIFT_REVERSION * (1.0 - *drift) + DRIFT_SD * r.normal();
+                    *drift = drift.clamp(DRIFT_BOUNDS.0, DRIFT_BOUNDS.1);
                     let noise = (1.0 + *jitter * r.normal()).max(0.0);
                     *value += (*rate * self.interval_s * *drift * noise).round();
                 }
