@@ -39,7 +39,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
 use whippet_intake_bench::payload::{Cut, DataSet, Encoding, Format};
-use whippet_intake_bench::progress::{Log, workspace_root, write_results};
+use whippet_intake_bench::progress::{Log, Start, write_results};
 use whippet_intake_bench::report::{Dataset, Results, SystemRun};
 use whippet_intake_bench::send::Target;
 use whippet_intake_bench::server::{Keys, Server};
@@ -140,16 +140,15 @@ enum System {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let log = Log::start();
-    let root = workspace_root();
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("bench/results"));
-    let machine = sys::Machine::detect(&root);
-    if machine.bench_build == "debug" {
-        log.say("WARNING: debug build of the bench; run with --release (the senders share the cores with the server)");
-    }
+    let Start {
+        log,
+        root,
+        out_dir,
+        machine,
+    } = Start::new(
+        args.out.as_deref(),
+        "WARNING: debug build of the bench; run with --release (the senders share the cores with the server)",
+    );
 
     // 1. The servers.
     let whippet_bin = args

@@ -1,11 +1,50 @@
-//! What every side-by-side bench prints and where it writes: progress lines
-//! with the time since the start, the workspace root (results go under its
+//! What every bench prints and where it writes: its start (the log, the
+//! workspace, the results directory, the machine), progress lines with the
+//! time since the start, the workspace root (results go under its
 //! `bench/results/`), and the dated JSON + Markdown pair of a run.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+
+use crate::sys::Machine;
+
+/// What a bench sets up before it measures anything, the same way in every
+/// bench so that their result files say the same things about the run.
+pub struct Start {
+    /// Progress lines, timed from the start.
+    pub log: Log,
+    /// The workspace root (see [`workspace_root`]).
+    pub root: PathBuf,
+    /// Where the result files go: the bench's `--out`, or `bench/results`
+    /// in the workspace.
+    pub out_dir: PathBuf,
+    /// The machine and build the figures come from.
+    pub machine: Machine,
+}
+
+impl Start {
+    /// Starts the log, finds the workspace and the results directory, and
+    /// describes the machine. A debug build of the bench says
+    /// `debug_warning` first: its own work (generating, sending) would then
+    /// weigh on the figures.
+    pub fn new(out: Option<&Path>, debug_warning: &str) -> Start {
+        let log = Log::start();
+        let root = workspace_root();
+        let out_dir = out.map_or_else(|| root.join("bench/results"), Path::to_path_buf);
+        let machine = Machine::detect(&root);
+        if machine.bench_build == "debug" {
+            log.say(debug_warning);
+        }
+        Start {
+            log,
+            root,
+            out_dir,
+            machine,
+        }
+    }
+}
 
 /// Prints progress lines to stderr with the time since the run started.
 pub struct Log {

@@ -392,14 +392,10 @@ pub fn markdown(r: &Results) -> String {
     let _ = writeln!(s, "Command: `{}`\n", r.command);
     let _ = writeln!(
         s,
-        "Machine: {} × {}, {:.1} GiB RAM, Linux {}; commit `{}`; bench {} build; {} clock ticks/s. \
+        "Machine: {}; bench {} build; {} clock ticks/s. \
          Data directories under `{}` ({}). **The machine is shared with other work: wall-clock \
          figures are noisy (see the load averages); the CPU-time figures vary less.**{}\n",
-        m.nproc,
-        m.cpu_model,
-        m.mem_total_bytes as f64 / (1u64 << 30) as f64,
-        m.kernel,
-        m.git_commit.as_deref().unwrap_or("unknown"),
+        m.summary(),
         m.bench_build,
         m.clock_ticks_per_sec,
         r.data_dirs,

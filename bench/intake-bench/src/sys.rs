@@ -47,9 +47,29 @@ pub struct Mem {
 
 /// Reads the memory of `pid`; zeros when the process is gone.
 pub fn mem(pid: &str) -> Mem {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| -> u64 {
-        text.lines()
+    let status = ProcStatus::read(pid);
+    Mem {
+        rss: status.bytes("VmRSS:"),
+        peak: status.bytes("VmHWM:"),
+    }
+}
+
+/// `/proc/<pid>/status` of a process, read once so that the fields taken
+/// from it describe the same moment.
+pub struct ProcStatus(String);
+
+impl ProcStatus {
+    /// Reads it for `pid` (a number, `self` or `thread-self`); when the
+    /// process is gone or there is no `/proc`, every field reads 0.
+    pub fn read(pid: &str) -> ProcStatus {
+        ProcStatus(std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default())
+    }
+
+    /// A field given in kB (`name` with its colon: `VmRSS:`), in bytes; 0
+    /// when absent.
+    pub fn bytes(&self, name: &str) -> u64 {
+        self.0
+            .lines()
             .find_map(|l| l.strip_prefix(name))
             .and_then(|rest| {
                 rest.trim()
@@ -59,10 +79,6 @@ pub fn mem(pid: &str) -> Mem {
                     .ok()
             })
             .map_or(0, |kb| kb * 1024)
-    };
-    Mem {
-        rss: field("VmRSS:"),
-        peak: field("VmHWM:"),
     }
 }
 
@@ -196,8 +212,24 @@ impl Machine {
             clock_ticks_per_sec: clock_ticks_per_sec(),
         }
     }
+
+    /// The machine as the reports' headers give it: `2 × <cpu model>, 23.5
+    /// GiB RAM, Linux <release>; commit `<commit>``. Each report goes on
+    /// with what it adds (the build, the clock ticks).
+    pub fn summary(&self) -> String {
+        format!(
+            "{} × {}, {:.1} GiB RAM, Linux {}; commit `{}`",
+            self.nproc,
+            self.cpu_model,
+            self.mem_total_bytes as f64 / (1u64 << 30) as f64,
+            self.kernel,
+            self.git_commit.as_deref().unwrap_or("unknown"),
+        )
+    }
 }
 
+/// `git rev-parse --short HEAD` in `dir`, `-dirty` appended when tracked
+/// files have uncommitted changes; `None` outside a git checkout.
 fn git_commit(dir: &Path) -> Option<String> {
     let out = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
