@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use whippet_fleetgen::{FleetSpec, METRICS_PER_HOST, Shape, describe, points};
+use whippet_intake_bench::progress::Log;
 use whippet_tsdb::{
     Agg, Clock, Engine, EngineConfig, FloatPoint, MetricType, OrgId, ReadBuffers, Selector,
     SeriesId, SeriesKey, StorageStats, TagSet,
@@ -34,23 +35,6 @@ pub const LIVE_FLUSH_EVERY: usize = 6;
 
 /// Bucket of the aggregation reads: one minute, a typical dashboard step.
 const AGG_STEP_MS: i64 = 60_000;
-
-/// Prints progress lines with the time since the run started.
-pub struct Log {
-    t0: Instant,
-}
-
-impl Log {
-    /// A log starting now.
-    pub fn new() -> Log {
-        Log { t0: Instant::now() }
-    }
-
-    /// Prints one line to stderr.
-    pub fn say(&self, msg: impl std::fmt::Display) {
-        eprintln!("[{:7.1}s] {msg}", self.t0.elapsed().as_secs_f64());
-    }
-}
 
 /// The data set, generated once and kept in memory so that generation does
 /// not count in any measurement.

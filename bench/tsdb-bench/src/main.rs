@@ -33,7 +33,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
 
-use crate::bench::{Fleet, Log};
+use whippet_intake_bench::progress::{Start, write_results};
+
+use crate::bench::Fleet;
 use crate::report::{Dataset, Results};
 
 #[global_allocator]
@@ -90,14 +92,6 @@ struct Args {
     runs: u32,
 }
 
-fn workspace_root() -> PathBuf {
-    // bench/tsdb-bench → the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
 /// A directory for one engine: a fresh subdirectory of `--data-dir`, or a
 /// temporary one.
 enum EngineDir {
@@ -137,16 +131,15 @@ impl EngineDir {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let log = Log::new();
-    let root = workspace_root();
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| root.join("bench/results"));
-    let machine = sys::Machine::detect(&root);
-    if machine.build == "debug" {
-        log.say("WARNING: debug build; run with --release for meaningful figures");
-    }
+    let Start {
+        log,
+        out_dir,
+        machine,
+        ..
+    } = Start::new(
+        args.out.as_deref(),
+        "WARNING: debug build; run with --release for meaningful figures",
+    );
     let spec = args.preset.spec();
     log.say(format!(
         "preset {}: {} series × {} points every {} ms; {} × {}; commit {}",
@@ -222,15 +215,13 @@ fn main() -> Result<()> {
         checks,
     };
 
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("create {}", out_dir.display()))?;
     let stem = format!("{}-tsdb-{}", results.date, results.preset);
-    let json_path = out_dir.join(format!("{stem}.json"));
-    let md_path = out_dir.join(format!("{stem}.md"));
-    let json = serde_json::to_string_pretty(&results)?;
-    std::fs::write(&json_path, json + "\n")
-        .with_context(|| format!("write {}", json_path.display()))?;
-    std::fs::write(&md_path, report::markdown(&results))
-        .with_context(|| format!("write {}", md_path.display()))?;
+    let (json_path, md_path) = write_results(
+        &out_dir,
+        &stem,
+        &serde_json::to_string_pretty(&results)?,
+        &report::markdown(&results),
+    )?;
     log.say(format!(
         "wrote {} and {}",
         json_path.display(),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::sys::{Machine, Mem};
 
@@ -34,7 +34,9 @@ pub struct Results {
     pub data_dir: String,
     /// The file system type there (tmpfs makes syncs free).
     pub data_fs: String,
-    /// The machine and build.
+    /// The machine and build, under this bench's own field names (see
+    /// [`machine_fields`]).
+    #[serde(serialize_with = "machine_fields")]
     pub machine: Machine,
     /// The data set.
     pub dataset: Dataset,
@@ -48,6 +50,31 @@ pub struct Results {
     pub reads: Reads,
     /// Each headline figure against its target.
     pub checks: Vec<Check>,
+}
+
+/// Writes the shared [`Machine`] as this bench's result files always have:
+/// the build as `build` and no clock-tick rate (CPU times here use
+/// [`crate::sys::TICKS_PER_SEC`]), so that files from before and after the
+/// machine description was shared read alike.
+fn machine_fields<S: Serializer>(m: &Machine, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Fields<'a> {
+        nproc: usize,
+        cpu_model: &'a str,
+        mem_total_bytes: u64,
+        kernel: &'a str,
+        git_commit: Option<&'a str>,
+        build: &'static str,
+    }
+    Fields {
+        nproc: m.nproc,
+        cpu_model: &m.cpu_model,
+        mem_total_bytes: m.mem_total_bytes,
+        kernel: &m.kernel,
+        git_commit: m.git_commit.as_deref(),
+        build: m.bench_build,
+    }
+    .serialize(s)
 }
 
 /// The fleet data set used.
@@ -446,14 +473,9 @@ pub fn markdown(r: &Results) -> String {
     let _ = writeln!(s, "Command: `{}`\n", r.command);
     let _ = writeln!(
         s,
-        "Machine: {} × {}, {} RAM, Linux {}; commit `{}`; {} build. \
-         Engine files under `{}` ({}).\n",
-        m.nproc,
-        m.cpu_model,
-        bytes(m.mem_total_bytes as f64),
-        m.kernel,
-        m.git_commit.as_deref().unwrap_or("unknown"),
-        m.build,
+        "Machine: {}; {} build. Engine files under `{}` ({}).\n",
+        m.summary(),
+        m.bench_build,
         r.data_dir,
         r.data_fs,
     );
@@ -666,4 +688,33 @@ pub fn markdown(r: &Results) -> String {
          clock set just after the data set's last timestamp.\n",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_keeps_this_benchs_field_names() {
+        let m = Machine::detect(std::path::Path::new("."));
+        let mut json = Vec::new();
+        machine_fields(&m, &mut serde_json::Serializer::new(&mut json)).unwrap();
+        let json = String::from_utf8(json).unwrap();
+        let at: Vec<usize> = [
+            "nproc",
+            "cpu_model",
+            "mem_total_bytes",
+            "kernel",
+            "git_commit",
+            "build",
+        ]
+        .iter()
+        .map(|k| {
+            json.find(&format!("\"{k}\":"))
+                .unwrap_or_else(|| panic!("{k} in {json}"))
+        })
+        .collect();
+        assert!(at.is_sorted(), "{json}");
+        assert_eq!(json.matches("\":").count(), 6, "{json}");
+    }
 }

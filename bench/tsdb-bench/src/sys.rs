@@ -1,20 +1,24 @@
-//! What the bench reads from the system: memory and CPU time from `/proc`,
-//! the date, and a description of the machine. Linux only; on other systems
-//! the figures that need `/proc` come out as zero and the report says so.
+//! What the bench reads from its own process: the heap it holds (a counting
+//! allocator), its memory and CPU time from `/proc`. Linux only; on other
+//! systems the figures that need `/proc` come out as zero and the report
+//! says so. What every bench reads alike (the `/proc` parsing, the date, the
+//! file system, the machine) is `whippet_intake_bench::sys`, re-exported
+//! here where this bench uses it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+pub use whippet_intake_bench::sys::{Machine, fs_type, utc_date};
+use whippet_intake_bench::sys::{ProcStatus, cpu_secs};
 
 /// Clock ticks per second of `/proc/*/stat` times (`USER_HZ`). It is 100 on
-/// every Linux architecture the bench runs on; reading it properly needs
-/// `sysconf`, i.e. libc, which this crate avoids.
+/// every Linux architecture the bench runs on; a constant rather than
+/// `whippet_intake_bench::sys::clock_ticks_per_sec` (which asks `getconf`,
+/// the crates avoid libc) so that [`Cpu::now`] never starts a process in the
+/// middle of a measurement.
 pub const TICKS_PER_SEC: f64 = 100.0;
 
 /// The system allocator, counting the bytes currently allocated through
@@ -179,25 +183,13 @@ pub struct Mem {
 
 /// Reads the process' memory figures.
 pub fn mem() -> Mem {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map_or(0, |kb| kb * 1024)
-    };
+    let status = ProcStatus::read("self");
     Mem {
         heap: heap_live(),
-        rss: field("VmRSS:"),
-        peak: field("VmHWM:"),
-        anon: field("RssAnon:"),
-        file: field("RssFile:"),
+        rss: status.bytes("VmRSS:"),
+        peak: status.bytes("VmHWM:"),
+        anon: status.bytes("RssAnon:"),
+        file: status.bytes("RssFile:"),
     }
 }
 
@@ -220,8 +212,8 @@ impl Cpu {
     /// Reads the current totals.
     pub fn now() -> Cpu {
         Cpu {
-            process: stat_cpu_secs("/proc/self/stat"),
-            thread: stat_cpu_secs("/proc/thread-self/stat"),
+            process: cpu_secs("self", TICKS_PER_SEC).unwrap_or(0.0),
+            thread: cpu_secs("thread-self", TICKS_PER_SEC).unwrap_or(0.0),
         }
     }
 
@@ -235,154 +227,13 @@ impl Cpu {
     }
 }
 
-/// `utime + stime` of a `stat` file, in seconds.
-fn stat_cpu_secs(path: &str) -> f64 {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return 0.0;
-    };
-    // The command name (field 2) is in parentheses and may hold spaces; the
-    // fields after the last ')' start at field 3 (state). utime and stime are
-    // fields 14 and 15.
-    let Some(rest) = text.rfind(')').map(|i| &text[i + 1..]) else {
-        return 0.0;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 / TICKS_PER_SEC
-}
-
-/// Today's date in UTC as `YYYY-MM-DD`, from the system clock.
-pub fn utc_date() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
-/// calendar (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// The file system type (`ext4`, `tmpfs`, ...) holding `path`, from the
-/// longest matching mount point in `/proc/mounts`.
-pub fn fs_type(path: &Path) -> Option<String> {
-    let path = path.canonicalize().ok()?;
-    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
-    mounts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_, mount, fs) = (f.next()?, f.next()?, f.next()?);
-            path.starts_with(mount)
-                .then(|| (mount.len(), fs.to_owned()))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, fs)| fs)
-}
-
-/// The machine and build the figures come from.
-#[derive(Debug, Clone, Serialize)]
-pub struct Machine {
-    /// Logical CPUs available to the process.
-    pub nproc: usize,
-    /// `model name` from `/proc/cpuinfo`.
-    pub cpu_model: String,
-    /// `MemTotal` from `/proc/meminfo`, in bytes.
-    pub mem_total_bytes: u64,
-    /// Kernel release.
-    pub kernel: String,
-    /// `git rev-parse --short HEAD` of the workspace, with `-dirty` when the
-    /// working tree has uncommitted changes to tracked files.
-    pub git_commit: Option<String>,
-    /// `release` or `debug` (a debug build's figures are meaningless).
-    pub build: &'static str,
-}
-
-impl Machine {
-    /// Describes this machine; `workspace` is where git is asked.
-    pub fn detect(workspace: &Path) -> Machine {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let cpu_model = cpuinfo
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                matches!(k.trim(), "model name" | "Hardware" | "cpu model" | "uarch")
-                    .then(|| v.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown".into());
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let mem_total_bytes = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024);
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_else(|_| std::env::consts::OS.to_owned());
-        Machine {
-            nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            cpu_model,
-            mem_total_bytes,
-            kernel,
-            git_commit: git_commit(workspace),
-            build: if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
-            },
-        }
-    }
-}
-
-fn git_commit(dir: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(dir)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    let dirty = Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=no"])
-        .current_dir(dir)
-        .output()
-        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
-    if dirty {
-        commit.push_str("-dirty");
-    }
-    Some(commit)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(utc_date().len(), 10);
-    }
-
-    #[test]
     fn proc_figures_are_read() {
-        if !Path::new("/proc/self/status").exists() {
+        if !std::path::Path::new("/proc/self/status").exists() {
             return;
         }
         let m = mem();
