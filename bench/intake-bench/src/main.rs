@@ -39,7 +39,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
 use whippet_intake_bench::payload::{Cut, DataSet, Encoding, Format};
-use whippet_intake_bench::progress::{Log, Start, write_results};
+use whippet_intake_bench::progress::{Log, Start, write_results_and_say};
 use whippet_intake_bench::report::{Dataset, Results, SystemRun};
 use whippet_intake_bench::send::Target;
 use whippet_intake_bench::server::{Keys, Server};
@@ -382,17 +382,13 @@ fn main() -> Result<()> {
         checks,
     };
     let stem = format!("{}-intake-{}", results.date, results.preset);
-    let (json_path, md_path) = write_results(
+    write_results_and_say(
+        &log,
         &out_dir,
         &stem,
         &serde_json::to_string_pretty(&results)?,
         &report::markdown(&results),
     )?;
-    log.say(format!(
-        "wrote {} and {}",
-        json_path.display(),
-        md_path.display()
-    ));
     println!("\n{}", report::systems_table(&results));
     println!("{}", report::summary_table(&results.checks));
     Ok(())

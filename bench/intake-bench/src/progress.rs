@@ -88,6 +88,24 @@ pub fn write_results(
     Ok((json_path, md_path))
 }
 
+/// [`write_results`], then a progress line on `log` naming the two files:
+/// how every bench ends its run.
+pub fn write_results_and_say(
+    log: &Log,
+    dir: &Path,
+    stem: &str,
+    json: &str,
+    markdown: &str,
+) -> Result<()> {
+    let (json_path, md_path) = write_results(dir, stem, json, markdown)?;
+    log.say(format!(
+        "wrote {} and {}",
+        json_path.display(),
+        md_path.display()
+    ));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

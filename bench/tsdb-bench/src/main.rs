@@ -33,7 +33,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use whippet_fleetgen::FleetSpec;
 
-use whippet_intake_bench::progress::{Start, write_results};
+use whippet_intake_bench::progress::{Start, write_results_and_say};
 
 use crate::bench::Fleet;
 use crate::report::{Dataset, Results};
@@ -216,17 +216,13 @@ fn main() -> Result<()> {
     };
 
     let stem = format!("{}-tsdb-{}", results.date, results.preset);
-    let (json_path, md_path) = write_results(
+    write_results_and_say(
+        &log,
         &out_dir,
         &stem,
         &serde_json::to_string_pretty(&results)?,
         &report::markdown(&results),
     )?;
-    log.say(format!(
-        "wrote {} and {}",
-        json_path.display(),
-        md_path.display()
-    ));
     println!("\n{}", report::summary_table(&results.checks));
     Ok(())
 }
