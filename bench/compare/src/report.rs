@@ -169,25 +169,17 @@ pub fn checks(ingest: &[IngestRun], disk: &[Disk], queries: &[QueryResult]) -> V
             "points/s",
         ));
     }
-    if let (Some(w), Some(v)) = (wj, vj) {
-        c.push(ratio_check(
-            "Peak RSS while ingesting (Datadog JSON) vs VictoriaMetrics",
-            w.peak_rss_bytes as f64 / MIB,
-            v.peak_rss_bytes as f64 / MIB,
-            false,
-            0.5,
-            "MiB",
-        ));
-    }
-    if let (Some(w), Some(v)) = (wp, vp) {
-        c.push(ratio_check(
-            "Peak RSS while ingesting (protobuf) vs VictoriaMetrics",
-            w.peak_rss_bytes as f64 / MIB,
-            v.peak_rss_bytes as f64 / MIB,
-            false,
-            0.5,
-            "MiB",
-        ));
+    for (format, w, v) in [("Datadog JSON", wj, vj), ("protobuf", wp, vp)] {
+        if let (Some(w), Some(v)) = (w, v) {
+            c.push(ratio_check(
+                &format!("Peak RSS while ingesting ({format}) vs VictoriaMetrics"),
+                w.peak_rss_bytes as f64 / MIB,
+                v.peak_rss_bytes as f64 / MIB,
+                false,
+                0.5,
+                "MiB",
+            ));
+        }
     }
     if let Some(w) = disk_of(disk, System::Whippet) {
         c.push(Check {
@@ -588,4 +580,136 @@ pub fn markdown(r: &Results, chart: Option<&str>) -> String {
         "\n## How the figures are computed\n\nSee `bench/README.md` (section `whippet-bench`): points/s are points over the wall time of the loop; CPU is the server's `utime + stime` from `/proc/<pid>/stat`; peak RSS is `VmHWM` after the server settled and before anything was read back; disk is measured after each system's own flush and merge; latencies are timed from writing the request to reading the whole answer; the p99 of 20 runs is the slowest run."
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use whippet_intake_bench::verify::Stored;
+
+    /// An ingest run with the figures the checks read; the data set is
+    /// 1 000 points, stored whole.
+    fn run(system: System, format: &'static str, points_per_sec: f64, rss_mib: u64) -> IngestRun {
+        IngestRun {
+            system,
+            format,
+            path: "/".into(),
+            encoding: None,
+            requests: 1,
+            wire_bytes: 1,
+            points: 1000,
+            wall_secs: 1.0,
+            points_per_sec,
+            server_cpu_secs: 1.0,
+            cpu_secs_per_mpoint: 1e6 / points_per_sec,
+            settle_secs: 0.0,
+            settle_cpu_secs: 0.0,
+            cpu_secs_per_mpoint_settled: 0.0,
+            bench_cpu_secs: 0.0,
+            peak_rss_bytes: rss_mib << 20,
+            rss_after_bytes: 0,
+            ok: 1,
+            errors: 0,
+            retries: 0,
+            first_error: None,
+            latency_ms: [0.0; 3],
+            load_avg: (0.0, 0.0),
+            stored: Stored {
+                series: 1,
+                points: 1000,
+                values_identical: true,
+                ..Stored::default()
+            },
+        }
+    }
+
+    fn disk(system: System, bytes_per_point: f64) -> Disk {
+        Disk {
+            system,
+            method: String::new(),
+            bytes: 0,
+            points: 1000,
+            bytes_per_point,
+            not_counted: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn checks_cover_every_target_in_order() {
+        let ingest = [
+            run(System::Whippet, JSON, 4e6, 100),
+            run(System::VictoriaMetrics, JSON, 1e6, 300),
+            run(System::Whippet, V2, 3e6, 150),
+            run(System::VictoriaMetrics, RW, 2e6, 200),
+            run(System::Prometheus, RW, 1e6, 400),
+        ];
+        let disk = [
+            disk(System::Whippet, 0.9),
+            disk(System::VictoriaMetrics, 1.2),
+        ];
+        let c = checks(&ingest, &disk, &[]);
+        let rows: Vec<(&str, &str, &str, bool)> = c
+            .iter()
+            .map(|c| {
+                (
+                    c.what.as_str(),
+                    c.measured.as_str(),
+                    c.target.as_str(),
+                    c.pass,
+                )
+            })
+            .collect();
+        let expected = [
+            (
+                "Ingest, Datadog JSON: points/s vs VictoriaMetrics",
+                "4.00× (4.00 M vs 1.00 M points/s)",
+                "≥ 2×",
+                true,
+            ),
+            (
+                "Ingest, Datadog JSON: server CPU s per M points vs VictoriaMetrics",
+                "0.25× (0.250 vs 1.00 CPU s/M points)",
+                "≤ 0.50×",
+                true,
+            ),
+            (
+                "Ingest, protobuf: Whippet v2 points/s vs VictoriaMetrics remote write",
+                "1.50× (3.00 M vs 2.00 M points/s)",
+                "≥ 2×",
+                false,
+            ),
+            (
+                "Peak RSS while ingesting (Datadog JSON) vs VictoriaMetrics",
+                "0.33× (100 vs 300 MiB)",
+                "≤ 0.50×",
+                true,
+            ),
+            (
+                "Peak RSS while ingesting (protobuf) vs VictoriaMetrics",
+                "0.75× (150 vs 200 MiB)",
+                "≤ 0.50×",
+                false,
+            ),
+            (
+                "Disk: bytes per point after flush and merge",
+                "0.900",
+                "≤ 1.0",
+                true,
+            ),
+            (
+                "Disk: bytes per point vs VictoriaMetrics",
+                "0.75× (0.900 vs 1.20 bytes/point)",
+                "≤ 0.67×",
+                false,
+            ),
+        ];
+        assert_eq!(rows[..expected.len()], expected);
+        // Then one stored-data check per ingest run.
+        assert_eq!(c.len(), expected.len() + ingest.len());
+        assert!(c[expected.len()..].iter().all(|c| c.pass));
+        assert_eq!(
+            c[expected.len() + 4].what,
+            "prometheus (Prometheus remote write): stored series / points, values bit-identical"
+        );
+    }
 }
