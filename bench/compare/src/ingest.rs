@@ -19,7 +19,7 @@ use serde::Serialize;
 use whippet_intake_bench::payload::DataSet;
 use whippet_intake_bench::progress::Log;
 use whippet_intake_bench::report::si;
-use whippet_intake_bench::send::{self, Target};
+use whippet_intake_bench::send;
 use whippet_intake_bench::sys;
 use whippet_intake_bench::verify::{Expect, Stored};
 
@@ -82,32 +82,26 @@ pub struct IngestRun {
     pub stored: Stored,
 }
 
-/// Sends every body of `ds` to `srv` at `path` (plus `extra` headers, such
-/// as keys), measures, reads back, and fails when the system stored less
-/// or other than the data set.
+/// Sends every body of `ds` to `srv`'s intake for its format (with the
+/// keys), measures, reads back, and fails when the system stored less or
+/// other than the data set.
 pub fn run(
     srv: &Running,
     ds: &DataSet,
-    path: &str,
     expect: &Expect<'_>,
     senders: usize,
     hz: f64,
     log: &Log,
 ) -> Result<IngestRun> {
     let pid = srv.server.pid();
-    let mut headers = ds.cut.headers();
-    headers.extend(srv.auth_headers());
-    let target = Target {
-        addr: srv.server.addr,
-        path: path.into(),
-        headers,
-    };
+    let target = srv.intake(&ds.cut)?;
     log.say(format!(
-        "{}: sending {} requests ({}, {} on the wire) over {senders} connections to {path}",
+        "{}: sending {} requests ({}, {} on the wire) over {senders} connections to {}",
         srv.system.name(),
         ds.bodies.len(),
         ds.cut.format.name(),
         whippet_intake_bench::report::bytes(ds.wire_bytes),
+        target.path,
     ));
     let load_before = sys::load_avg_1m();
     let cpu0 = sys::cpu_secs(&pid, hz).unwrap_or(0.0);
@@ -123,7 +117,7 @@ pub fn run(
     let run = IngestRun {
         system: srv.system,
         format: ds.cut.format.name(),
-        path: path.into(),
+        path: target.path.clone(),
         encoding: ds.cut.encoding.header(),
         requests: ds.bodies.len(),
         wire_bytes: ds.wire_bytes,

@@ -179,31 +179,13 @@ fn main() -> Result<()> {
     let mut ingest = Vec::new();
     for system in [System::Whippet, System::VictoriaMetrics] {
         let mut srv = systems::start(system, &bins, &log)?;
-        let path = system
-            .intake_path(Format::DatadogJson)
-            .expect("JSON intake");
-        ingest.push(ingest::run(&srv, &json, path, &expect, senders, hz, &log)?);
+        ingest.push(ingest::run(&srv, &json, &expect, senders, hz, &log)?);
         srv.server.stop()?;
     }
     drop(json);
 
     // Protobuf into all three, which then stay up for the queries.
-    let v2 = generate(
-        spec,
-        Format::DatadogProtobuf,
-        Encoding::Zstd,
-        &machine,
-        &mut gen_secs,
-        &log,
-    )?;
-    let rw = generate(
-        spec,
-        Format::RemoteWrite,
-        Encoding::Identity,
-        &machine,
-        &mut gen_secs,
-        &log,
-    )?;
+    let (v2, rw) = generate_protobuf(spec, &machine, &mut gen_secs, &log)?;
     bodies.push(body_row(&v2));
     bodies.push(body_row(&rw));
     for ds in [&v2, &rw] {
@@ -221,8 +203,7 @@ fn main() -> Result<()> {
         (System::Prometheus, &rw),
     ] {
         let srv = systems::start(system, &bins, &log)?;
-        let path = system.intake_path(ds.cut.format).expect("protobuf intake");
-        ingest.push(ingest::run(&srv, ds, path, &expect, senders, hz, &log)?);
+        ingest.push(ingest::run(&srv, ds, &expect, senders, hz, &log)?);
         let t = sys::settle(&srv.server.pid(), hz, std::time::Duration::from_secs(60));
         log.say(format!("{}: quiet after {t:.1} s", system.name()));
         running.push(srv);
@@ -230,17 +211,7 @@ fn main() -> Result<()> {
     drop((v2, rw));
 
     // The queries.
-    let plan = Plan {
-        warmups: args.warmups,
-        runs: args.runs,
-        hz,
-    };
-    let range = Range {
-        from: first,
-        to: last + interval_secs,
-        native_secs: interval_secs,
-    };
-    let (queries, query_load_avg) = run_suite(&spec, &running, &range, &plan, &log)?;
+    let (queries, query_load_avg) = run_suite(&spec, &running, &args, hz, &log)?;
 
     // Disk.
     let mut disk = Vec::new();
@@ -358,7 +329,7 @@ pub fn aligned(base: FleetSpec) -> FleetSpec {
 
 /// Generates every body of `spec` in `format`, adding the seconds it took
 /// to `secs`.
-pub fn generate(
+fn generate(
     spec: FleetSpec,
     format: Format,
     encoding: Encoding,
@@ -380,6 +351,34 @@ pub fn generate(
     Ok(ds)
 }
 
+/// The bodies the systems that answer the queries are loaded with: Datadog
+/// v2 protobuf (zstd, as newer Agents send it) for Whippet, remote write
+/// for VictoriaMetrics and Prometheus.
+pub fn generate_protobuf(
+    spec: FleetSpec,
+    machine: &sys::Machine,
+    secs: &mut f64,
+    log: &Log,
+) -> Result<(DataSet, DataSet)> {
+    let v2 = generate(
+        spec,
+        Format::DatadogProtobuf,
+        Encoding::Zstd,
+        machine,
+        secs,
+        log,
+    )?;
+    let rw = generate(
+        spec,
+        Format::RemoteWrite,
+        Encoding::Identity,
+        machine,
+        secs,
+        log,
+    )?;
+    Ok((v2, rw))
+}
+
 fn body_row(ds: &DataSet) -> (String, usize, u64) {
     let mut name = ds.cut.format.name().to_owned();
     if let Some(e) = ds.cut.encoding.header() {
@@ -388,15 +387,22 @@ fn body_row(ds: &DataSet) -> (String, usize, u64) {
     (name, ds.bodies.len(), ds.wire_bytes)
 }
 
-/// Runs the suite on `running` (Whippet first); the results and the load
-/// average before and after.
+/// Runs the suite on `running` (Whippet first), loaded with `spec`, over
+/// its whole range with the warm-ups and runs of `args`; the results and
+/// the load average before and after.
 pub fn run_suite(
     spec: &FleetSpec,
     running: &[systems::Running],
-    range: &Range,
-    plan: &Plan,
+    args: &Args,
+    hz: f64,
     log: &Log,
 ) -> Result<(Vec<query::QueryResult>, (f64, f64))> {
+    let range = Range::of(spec);
+    let plan = Plan {
+        warmups: args.warmups,
+        runs: args.runs,
+        hz,
+    };
     // VictoriaMetrics 1.79 and Prometheus keep the dotted names as sent.
     let hosts = suite::hosts(spec);
     let queries = suite::suite(&hosts, str::to_owned);
@@ -408,7 +414,7 @@ pub fn run_suite(
             "{}: {}  |  {}",
             q.name, q.datadog, q.promql_template
         ));
-        let r = query::run(q, &mut sides, range, plan);
+        let r = query::run(q, &mut sides, &range, &plan);
         match &r.failure {
             Some(f) => log.say(format!("{}: FAILED: {f}", q.name)),
             None => {

@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use whippet_fleetgen::FleetSpec;
 use whippet_intake_bench::http::{Conn, Response, encode_query};
 use whippet_intake_bench::sys;
 use whippet_query_bench::answer::{Answer, Comparison, compare, parse_vm, parse_whippet};
@@ -40,6 +41,18 @@ pub struct Range {
     pub to: i64,
     /// The data's resolution.
     pub native_secs: i64,
+}
+
+impl Range {
+    /// The whole data set of `spec`: from its first point to one interval
+    /// after its last, at its resolution.
+    pub fn of(spec: &FleetSpec) -> Range {
+        Range {
+            from: spec.start_ms / 1000,
+            to: spec.end_ms() / 1000,
+            native_secs: spec.interval_ms / 1000,
+        }
+    }
 }
 
 /// How many runs.
@@ -358,4 +371,23 @@ fn compare_shifted(
     c.vm_series = answer.series.len();
     c.vm_points = answer.points();
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_spans_every_point_and_one_interval_more() {
+        let spec = FleetSpec {
+            start_ms: 1_800_000_000 * 1000,
+            ..FleetSpec::small()
+        };
+        let r = Range::of(&spec);
+        let interval = spec.interval_ms / 1000;
+        let last = spec.tick_ms(spec.points_per_series - 1) / 1000;
+        assert_eq!(r.from, 1_800_000_000);
+        assert_eq!(r.to, last + interval);
+        assert_eq!(r.native_secs, 10);
+    }
 }

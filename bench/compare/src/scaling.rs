@@ -28,14 +28,13 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use serde::Serialize;
 use whippet_fleetgen::FleetSpec;
-use whippet_intake_bench::payload::{Encoding, Format};
 use whippet_intake_bench::progress::{Log, write_results};
-use whippet_intake_bench::send::{self, Target};
+use whippet_intake_bench::send;
 use whippet_intake_bench::sys::{self, Machine};
 
-use crate::query::{Plan, QueryResult, Range};
+use crate::query::QueryResult;
 use crate::systems::{self, Binaries, System};
-use crate::{Args, aligned, generate, run_suite};
+use crate::{Args, aligned, generate_protobuf, run_suite};
 
 /// Allowed growth factor between consecutive sizes (see the module doc).
 const LINEAR_SLACK: f64 = 1.25;
@@ -102,30 +101,12 @@ pub fn run(args: &Args, bins: &Binaries, machine: Machine, out: &Path, log: &Log
             series: n,
             ..FleetSpec::full()
         });
-        let interval_secs = spec.interval_ms / 1000;
-        let first = spec.start_ms / 1000;
-        let last = spec.end_ms() / 1000 - interval_secs;
         log.say(format!(
             "scaling: {n} series × {} points",
             spec.points_per_series
         ));
         let mut gen_secs = 0.0;
-        let v2 = generate(
-            spec,
-            Format::DatadogProtobuf,
-            Encoding::Zstd,
-            &machine,
-            &mut gen_secs,
-            log,
-        )?;
-        let rw = generate(
-            spec,
-            Format::RemoteWrite,
-            Encoding::Identity,
-            &machine,
-            &mut gen_secs,
-            log,
-        )?;
+        let (v2, rw) = generate_protobuf(spec, &machine, &mut gen_secs, log)?;
         let mut order = vec![(System::Whippet, &v2), (System::VictoriaMetrics, &rw)];
         if args.scaling_prometheus {
             order.push((System::Prometheus, &rw));
@@ -134,13 +115,7 @@ pub fn run(args: &Args, bins: &Binaries, machine: Machine, out: &Path, log: &Log
         let mut rates = Vec::new();
         for (system, ds) in order {
             let srv = systems::start(system, bins, log)?;
-            let mut headers = ds.cut.headers();
-            headers.extend(srv.auth_headers());
-            let target = Target {
-                addr: srv.server.addr,
-                path: system.intake_path(ds.cut.format).expect("intake").into(),
-                headers,
-            };
+            let target = srv.intake(&ds.cut)?;
             let sent = send::send_all(&target, &ds.bodies, usize::from(args.senders));
             if sent.errors > 0 || sent.points_acked != ds.total_points {
                 bail!(
@@ -165,17 +140,7 @@ pub fn run(args: &Args, bins: &Binaries, machine: Machine, out: &Path, log: &Log
         }
         let points = v2.total_points;
         drop((v2, rw));
-        let plan = Plan {
-            warmups: args.warmups,
-            runs: args.runs,
-            hz,
-        };
-        let range = Range {
-            from: first,
-            to: last + interval_secs,
-            native_secs: interval_secs,
-        };
-        let (queries, _) = run_suite(&spec, &running, &range, &plan, log)?;
+        let (queries, _) = run_suite(&spec, &running, args, hz, log)?;
         for mut srv in running {
             srv.server.stop()?;
         }

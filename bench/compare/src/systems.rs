@@ -11,8 +11,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use whippet_intake_bench::http::Conn;
-use whippet_intake_bench::payload::Format;
+use whippet_intake_bench::payload::{Cut, Format};
 use whippet_intake_bench::progress::Log;
+use whippet_intake_bench::send::Target;
 use whippet_intake_bench::server::{self, Keys, Server};
 use whippet_intake_bench::sys;
 use whippet_intake_bench::verify::{self, Expect, Stored};
@@ -133,6 +134,27 @@ impl Running {
             ],
             None => Vec::new(),
         }
+    }
+
+    /// Where bodies cut as `cut` are sent: the system's intake path for
+    /// the format, with the bodies' headers and the keys. Both the
+    /// measured ingest runs and the scaling study's loading send through
+    /// it, so the two cannot drift apart.
+    pub fn intake(&self, cut: &Cut) -> Result<Target> {
+        let Some(path) = self.system.intake_path(cut.format) else {
+            bail!(
+                "{} takes no {} bodies",
+                self.system.name(),
+                cut.format.name()
+            );
+        };
+        let mut headers = cut.headers();
+        headers.extend(self.auth_headers());
+        Ok(Target {
+            addr: self.server.addr,
+            path: path.into(),
+            headers,
+        })
     }
 }
 
