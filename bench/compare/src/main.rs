@@ -472,69 +472,9 @@ fn write_chart(r: &Results, dir: &std::path::Path, stem: &str, log: &Log) -> Opt
 
 /// One chart row per ratio figure: Whippet's advantage over each peer.
 fn chart_rows(r: &Results) -> Vec<chart::Row> {
-    use report::{JSON, RW, V2, disk_of, ingest_run};
-    let mut rows = Vec::new();
-    let adv_hi = |w: f64, p: f64| w / p;
+    use report::disk_of;
     let adv_lo = |w: f64, p: f64| p / w;
-    let wj = ingest_run(&r.ingest, System::Whippet, JSON);
-    let wp = ingest_run(&r.ingest, System::Whippet, V2);
-    let vj = ingest_run(&r.ingest, System::VictoriaMetrics, JSON);
-    let vp = ingest_run(&r.ingest, System::VictoriaMetrics, RW);
-    let pp = ingest_run(&r.ingest, System::Prometheus, RW);
-    let pair = |w: Option<&ingest::IngestRun>,
-                peers: &[(&'static str, Option<&ingest::IngestRun>)],
-                f: &dyn Fn(&ingest::IngestRun, &ingest::IngestRun) -> f64| {
-        let mut bars = Vec::new();
-        if let Some(w) = w {
-            for (name, p) in peers {
-                if let Some(p) = p {
-                    bars.push((*name, f(w, p)));
-                }
-            }
-        }
-        bars
-    };
-    rows.push(chart::Row {
-        label: "Ingest points/s, Datadog JSON".into(),
-        bars: pair(wj, &[("victoria-metrics", vj)], &|w, p| {
-            adv_hi(w.points_per_sec, p.points_per_sec)
-        }),
-        target: Some(2.0),
-    });
-    rows.push(chart::Row {
-        label: "Ingest CPU per point, Datadog JSON".into(),
-        bars: pair(wj, &[("victoria-metrics", vj)], &|w, p| {
-            adv_lo(w.cpu_secs_per_mpoint, p.cpu_secs_per_mpoint)
-        }),
-        target: Some(2.0),
-    });
-    rows.push(chart::Row {
-        label: "Ingest points/s, protobuf".into(),
-        bars: pair(
-            wp,
-            &[("victoria-metrics", vp), ("prometheus", pp)],
-            &|w, p| adv_hi(w.points_per_sec, p.points_per_sec),
-        ),
-        target: Some(2.0),
-    });
-    rows.push(chart::Row {
-        label: "Ingest CPU per point, protobuf".into(),
-        bars: pair(
-            wp,
-            &[("victoria-metrics", vp), ("prometheus", pp)],
-            &|w, p| adv_lo(w.cpu_secs_per_mpoint, p.cpu_secs_per_mpoint),
-        ),
-        target: None,
-    });
-    rows.push(chart::Row {
-        label: "Peak RSS while ingesting, protobuf".into(),
-        bars: pair(
-            wp,
-            &[("victoria-metrics", vp), ("prometheus", pp)],
-            &|w, p| adv_lo(w.peak_rss_bytes as f64, p.peak_rss_bytes as f64),
-        ),
-        target: Some(2.0),
-    });
+    let mut rows = ingest_rows(&r.ingest);
     if let Some(w) = disk_of(&r.disk, System::Whippet) {
         let mut bars = Vec::new();
         for (name, s) in [
@@ -578,4 +518,52 @@ fn chart_rows(r: &Results) -> Vec<chart::Row> {
         });
     }
     rows
+}
+
+/// Whippet's advantage on one figure of two ingest runs, Whippet's first
+/// (greater than 1: Whippet leads).
+type Advantage = fn(&ingest::IngestRun, &ingest::IngestRun) -> f64;
+
+/// The chart rows of the ingest figures: per format, Whippet's run against
+/// the peers' runs of the same data.
+fn ingest_rows(runs: &[ingest::IngestRun]) -> Vec<chart::Row> {
+    use report::{JSON, RW, V2, ingest_run};
+    let points_per_sec: Advantage = |w, p| w.points_per_sec / p.points_per_sec;
+    let cpu: Advantage = |w, p| p.cpu_secs_per_mpoint / w.cpu_secs_per_mpoint;
+    let peak_rss: Advantage = |w, p| p.peak_rss_bytes as f64 / w.peak_rss_bytes as f64;
+    // (the format in the label, Whippet's format, the peers' format, the peers)
+    let json = ("Datadog JSON", JSON, JSON, &[System::VictoriaMetrics][..]);
+    let protobuf = (
+        "protobuf",
+        V2,
+        RW,
+        &[System::VictoriaMetrics, System::Prometheus][..],
+    );
+    [
+        ("Ingest points/s", json, points_per_sec, Some(2.0)),
+        ("Ingest CPU per point", json, cpu, Some(2.0)),
+        ("Ingest points/s", protobuf, points_per_sec, Some(2.0)),
+        ("Ingest CPU per point", protobuf, cpu, None),
+        ("Peak RSS while ingesting", protobuf, peak_rss, Some(2.0)),
+    ]
+    .into_iter()
+    .map(
+        |(figure, (label, w_format, p_format, peers), advantage, target)| {
+            let bars = match ingest_run(runs, System::Whippet, w_format) {
+                Some(w) => peers
+                    .iter()
+                    .filter_map(|&s| {
+                        ingest_run(runs, s, p_format).map(|p| (s.name(), advantage(w, p)))
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            chart::Row {
+                label: format!("{figure}, {label}"),
+                bars,
+                target,
+            }
+        },
+    )
+    .collect()
 }
