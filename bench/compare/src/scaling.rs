@@ -18,6 +18,7 @@
 //! reported; the verdict uses the factor between the smallest and the
 //! largest size (a 30× range for 10k → 300k), where a sub-millisecond
 //! query's run-to-run noise weighs least, and allows 1.25 for that noise.
+//! With a single size there is no growth to judge: no factor, no verdict.
 //! The model counts points, not index work: `raw_one` and `raw_100` read
 //! about the same points at every size, while their filters are evaluated
 //! over a tag index that grows with the fleet.
@@ -72,8 +73,9 @@ pub struct Scaling {
     /// Each size, smallest first.
     pub sizes: Vec<Size>,
     /// Per query: (name, growth factors between consecutive sizes followed
-    /// by the smallest → largest factor, verdict on the latter).
-    pub growth: Vec<(String, Vec<f64>, bool)>,
+    /// by the smallest → largest factor, verdict on the latter). With one
+    /// size there is no factor and no verdict (`None`).
+    pub growth: Vec<(String, Vec<f64>, Option<bool>)>,
 }
 
 /// Points a query of the suite touches on a fleet of `hosts` hosts.
@@ -207,18 +209,24 @@ fn factor(a: &Size, b: &Size, qi: usize) -> f64 {
 }
 
 /// Per query: the factors between consecutive sizes, then the factor from
-/// the smallest to the largest size, and the verdict on the latter.
-fn growth(sizes: &[Size]) -> Vec<(String, Vec<f64>, bool)> {
+/// the smallest to the largest size, and the verdict on the latter (a
+/// failed query's factor is NaN, which fails). With a single size there is
+/// no growth to judge: no factors and no verdict, rather than a factor of
+/// 1 between the size and itself.
+fn growth(sizes: &[Size]) -> Vec<(String, Vec<f64>, Option<bool>)> {
     let (Some(first), Some(last)) = (sizes.first(), sizes.last()) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for (qi, q) in first.queries.iter().enumerate() {
+        if sizes.len() < 2 {
+            out.push((q.name.clone(), Vec::new(), None));
+            continue;
+        }
         let mut factors: Vec<f64> = sizes.windows(2).map(|w| factor(&w[0], &w[1], qi)).collect();
         let overall = factor(first, last, qi);
         factors.push(overall);
-        let pass = sizes.len() > 1 && overall <= LINEAR_SLACK;
-        out.push((q.name.clone(), factors, pass));
+        out.push((q.name.clone(), factors, Some(overall <= LINEAR_SLACK)));
     }
     out
 }
@@ -298,6 +306,10 @@ fn markdown(s: &Scaling) -> String {
         "| Query | Between consecutive sizes | Smallest → largest | Verdict |\n|---|---|---|---|\n",
     );
     for (name, f, pass) in &s.growth {
+        let Some(pass) = pass else {
+            let _ = writeln!(md, "| `{name}` | — | — | n/a: one size |");
+            continue;
+        };
         let (overall, steps) = f
             .split_last()
             .map_or((f64::NAN, &[][..]), |(o, st)| (*o, st));
@@ -310,4 +322,102 @@ fn markdown(s: &Scaling) -> String {
         );
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::SideResult;
+    use whippet_query_bench::stats::Summary;
+    use whippet_query_bench::suite::{Count, Step};
+
+    /// A size of `hosts` hosts whose one query, over every host, took
+    /// Whippet `median_ms`.
+    fn size(hosts: usize, median_ms: f64) -> Size {
+        let whippet = SideResult {
+            system: System::Whippet.name().into(),
+            summary: Summary {
+                median_ms,
+                p99_ms: median_ms,
+                ..Summary::default()
+            },
+            ..SideResult::default()
+        };
+        Size {
+            series: hosts * 20,
+            hosts,
+            points: (hosts * 20 * 720) as u64,
+            load_points_per_sec: Vec::new(),
+            queries: vec![QueryResult {
+                name: "avg_by_region".into(),
+                dashboard: true,
+                step_secs: 30,
+                hosts_selected: 0,
+                step_rule: Step::Whippet,
+                count_rule: Count::Same,
+                note: String::new(),
+                sides: vec![whippet],
+                failure: None,
+            }],
+        }
+    }
+
+    fn study(sizes: Vec<Size>) -> Scaling {
+        Scaling {
+            date: "2026-11-27".into(),
+            command: "bench/run --scaling …".into(),
+            machine: Machine::detect(Path::new(".")),
+            binaries: Binaries {
+                whippet: "whippet".into(),
+                whippet_version: "w".into(),
+                vm: "victoria-metrics".into(),
+                vm_version: "v".into(),
+                prometheus: "prometheus".into(),
+                prometheus_version: "p".into(),
+            },
+            runs: 20,
+            warmups: 3,
+            growth: growth(&sizes),
+            sizes,
+        }
+    }
+
+    #[test]
+    fn one_size_has_no_verdict() {
+        let s = study(vec![size(500, 10.0)]);
+        assert_eq!(s.growth, vec![("avg_by_region".into(), vec![], None)]);
+        let md = markdown(&s);
+        assert!(
+            md.contains("| `avg_by_region` | — | — | n/a: one size |"),
+            "{md}"
+        );
+        assert!(!md.contains("FAIL") && !md.contains("PASS"), "{md}");
+    }
+
+    #[test]
+    fn growth_is_judged_from_the_smallest_to_the_largest_size() {
+        // 10× the data each step. 8× then 12× the time: factors 0.8 and
+        // 1.2, 0.96 overall, within the slack.
+        let s = study(vec![size(50, 1.0), size(500, 8.0), size(5000, 96.0)]);
+        let (name, f, pass) = &s.growth[0];
+        assert_eq!(name, "avg_by_region");
+        assert_eq!(f.len(), 3);
+        for (got, want) in f.iter().zip([0.8, 1.2, 0.96]) {
+            assert!((got - want).abs() < 1e-9, "{f:?}");
+        }
+        assert_eq!(*pass, Some(true));
+        assert!(markdown(&s).contains("| `avg_by_region` | 0.80, 1.20 | 0.96 | PASS |"));
+
+        // Twice the time per point touched across the range fails.
+        let s = study(vec![size(50, 1.0), size(500, 20.0)]);
+        assert_eq!(s.growth[0].2, Some(false));
+        assert!(markdown(&s).contains("| `avg_by_region` | 2.00 | 2.00 | FAIL |"));
+
+        // A query that failed at one size has a NaN factor, which fails.
+        let mut broken = size(500, 5.0);
+        broken.queries[0].failure = Some("HTTP 500".into());
+        let s = study(vec![size(50, 1.0), broken]);
+        assert!(s.growth[0].1[0].is_nan());
+        assert_eq!(s.growth[0].2, Some(false));
+    }
 }
