@@ -1,8 +1,8 @@
 //! # whippet-intake-bench as a library: the machinery of the side-by-side benches
 //!
 //! The binary (`src/main.rs`) is the intake benchmark; these modules are
-//! what it is made of, shared with `whippet-query-bench`, which loads the
-//! same data the same way before it times queries:
+//! what it is made of, shared with `whippet-bench` (`bench/compare`, the
+//! side-by-side run of `bench/run`) and `whippet-tsdb-bench`:
 //!
 //! - [`http`]: a small HTTP/1.1 keep-alive client over `std::net`;
 //! - [`payload`]: the fleet of `whippet-fleetgen` as Datadog

@@ -30,7 +30,7 @@
 //! Content-Length framing only, and an HTTP crate would cost more to build
 //! than to write. No libc: CPU time and memory come from `/proc`, signals
 //! go through `kill(1)`. The modules live in the crate's library
-//! (`src/lib.rs`), which `whippet-query-bench` shares.
+//! (`src/lib.rs`), which `whippet-bench` and `whippet-tsdb-bench` share.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
