@@ -569,7 +569,7 @@ pub fn markdown(r: &Results, chart: Option<&str>) -> String {
     s.push_str(&disk_table(&r.disk));
     let _ = writeln!(
         s,
-        "\n## Queries\n\nOn the servers loaded through protobuf, {} warm-up and {} measured runs per query and system, the systems' order rotating from round to round; load average {:.2} before, {:.2} after. Every query covers the whole data set.\n",
+        "\n## Queries\n\nOn the servers loaded through protobuf, {} warm-up and {} measured runs per query and system, each system's runs back to back (not interleaved: see `bench/README.md`), which system goes first rotating from query to query; load average {:.2} before, {:.2} after. Every query covers the whole data set.\n",
         r.warmup_runs, r.measured_runs, r.query_load_avg.0, r.query_load_avg.1
     );
     s.push_str(&latency_table(&r.queries));

@@ -239,7 +239,7 @@ fn markdown(s: &Scaling) -> String {
     let m = &s.machine;
     let _ = writeln!(
         md,
-        "Machine: {} × {}, commit `{}`. {} warm-up and {} measured runs per query and system. Whippet: `{}`; VictoriaMetrics: `{}`.\n",
+        "Machine: {} × {}, commit `{}`. {} warm-up and {} measured runs per query and system, each system's runs back to back. Whippet: `{}`; VictoriaMetrics: `{}`.\n",
         m.nproc,
         m.cpu_model,
         m.git_commit.as_deref().unwrap_or("unknown"),
