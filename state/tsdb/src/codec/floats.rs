@@ -123,7 +123,7 @@ pub fn encode(vals: &[f64], out: &mut Vec<u8>, scratch: &mut Vec<i64>, effort: E
     out.push(RAW);
     if effort == Effort::Best
         && vals.len() >= PCO_MIN_POINTS
-        && let Ok(bytes) = pco::standalone::simple_compress(vals, &super::pco_config())
+        && let Ok(bytes) = pco::standalone::simple_compress(vals, &super::pco_config(vals.len()))
         && bytes.len() < vals.len() * 8
     {
         out.push(SUB_PCO);
@@ -146,7 +146,7 @@ fn encode_ints(ints: &[i64], out: &mut Vec<u8>, effort: Effort) {
     }
     if effort == Effort::Best
         && ints.len() >= PCO_MIN_POINTS
-        && let Ok(bytes) = pco::standalone::simple_compress(ints, &super::pco_config())
+        && let Ok(bytes) = pco::standalone::simple_compress(ints, &super::pco_config(ints.len()))
         && bytes.len() + 2 < out.len() - start
     {
         out.truncate(start);

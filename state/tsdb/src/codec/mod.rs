@@ -39,9 +39,33 @@ pub enum Effort {
 /// bytes per point): gauges move by small steps and counters by steps around
 /// a rate, so order 1 is the right order for both, and pco's binning absorbs
 /// the rate's offset.
-pub(crate) fn pco_config() -> pco::ChunkConfig {
-    pco::ChunkConfig::default().with_delta_spec(pco::DeltaSpec::TryConsecutive(1))
+///
+/// Chunks shorter than [`SHORT_CHUNK_POINTS`] (what a head flush writes:
+/// tens to a few hundred points per series) are compressed at level
+/// [`SHORT_CHUNK_LEVEL`] instead of pco's default 8. The level bounds how
+/// many bins pco considers, and sorting values into that many bins and
+/// optimising them is most of pco's cost on a short chunk, while so few
+/// values cannot pay for many bins anyway: on gauge and counter chunks of
+/// 72 and 150 points, level 4 took 39 and 28 ns per point against 70 and
+/// 49 at level 8, for the same bytes (1.314 and 1.050 against 1.314 and
+/// 1.056 bytes per point; pco 1.1, 4 000 chunks each, 2026-11-26). Flush
+/// encoding was a fifth of the server's CPU under protobuf intake. Merged
+/// chunks (a day of 10 s points is 8 640) keep level 8, where it still
+/// buys a little (720 points: 0.826 against 0.831 bytes per point).
+pub(crate) fn pco_config(points: usize) -> pco::ChunkConfig {
+    let config = pco::ChunkConfig::default().with_delta_spec(pco::DeltaSpec::TryConsecutive(1));
+    if points < SHORT_CHUNK_POINTS {
+        config.with_compression_level(SHORT_CHUNK_LEVEL)
+    } else {
+        config
+    }
 }
+
+/// Below this many points a chunk is "short" for [`pco_config`].
+pub(crate) const SHORT_CHUNK_POINTS: usize = 256;
+
+/// pco's compression level for short chunks (see [`pco_config`]).
+pub(crate) const SHORT_CHUNK_LEVEL: usize = 4;
 
 /// Why a chunk could not be decoded. The caller adds the file and offset.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
