@@ -160,8 +160,8 @@ impl Engine {
                     put_record(&mut buf, |out| record::put_floats(out, chunk));
                 }
                 commit(&self.inner, &buf, |head| {
-                    for p in points {
-                        head.push_float(p.series, p.ts, p.value);
+                    for run in points.chunk_by(|a, b| a.series == b.series) {
+                        head.push_floats(run[0].series, run.iter().map(|p| (p.ts, p.value)));
                     }
                     points.iter().map(|p| p.ts)
                 })
