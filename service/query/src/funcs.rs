@@ -199,7 +199,8 @@ fn rank_value(v: &[f64], rank: TopRank) -> Option<f64> {
         for &x in rest {
             add(0, x);
         }
-        let (s, n) = ((s[0] + s[1]) + (s[2] + s[3]), (n[0] + n[1]) + (n[2] + n[3]));
+        let total = |lanes: [f64; LANES], zero: f64| lanes.iter().fold(zero, |a, &b| a + b);
+        let (s, n) = (total(s, -0.0), total(n, 0.0));
         return (n > 0.0).then(|| s / n);
     }
     let mut it = v.iter().copied().filter(|x| !x.is_nan());

@@ -252,11 +252,21 @@ impl Part {
 
     /// Index of the first entry of `id` (or of the next larger id).
     pub fn lower_bound(&self, id: SeriesId) -> usize {
-        let (mut lo, mut hi) = (0usize, self.entry_count());
+        self.bisect(id, 0, self.entry_count())
+    }
+
+    /// The series id of entry `i`.
+    fn id_at(&self, i: usize) -> u64 {
+        u64_at(&self.map, self.table_offset + i * ENTRY_BYTES)
+    }
+
+    /// The first entry in `lo..hi` whose id is at least `id`, given that
+    /// the entries before `lo` are below it and the entry at `hi` (if any)
+    /// is not.
+    fn bisect(&self, id: SeriesId, mut lo: usize, mut hi: usize) -> usize {
         while lo < hi {
-            let mid = (lo + hi) / 2;
-            let at = self.table_offset + mid * ENTRY_BYTES;
-            if u64_at(&self.map, at) < id.0 {
+            let mid = lo + (hi - lo) / 2;
+            if self.id_at(mid) < id.0 {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -270,18 +280,18 @@ impl Part {
     /// start). It first guesses one entry per id from there, then gallops
     /// forward (probes at `lo`, `lo + 1`, `lo + 3`, `lo + 7`, ...) and
     /// bisects the last gap, so a walk over many series of a part touches
-    /// the table near where it already is instead of bisecting 4 MB of it from the top for each
-    /// series (the bisection's cache misses were a tenth of an aggregation
-    /// over 5 000 of 100 000 series). Any `from` gives the right answer; a
-    /// `from` past the answer falls back to the full bisection.
+    /// the table near where it already is instead of bisecting 4 MB of it
+    /// from the top for each series (the bisection's cache misses were a
+    /// tenth of an aggregation over 5 000 of 100 000 series). Any `from`
+    /// gives the right answer; a `from` past the answer falls back to the
+    /// full bisection.
     pub fn lower_bound_from(&self, id: SeriesId, from: usize) -> usize {
         let n = self.entry_count();
         let from = from.min(n);
-        let id_at = |i: usize| u64_at(&self.map, self.table_offset + i * ENTRY_BYTES);
-        if from > 0 && id_at(from - 1) >= id.0 {
+        if from > 0 && self.id_at(from - 1) >= id.0 {
             return self.lower_bound(id);
         }
-        if from == n || id_at(from) >= id.0 {
+        if from == n || self.id_at(from) >= id.0 {
             return from;
         }
         // Invariant: entries before `lo` are below `id`; the entry at `hi`
@@ -290,11 +300,11 @@ impl Part {
         // First guess: one entry per id from here, as in a merged part that
         // holds every series once. When it holds, the answer is found with
         // two reads of the same cache line.
-        let gap = usize::try_from(id.0 - id_at(from)).unwrap_or(usize::MAX);
+        let gap = usize::try_from(id.0 - self.id_at(from)).unwrap_or(usize::MAX);
         let guess = from.saturating_add(gap).min(n - 1);
-        if id_at(guess) >= id.0 {
+        if self.id_at(guess) >= id.0 {
             hi = guess;
-            if id_at(guess - 1) < id.0 {
+            if self.id_at(guess - 1) < id.0 {
                 return guess;
             }
         } else {
@@ -308,22 +318,14 @@ impl Part {
             if probe >= hi {
                 break;
             }
-            if id_at(probe) >= id.0 {
+            if self.id_at(probe) >= id.0 {
                 hi = probe;
                 break;
             }
             lo = probe + 1;
             reach = reach.saturating_mul(2);
         }
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if id_at(mid) < id.0 {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        self.bisect(id, lo, hi)
     }
 
     /// [`Part::chunks_for`] with the search started at `*cursor` (see
@@ -338,10 +340,7 @@ impl Part {
         cursor: &mut usize,
     ) -> impl Iterator<Item = ChunkRef> + '_ {
         *cursor = self.lower_bound_from(id, *cursor);
-        (*cursor..self.entry_count())
-            .map(|i| self.entry(i))
-            .take_while(move |e| e.series == id)
-            .filter(move |e| e.max_ts >= start && e.min_ts < end)
+        self.chunks_at(*cursor, id, start, end)
     }
 
     /// Chunks of `id` that overlap `[start, end)`, in time order.
@@ -351,7 +350,19 @@ impl Part {
         start: i64,
         end: i64,
     ) -> impl Iterator<Item = ChunkRef> + '_ {
-        (self.lower_bound(id)..self.entry_count())
+        self.chunks_at(self.lower_bound(id), id, start, end)
+    }
+
+    /// The chunks of `id` from entry `first` (its first entry) on that
+    /// overlap `[start, end)`.
+    fn chunks_at(
+        &self,
+        first: usize,
+        id: SeriesId,
+        start: i64,
+        end: i64,
+    ) -> impl Iterator<Item = ChunkRef> + '_ {
+        (first..self.entry_count())
             .map(|i| self.entry(i))
             .take_while(move |e| e.series == id)
             .filter(move |e| e.max_ts >= start && e.min_ts < end)

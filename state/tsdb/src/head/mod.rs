@@ -174,15 +174,7 @@ impl Head {
 
     /// Adds a float point.
     pub fn push_float(&mut self, id: SeriesId, ts: i64, v: f64) {
-        let s = match self.series.entry(id) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(HeadSeries::Float(FloatHead::default())),
-        };
-        if let HeadSeries::Float(f) = s {
-            let d = f.push(ts, v);
-            self.data_bytes = (self.data_bytes as isize + d).max(0) as usize;
-            self.points += 1;
-        }
+        self.push_floats(id, [(ts, v)]);
     }
 
     /// Adds float points of one series, in the order given: what

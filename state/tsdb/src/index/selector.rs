@@ -7,6 +7,7 @@ use super::{OrgIndex, glob_match};
 use crate::catalog::Catalog;
 use crate::ids::SeriesId;
 use crate::series::split_tag;
+use crate::symbols::Sym;
 
 /// Which series to read. Evaluated per org; never crosses orgs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,38 +112,36 @@ fn eval_within(
             },
             None => RoaringTreemap::new(),
         },
-        Selector::TagGlob(p)
-            if within.is_some_and(|w| w.len() < tag_candidates(idx, catalog, p)) =>
-        {
-            let w = within.expect("checked by the guard");
-            let matches = |id: u64| {
-                catalog
-                    .get(SeriesId(id))
-                    .is_some_and(|(e, _)| e.tags.iter().any(|t| glob_match(p, sy.resolve(*t))))
-            };
-            RoaringTreemap::from_sorted_iter(w.iter().filter(|&id| matches(id)))
-                .expect("a treemap iterates in order")
-        }
-        Selector::TagGlob(p) => match split_tag(p) {
-            (key, Some(_)) if !key.contains('*') => {
-                match sy.get(key).and_then(|k| idx.tags_by_key.get(&k)) {
-                    Some(tags) => union(
-                        tags.iter()
-                            .filter(|t| glob_match(p, sy.resolve(**t)))
-                            .map(|t| &idx.by_tag[t])
-                            .collect(),
-                    ),
-                    None => RoaringTreemap::new(),
+        Selector::TagGlob(p) => {
+            // The tags a scan would match `p` against: the values of its
+            // key, or every tag when the key has a wildcard too.
+            let candidates: Box<dyn ExactSizeIterator<Item = &Sym>> = match split_tag(p) {
+                (key, Some(_)) if !key.contains('*') => {
+                    match sy.get(key).and_then(|k| idx.tags_by_key.get(&k)) {
+                        Some(tags) => Box::new(tags.iter()),
+                        None => Box::new([].iter()),
+                    }
                 }
+                _ => Box::new(idx.by_tag.keys()),
+            };
+            match within {
+                Some(w) if w.len() < candidates.len() as u64 => {
+                    let matches = |id: u64| {
+                        catalog.get(SeriesId(id)).is_some_and(|(e, _)| {
+                            e.tags.iter().any(|t| glob_match(p, sy.resolve(*t)))
+                        })
+                    };
+                    RoaringTreemap::from_sorted_iter(w.iter().filter(|&id| matches(id)))
+                        .expect("a treemap iterates in order")
+                }
+                _ => union(
+                    candidates
+                        .filter(|t| glob_match(p, sy.resolve(**t)))
+                        .map(|t| &idx.by_tag[t])
+                        .collect(),
+                ),
             }
-            _ => union(
-                idx.by_tag
-                    .iter()
-                    .filter(|(t, _)| glob_match(p, sy.resolve(**t)))
-                    .map(|(_, bm)| bm)
-                    .collect(),
-            ),
-        },
+        }
         Selector::HasKey(k) => match sy.get(k).and_then(|k| idx.tags_by_key.get(&k)) {
             Some(tags) => union(tags.iter().map(|t| &idx.by_tag[t]).collect()),
             None => RoaringTreemap::new(),
@@ -182,18 +181,4 @@ fn eval_within(
             .map(|p| eval_within(idx, p, catalog, within))
             .union(),
     }
-}
-
-/// How many tags a scan for the tag glob `p` would match against: the
-/// values of its key, or every tag when the key has a wildcard too.
-fn tag_candidates(idx: &OrgIndex, catalog: &Catalog, p: &str) -> u64 {
-    let n = match split_tag(p) {
-        (key, Some(_)) if !key.contains('*') => catalog
-            .symbols()
-            .get(key)
-            .and_then(|k| idx.tags_by_key.get(&k))
-            .map_or(0, Vec::len),
-        _ => idx.by_tag.len(),
-    };
-    n as u64
 }
