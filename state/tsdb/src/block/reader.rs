@@ -513,18 +513,16 @@ mod tests {
     use super::*;
     use crate::block::PartWriter;
 
+    /// A part writer for org 1's partition 0 under `dir`.
+    fn writer(dir: &std::path::Path) -> PartWriter {
+        PartWriter::create(dir, OrgId(1), PartitionId::of(0), PartSeq(1), PartSeq(1)).unwrap()
+    }
+
     #[test]
     fn released_pages_read_back_the_same_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let series = 3000u64;
-        let mut w = PartWriter::create(
-            dir.path(),
-            OrgId(1),
-            PartitionId::of(0),
-            PartSeq(1),
-            PartSeq(1),
-        )
-        .unwrap();
+        let mut w = writer(dir.path());
         let ts: Vec<i64> = (0..50).map(|i| i * 10_000).collect();
         let vals = |id: u64| -> Vec<f64> { (0..50).map(|i| (id * 7 + i) as f64 / 10.0).collect() };
         for id in 1..=series {
@@ -549,14 +547,7 @@ mod tests {
     #[test]
     fn the_galloping_search_agrees_with_the_bisection_from_any_start() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = PartWriter::create(
-            dir.path(),
-            OrgId(1),
-            PartitionId::of(0),
-            PartSeq(1),
-            PartSeq(1),
-        )
-        .unwrap();
+        let mut w = writer(dir.path());
         // Ids 3, 6, 9, ...: searches for the ids between find where they
         // would be.
         let ids: Vec<u64> = (1..=300).map(|i| i * 3).collect();
