@@ -103,5 +103,8 @@ pub use check_runs::{CheckRun, parse_check_runs};
 pub use error::IntakeError;
 pub use events::{EventIn, parse_event_v1, parse_event_v2};
 pub use parsed::{MetricRow, Parsed, RejectCode, RejectCounts, Rejected, SketchRow};
-pub use protobuf::{parse_series_v2_protobuf, parse_sketches_protobuf};
+pub use protobuf::{
+    CachedSeries, NewSeries, SeriesIdent, Target, parse_series_v2_protobuf,
+    parse_series_v2_protobuf_cached, parse_sketches_protobuf,
+};
 pub use series::{parse_distribution_points, parse_series_v1, parse_series_v2_json};

@@ -24,7 +24,7 @@
 //! Unknown top-level fields are skipped, as protobuf requires.
 
 use prost::Message;
-use whippet_tsdb::Sketch;
+use whippet_tsdb::{MetricType, Sketch};
 
 use crate::json::Num;
 use crate::proto::{Metadata, sketch_payload};
@@ -73,6 +73,10 @@ struct RawSeries<'a> {
     mtype: i32,
     /// `interval` (8).
     interval: i64,
+    /// Every `resources`, `metric`, `tags`, `type` and `interval` field as
+    /// sent (key and value bytes, in body order): what the series' row is a
+    /// function of, apart from its points. See [`SeriesIdent`].
+    ident: Vec<u8>,
 }
 
 impl<'a> RawSeries<'a> {
@@ -84,8 +88,10 @@ impl<'a> RawSeries<'a> {
         self.points.clear();
         self.mtype = 0;
         self.interval = 0;
+        self.ident.clear();
         let mut pos = 0;
         while pos < buf.len() {
+            let field_at = pos;
             let (field, wire) = read_key(buf, &mut pos)?;
             match (field, wire) {
                 (1, WIRE_LEN) => {
@@ -111,6 +117,9 @@ impl<'a> RawSeries<'a> {
                 (1..=4 | 6 | 7 | 9, w) => return Err(wrong_wire(field, w, WIRE_LEN)),
                 (5 | 8, w) => return Err(wrong_wire(field, w, WIRE_VARINT)),
                 (_, w) => skip_field(buf, &mut pos, field, w)?,
+            }
+            if matches!(field, 1 | 2 | 3 | 5 | 8) {
+                self.ident.extend_from_slice(&buf[field_at..pos]);
             }
         }
         Ok(())
@@ -167,7 +176,11 @@ fn read_key(buf: &[u8], pos: &mut usize) -> Result<(u64, u64), IntakeError> {
 }
 
 /// Reads a length prefix and returns the bytes it covers.
-fn read_len<'a>(buf: &'a [u8], pos: &mut usize, what: &str) -> Result<&'a [u8], IntakeError> {
+fn read_len<'a>(
+    buf: &'a [u8],
+    pos: &mut usize,
+    what: impl std::fmt::Display,
+) -> Result<&'a [u8], IntakeError> {
     let len = read_varint(buf, pos)?;
     let start = *pos;
     skip(buf, pos, len, what)?;
@@ -187,12 +200,12 @@ fn read_fixed<const N: usize>(
 
 /// Skips an unknown field of wire type `wire`.
 fn skip_field(buf: &[u8], pos: &mut usize, field: u64, wire: u64) -> Result<(), IntakeError> {
-    let what = format!("field {field}");
+    let what = format_args!("field {field}");
     match wire {
         WIRE_VARINT => read_varint(buf, pos).map(drop),
-        WIRE_FIXED64 => skip(buf, pos, 8, &what),
-        WIRE_FIXED32 => skip(buf, pos, 4, &what),
-        WIRE_LEN => read_len(buf, pos, &what).map(drop),
+        WIRE_FIXED64 => skip(buf, pos, 8, what),
+        WIRE_FIXED32 => skip(buf, pos, 4, what),
+        WIRE_LEN => read_len(buf, pos, what).map(drop),
         WIRE_START_GROUP | WIRE_END_GROUP => Err(IntakeError::InvalidProtobuf(format!(
             "unsupported group wire type {wire} for field {field}"
         ))),
@@ -270,7 +283,14 @@ fn read_varint(body: &[u8], pos: &mut usize) -> Result<u64, IntakeError> {
 }
 
 /// Advances `*pos` by `n` bytes, or fails if fewer remain.
-fn skip(body: &[u8], pos: &mut usize, n: u64, what: &str) -> Result<(), IntakeError> {
+/// `what` names the field in the error; it is only formatted on error (a
+/// `format_args!` costs nothing until then).
+fn skip(
+    body: &[u8],
+    pos: &mut usize,
+    n: u64,
+    what: impl std::fmt::Display,
+) -> Result<(), IntakeError> {
     let remaining = body.len() - *pos;
     match usize::try_from(n) {
         Ok(n) if n <= remaining => {
@@ -308,7 +328,7 @@ fn for_each_entry<'a>(
             WIRE_LEN => {
                 let len = read_varint(body, &mut pos)?;
                 let start = pos;
-                skip(body, &mut pos, len, &format!("field {number}"))?;
+                skip(body, &mut pos, len, format_args!("field {number}"))?;
                 if number == field {
                     f(index, &body[start..pos])?;
                     index += 1;
@@ -322,8 +342,8 @@ fn for_each_entry<'a>(
             WIRE_VARINT => {
                 read_varint(body, &mut pos)?;
             }
-            WIRE_FIXED64 => skip(body, &mut pos, 8, &format!("field {number}"))?,
-            WIRE_FIXED32 => skip(body, &mut pos, 4, &format!("field {number}"))?,
+            WIRE_FIXED64 => skip(body, &mut pos, 8, format_args!("field {number}"))?,
+            WIRE_FIXED32 => skip(body, &mut pos, 4, format_args!("field {number}"))?,
             WIRE_START_GROUP | WIRE_END_GROUP => {
                 return Err(IntakeError::InvalidProtobuf(format!(
                     "unsupported group wire type {wire} for field {number} at byte {key_at}"
@@ -385,6 +405,81 @@ fn tags_of<'a>(raw: impl ExactSizeIterator<Item = &'a [u8]>, extra: usize) -> Ve
 }
 
 /// The checks, in order: metric name, interval, type, points, resources.
+/// Checks a series' points and appends them to `out` (as `(ms, value)`);
+/// on the first bad point, or none at all, nothing is appended and the
+/// series is to be skipped with the returned reason.
+fn push_points(s: &RawSeries<'_>, out: &mut Vec<(i64, f64)>) -> Result<(), (RejectCode, String)> {
+    if s.points.is_empty() {
+        return Err((RejectCode::NoPoints, "no points".to_owned()));
+    }
+    let start = out.len();
+    out.reserve(s.points.len());
+    for (i, &(ts, value)) in s.points.iter().enumerate() {
+        match check_point(Num::I(ts), value) {
+            Ok(p) => out.push(p),
+            Err(e) => {
+                out.truncate(start);
+                return Err((e.code(), format!("points[{i}]: {e}")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A series' metric type, from `type` and `interval`, checked.
+fn mtype_of(s: &RawSeries<'_>) -> Result<MetricType, (RejectCode, String)> {
+    let interval_secs = u32::try_from(s.interval).map_err(|_| {
+        (
+            RejectCode::BadField,
+            format!(
+                "`interval` {} is not a number of seconds from 0 to {}",
+                s.interval,
+                u32::MAX
+            ),
+        )
+    })?;
+    v2_type_code(i64::from(s.mtype), interval_secs).ok_or_else(|| bad_v2_type(s.mtype))
+}
+
+/// A series' tags: the sent tags, then one per resource, checked.
+fn series_tags(s: &RawSeries<'_>) -> Result<Vec<String>, (RejectCode, String)> {
+    let mut tags = tags_of(s.tags.iter().copied(), s.resources.len());
+    for (i, &(ty, name)) in s.resources.iter().enumerate() {
+        if ty.is_empty() {
+            return Err((
+                RejectCode::BadField,
+                format!("resources[{i}]: missing `type`"),
+            ));
+        }
+        tags.extend(normalize::key_value_tag(
+            &String::from_utf8_lossy(ty),
+            &String::from_utf8_lossy(name),
+        ));
+    }
+    Ok(tags)
+}
+
+/// Checks the parts of a series other than its metric name, in this order
+/// (the first failure names the rejection): `interval`, `type`, points,
+/// resources. The points go to `points` (nothing when it fails).
+fn checked_series(
+    s: &RawSeries<'_>,
+    points: &mut Vec<(i64, f64)>,
+) -> Result<(MetricType, Vec<String>), (RejectCode, String)> {
+    let mtype = mtype_of(s)?;
+    let start = points.len();
+    push_points(s, points)?;
+    match series_tags(s) {
+        Ok(tags) => Ok((mtype, tags)),
+        Err(e) => {
+            points.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+/// Turns one decoded series into a row of `out`, or a rejection: the
+/// metric name is checked first, then [`checked_series`].
 fn series_row(s: &RawSeries<'_>, index: usize, out: &mut Parsed<MetricRow>) {
     let metric = match metric_of(s.metric) {
         Ok(m) => m,
@@ -392,46 +487,8 @@ fn series_row(s: &RawSeries<'_>, index: usize, out: &mut Parsed<MetricRow>) {
             return out.reject(code, || format!("{}: {msg}", at("series", index, None)));
         }
     };
-    let checked = (|| {
-        let interval_secs = u32::try_from(s.interval).map_err(|_| {
-            (
-                RejectCode::BadField,
-                format!(
-                    "`interval` {} is not a number of seconds from 0 to {}",
-                    s.interval,
-                    u32::MAX
-                ),
-            )
-        })?;
-        let mtype =
-            v2_type_code(i64::from(s.mtype), interval_secs).ok_or_else(|| bad_v2_type(s.mtype))?;
-        if s.points.is_empty() {
-            return Err((RejectCode::NoPoints, "no points".to_owned()));
-        }
-        // Sized up front: collecting through `Result` gives no size hint,
-        // and the growth cost three allocations for ten points.
-        let mut points = Vec::with_capacity(s.points.len());
-        for (i, &(ts, value)) in s.points.iter().enumerate() {
-            points.push(
-                check_point(Num::I(ts), value)
-                    .map_err(|e| (e.code(), format!("points[{i}]: {e}")))?,
-            );
-        }
-        let mut tags = tags_of(s.tags.iter().copied(), s.resources.len());
-        for (i, &(ty, name)) in s.resources.iter().enumerate() {
-            if ty.is_empty() {
-                return Err((
-                    RejectCode::BadField,
-                    format!("resources[{i}]: missing `type`"),
-                ));
-            }
-            tags.extend(normalize::key_value_tag(
-                &String::from_utf8_lossy(ty),
-                &String::from_utf8_lossy(name),
-            ));
-        }
-        Ok((mtype, points, tags))
-    })();
+    let mut points = Vec::new();
+    let checked = checked_series(s, &mut points).map(|(mtype, tags)| (mtype, points, tags));
     match checked {
         Ok((mtype, points, tags)) => out.rows.push(MetricRow {
             metric,
@@ -445,7 +502,158 @@ fn series_row(s: &RawSeries<'_>, index: usize, out: &mut Parsed<MetricRow>) {
     }
 }
 
-/// The checks, in order: metric name, dogsketches present, each dogsketch.
+/// A 128-bit digest (XXH3-128) of the bytes a `MetricSeries` carries apart
+/// from its points: its `resources`, `metric`, `tags`, `type` and
+/// `interval` fields, keys included, in the order sent. Everything
+/// [`parse_series_v2_protobuf`] makes of a series except its points is a
+/// function of these bytes, so two series with the same digest become the
+/// same row apart from their points, whatever the normalisation does. (The
+/// converse does not hold: the same series sent with its tags in another
+/// order has another digest, and is only looked up the long way.)
+///
+/// The digest stands for the bytes: two different identities with the same
+/// 128-bit digest would be taken for one series. For a million series the
+/// chance that any two collide is about 2^-89; keeping the bytes instead
+/// would cost about seven times the memory per series.
+pub type SeriesIdent = u128;
+
+/// Where the points of one accepted series of a [`CachedSeries`] go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<K> {
+    /// A series the caller's cache knew: what its lookup returned.
+    Known(K),
+    /// A series it did not know: `CachedSeries::new_series[i]`.
+    New(usize),
+}
+
+/// A series [`parse_series_v2_protobuf_cached`] had to normalise: its row
+/// without the points, and the digest to remember it by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSeries {
+    /// Normalised metric name (as [`MetricRow::metric`]).
+    pub metric: String,
+    /// Normalised tags (as [`MetricRow::tags`]).
+    pub tags: Vec<String>,
+    /// Metric type (as [`MetricRow::mtype`]).
+    pub mtype: MetricType,
+    /// The digest of its identity bytes.
+    pub ident: SeriesIdent,
+}
+
+/// A `MetricPayload` parsed against the caller's cache of known series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedSeries<K> {
+    /// The series that had to be normalised; their points are in `points`
+    /// like every other's. Its rejections are the payload's rejections.
+    pub new_series: Parsed<NewSeries>,
+    /// Every accepted series in body order: where its points go, and how
+    /// many of `points` are its (each series' points follow the previous
+    /// series' points).
+    pub runs: Vec<(Target<K>, usize)>,
+    /// `(timestamp in milliseconds, value)` of every accepted series, as in
+    /// [`MetricRow::points`].
+    pub points: Vec<(i64, f64)>,
+}
+
+impl<K> CachedSeries<K> {
+    /// The rows [`parse_series_v2_protobuf`] returns for the same body,
+    /// given the name, tags and type each known series stands for. For
+    /// tests and fuzzing: the writer never builds rows.
+    pub fn to_rows(
+        &self,
+        row_of: impl Fn(&K) -> (String, Vec<String>, MetricType),
+    ) -> Vec<MetricRow> {
+        let mut at = 0;
+        self.runs
+            .iter()
+            .map(|(target, n)| {
+                let points = self.points[at..at + n].to_vec();
+                at += n;
+                let (metric, tags, mtype) = match target {
+                    Target::Known(k) => row_of(k),
+                    Target::New(i) => {
+                        let s = &self.new_series.rows[*i];
+                        (s.metric.clone(), s.tags.clone(), s.mtype)
+                    }
+                };
+                MetricRow {
+                    metric,
+                    tags,
+                    mtype,
+                    points,
+                }
+            })
+            .collect()
+    }
+}
+
+/// [`parse_series_v2_protobuf`] for callers that cache what a series
+/// resolves to: for each series it first asks `known` about the series'
+/// [`SeriesIdent`]; a known series skips its name and tag normalisation,
+/// the most expensive part of a parse, and only has its points checked.
+///
+/// The result holds the same series, points and rejections as
+/// [`parse_series_v2_protobuf`] would (as long as `known` only knows
+/// digests of series that that parser accepted), in another shape.
+pub fn parse_series_v2_protobuf_cached<K: Copy>(
+    body: &[u8],
+    mut known: impl FnMut(SeriesIdent) -> Option<K>,
+) -> Result<CachedSeries<K>, IntakeError> {
+    let mut out = CachedSeries {
+        new_series: Parsed::new(),
+        runs: Vec::new(),
+        points: Vec::new(),
+    };
+    let mut raw = RawSeries::default();
+    for_each_entry(body, 1, "series", |index, bytes| {
+        raw.decode(bytes).map_err(|e| match e {
+            IntakeError::InvalidProtobuf(m) => {
+                IntakeError::InvalidProtobuf(format!("series[{index}]: {m}"))
+            }
+            e => e,
+        })?;
+        let ident = xxhash_rust::xxh3::xxh3_128(&raw.ident);
+        let before = out.points.len();
+        if let Some(k) = known(ident) {
+            // The identity bytes passed every check but the points' before.
+            match push_points(&raw, &mut out.points) {
+                Ok(()) => out.runs.push((Target::Known(k), out.points.len() - before)),
+                Err((code, msg)) => out.new_series.reject(code, || {
+                    // Named as the plain parse names it: normalised.
+                    let metric = metric_of(raw.metric).unwrap_or_else(|_| text_of(raw.metric));
+                    format!("{}: {msg}", at("series", index, Some(&metric)))
+                }),
+            }
+            return Ok(());
+        }
+        let metric = match metric_of(raw.metric) {
+            Ok(m) => m,
+            Err((code, msg)) => {
+                out.new_series
+                    .reject(code, || format!("{}: {msg}", at("series", index, None)));
+                return Ok(());
+            }
+        };
+        match checked_series(&raw, &mut out.points) {
+            Ok((mtype, tags)) => {
+                let i = out.new_series.rows.len();
+                out.new_series.rows.push(NewSeries {
+                    metric,
+                    tags,
+                    mtype,
+                    ident,
+                });
+                out.runs.push((Target::New(i), out.points.len() - before));
+            }
+            Err((code, msg)) => out.new_series.reject(code, || {
+                format!("{}: {msg}", at("series", index, Some(&metric)))
+            }),
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 fn sketch_row(s: sketch_payload::Sketch, index: usize, out: &mut Parsed<SketchRow>) {
     let metric = match metric_of(&s.metric) {
         Ok(m) => m,

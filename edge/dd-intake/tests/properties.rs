@@ -12,7 +12,7 @@ use whippet_dd_intake::proto::{MetricPayload, MetricPoint, MetricSeries, Resourc
 use whippet_dd_intake::{
     IntakeError, MetricRow, Parsed, parse_check_runs, parse_distribution_points, parse_event_v1,
     parse_event_v2, parse_series_v1, parse_series_v2_json, parse_series_v2_protobuf,
-    parse_sketches_protobuf,
+    parse_series_v2_protobuf_cached, parse_sketches_protobuf,
 };
 use whippet_tsdb::MetricType;
 
@@ -193,6 +193,95 @@ fn metric_payload() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(series, 0..4).prop_map(|series| MetricPayload { series }.encode_to_vec())
 }
 
+/// Parses `body` plainly, cached with an empty cache, and cached with a
+/// cache that learned every series of `teacher`; the three must agree.
+fn check_cached_parse(body: &[u8], teacher: &[u8]) -> Result<(), TestCaseError> {
+    let plain = parse_series_v2_protobuf(body);
+    let first = parse_series_v2_protobuf_cached(body, |_| None::<usize>);
+    let (plain, first) = match (plain, first) {
+        (Ok(p), Ok(f)) => (p, f),
+        (Err(p), Err(f)) => {
+            prop_assert_eq!(p.message(), f.message());
+            return Ok(());
+        }
+        (p, f) => return Err(TestCaseError::fail(format!("{p:?} but {f:?}"))),
+    };
+    let no_known = |_: &usize| unreachable!("nothing is known");
+    prop_assert_eq!(&first.to_rows(no_known), &plain.rows);
+    prop_assert_eq!(&first.new_series.rejected, &plain.rejected);
+    prop_assert_eq!(&first.new_series.rejected_counts, &plain.rejected_counts);
+    let Ok(taught) = parse_series_v2_protobuf_cached(teacher, |_| None::<usize>) else {
+        return Ok(());
+    };
+    let learned: std::collections::HashMap<u128, usize> = taught
+        .new_series
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.ident, i))
+        .collect();
+    let second =
+        parse_series_v2_protobuf_cached(body, |ident| learned.get(&ident).copied()).unwrap();
+    let template = |&i: &usize| {
+        let s = &taught.new_series.rows[i];
+        (s.metric.clone(), s.tags.clone(), s.mtype)
+    };
+    prop_assert_eq!(&second.to_rows(template), &plain.rows);
+    prop_assert_eq!(&second.new_series.rejected, &plain.rejected);
+    prop_assert_eq!(&second.new_series.rejected_counts, &plain.rejected_counts);
+    prop_assert!(
+        second
+            .new_series
+            .rows
+            .iter()
+            .all(|s| !learned.contains_key(&s.ident))
+    );
+    Ok(())
+}
+
+/// A known series whose points are bad this time is rejected as the plain
+/// parse rejects it, under its normalised name; one sent twice keeps both
+/// runs in body order.
+#[test]
+fn known_series_with_bad_points_are_rejected_as_before() {
+    let s = |points: Vec<(i64, f64)>| MetricSeries {
+        metric: b"System.Load 1".to_vec(),
+        tags: vec![b"Env:Prod".to_vec()],
+        points: points
+            .into_iter()
+            .map(|(timestamp, value)| MetricPoint { value, timestamp })
+            .collect(),
+        resources: vec![Resource {
+            r#type: b"host".to_vec(),
+            name: b"web-1".to_vec(),
+        }],
+        ..Default::default()
+    };
+    let teacher = MetricPayload {
+        series: vec![s(vec![(10, 1.0)])],
+    }
+    .encode_to_vec();
+    let body = MetricPayload {
+        series: vec![
+            s(vec![(20, 2.0), (30, f64::NAN)]),
+            s(vec![]),
+            s(vec![(40, 4.0)]),
+            s(vec![(i64::MAX, 5.0)]),
+            s(vec![(50, 5.0), (60, 6.0)]),
+        ],
+    }
+    .encode_to_vec();
+    check_cached_parse(&body, &teacher).unwrap();
+    let plain = parse_series_v2_protobuf(&body).unwrap();
+    assert_eq!(plain.rows.len(), 2);
+    assert_eq!(plain.rejected.len(), 3);
+    assert!(
+        plain.rejected[0].detail.contains("\"System.Load_1\""),
+        "{}",
+        plain.rejected[0].detail
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -240,6 +329,26 @@ proptest! {
             let reference = MetricPayload::decode(&m[..]);
             prop_assert!(reference.is_ok(), "accepted what prost refuses: {reference:?}");
             prop_assert_eq!(p.rows.len() as u64 + p.rejected_total(), reference.unwrap().series.len() as u64);
+        }
+    }
+
+    /// The cached parse gives the plain parse's rows and rejections, both
+    /// with an empty cache and with one that knows every series the first
+    /// pass accepted, on valid and on damaged payloads.
+    #[test]
+    fn the_cached_parse_is_the_plain_parse(
+        body in metric_payload(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+    ) {
+        let mut damaged = body.clone();
+        for (i, b) in flips {
+            if !damaged.is_empty() {
+                let i = i.index(damaged.len());
+                damaged[i] = b;
+            }
+        }
+        for bytes in [&body, &damaged] {
+            check_cached_parse(bytes, bytes)?;
         }
     }
 

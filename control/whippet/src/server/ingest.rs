@@ -3,10 +3,13 @@
 //! why. Synchronous (the engine's calls block on a WAL write): callers run it
 //! on a blocking thread.
 
-use whippet_dd_intake::{CheckRun, MetricRow, SketchRow};
+use whippet_dd_intake::{CachedSeries, CheckRun, MetricRow, SketchRow, Target};
 use whippet_tsdb::{
-    Engine, Error, FloatPoint, MetricType, OrgId, RejectReason, SeriesKey, SketchPoint, TagSet,
+    Engine, Error, FloatPoint, MetricType, OrgId, RejectReason, SeriesId, SeriesKey, SketchPoint,
+    TagSet,
 };
+
+use super::series_cache::SeriesCache;
 
 /// The metric under which check-run statuses are stored: one series per
 /// (check, host, tags), tagged `check:<name>`, with the status (0 OK,
@@ -122,6 +125,69 @@ fn write_floats(
     let out = engine.append_floats(&points)?;
     w.points = out.accepted;
     w.engine_rejections(&out.rejected);
+    Ok(w)
+}
+
+/// Stores a `MetricPayload` parsed against the series cache: resolves the
+/// series the cache did not know and remembers them, records the known
+/// series' metric types where another path changed them, and appends every
+/// point in one engine call, in body order (so a series sent twice in one
+/// body ends as if it had been parsed without the cache).
+pub fn write_cached_series(
+    engine: &Engine,
+    cache: &SeriesCache,
+    org: OrgId,
+    batch: &mut CachedSeries<(SeriesId, MetricType)>,
+) -> Result<Written, Error> {
+    let mut w = Written::default();
+    let mut learned = Vec::new();
+    let mut new_ids = Vec::with_capacity(batch.new_series.rows.len());
+    for s in &mut batch.new_series.rows {
+        let key = SeriesKey::float(
+            org,
+            std::mem::take(&mut s.metric),
+            TagSet::new(std::mem::take(&mut s.tags)),
+        );
+        let id = resolve(engine, &key, s.mtype)?;
+        if let Ok(id) = id {
+            learned.push((org, s.ident, id, s.mtype));
+        }
+        new_ids.push(id);
+    }
+    let known: Vec<(SeriesId, MetricType)> = batch
+        .runs
+        .iter()
+        .filter_map(|(t, _)| match t {
+            Target::Known(k) => Some(*k),
+            Target::New(_) => None,
+        })
+        .collect();
+    engine.ensure_types(&known)?;
+    let mut points = Vec::with_capacity(batch.points.len());
+    let mut at = 0;
+    for &(target, n) in &batch.runs {
+        let run = &batch.points[at..at + n];
+        at += n;
+        let id = match target {
+            Target::Known((id, _)) => id,
+            Target::New(i) => match new_ids[i] {
+                Ok(id) => id,
+                Err(code) => {
+                    w.reject(code, n);
+                    continue;
+                }
+            },
+        };
+        points.extend(run.iter().map(|&(ts, value)| FloatPoint {
+            series: id,
+            ts,
+            value,
+        }));
+    }
+    let out = engine.append_floats(&points)?;
+    w.points = out.accepted;
+    w.engine_rejections(&out.rejected);
+    cache.insert(learned);
     Ok(w)
 }
 

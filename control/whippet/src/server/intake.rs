@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use whippet_dd_intake::{self as dd, IntakeError, Parsed, limits};
+use whippet_dd_intake::{self as dd, IntakeError, Parsed, Rejected, limits};
 use whippet_tsdb::{Engine, OrgId};
 
 use super::AppState;
@@ -100,17 +100,62 @@ pub const V2_LIMITS: Limits = Limits {
     decompressed: limits::V2_MAX_DECOMPRESSED,
 };
 
+/// What a parser hands its writer: the parsed series, with those it
+/// skipped (counted before the write).
+pub trait Batch: Send + 'static {
+    /// The series the parser skipped.
+    fn rejected(&self) -> &[Rejected];
+}
+
+impl<T: Send + 'static> Batch for Parsed<T> {
+    fn rejected(&self) -> &[Rejected] {
+        &self.rejected
+    }
+}
+
+impl<K: Send + 'static> Batch for dd::CachedSeries<K> {
+    fn rejected(&self) -> &[Rejected] {
+        &self.new_series.rejected
+    }
+}
+
 /// Runs one intake request: admission, key, body, parse, write. `parse`
 /// turns the decompressed body into rows; `write` stores them.
 pub async fn ingest_request<T: Send + 'static>(
     state: &AppState,
-    (endpoint, limits): (&'static str, Limits),
+    endpoint: (&'static str, Limits),
     headers: &HeaderMap,
     query: &HashMap<String, String>,
     body: Body,
     parse: impl FnOnce(&[u8]) -> Result<Parsed<T>, IntakeError>,
     write: fn(&Engine, OrgId, &mut [T], i64) -> Result<Written, whippet_tsdb::Error>,
 ) -> Result<(OrgId, Vec<T>), ApiError> {
+    let (org, parsed) = ingest_batch(
+        state,
+        endpoint,
+        headers,
+        query,
+        body,
+        |_, bytes| parse(bytes),
+        move |e, o, p: &mut Parsed<T>, now| write(e, o, &mut p.rows, now),
+    )
+    .await?;
+    Ok((org, parsed.rows))
+}
+
+/// [`ingest_request`] for any [`Batch`]: `parse` gets the request's org
+/// too, and `write` the whole batch.
+pub async fn ingest_batch<B: Batch>(
+    state: &AppState,
+    (endpoint, limits): (&'static str, Limits),
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    body: Body,
+    parse: impl FnOnce(OrgId, &[u8]) -> Result<B, IntakeError>,
+    write: impl FnOnce(&Engine, OrgId, &mut B, i64) -> Result<Written, whippet_tsdb::Error>
+    + Send
+    + 'static,
+) -> Result<(OrgId, B), ApiError> {
     let started = Instant::now();
     let result = async {
         let _permit = state
@@ -125,9 +170,9 @@ pub async fn ingest_request<T: Send + 'static>(
         let parsed = {
             let bytes = dd::body::decode_body(content_encoding(headers), &raw, limits.decompressed)
                 .map_err(intake_error)?;
-            parse(&bytes).map_err(intake_error)?
+            parse(org, &bytes).map_err(intake_error)?
         };
-        for r in &parsed.rejected {
+        for r in parsed.rejected() {
             state.selfmon.add(
                 names::REJECTED,
                 &[("endpoint", endpoint), ("reason", r.reason.code())],
@@ -143,7 +188,7 @@ pub async fn ingest_request<T: Send + 'static>(
         let engine = state.engine.clone();
         let now = now_ms();
         let (written, rows) = tokio::task::spawn_blocking(move || {
-            let mut rows = parsed.rows;
+            let mut rows = parsed;
             let w = write(&engine, org, &mut rows, now);
             (w, rows)
         })
@@ -229,22 +274,36 @@ pub async fn series_v2(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let parse = if is_protobuf(&headers) {
-        dd::parse_series_v2_protobuf
+    let result = if is_protobuf(&headers) {
+        let state = s.clone();
+        ingest_batch(
+            &s,
+            ("series_v2", V2_LIMITS),
+            &headers,
+            &q,
+            body,
+            |org, bytes| {
+                let known = s.series_cache.reader();
+                dd::parse_series_v2_protobuf_cached(bytes, |ident| known.get(org, ident))
+            },
+            move |e, o, batch, _| ingest::write_cached_series(e, &state.series_cache, o, batch),
+        )
+        .await
+        .map(drop)
     } else {
-        dd::parse_series_v2_json
+        ingest_request(
+            &s,
+            ("series_v2", V2_LIMITS),
+            &headers,
+            &q,
+            body,
+            dd::parse_series_v2_json,
+            |e, o, r, _| ingest::write_metrics_taking(e, o, r),
+        )
+        .await
+        .map(drop)
     };
-    match ingest_request(
-        &s,
-        ("series_v2", V2_LIMITS),
-        &headers,
-        &q,
-        body,
-        parse,
-        |e, o, r, _| ingest::write_metrics_taking(e, o, r),
-    )
-    .await
-    {
+    match result {
         Ok(_) => json(StatusCode::ACCEPTED, json!({"errors": []})),
         Err(e) => e.into_response(),
     }

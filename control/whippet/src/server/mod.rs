@@ -15,6 +15,7 @@ mod intake;
 mod jsonfmt;
 mod query;
 pub mod selfmon;
+mod series_cache;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -51,6 +52,8 @@ pub struct Shared {
     pub admission: Semaphore,
     /// The metric query engine.
     pub query: Arc<whippet_query::QueryEngine>,
+    /// What the series of protobuf intake requests resolved to.
+    pub series_cache: series_cache::SeriesCache,
 }
 
 impl Deref for AppState {
@@ -245,6 +248,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             engine.clone(),
             config.query_limits,
         )),
+        series_cache: series_cache::SeriesCache::default(),
     }));
 
     let http = match config.http_addr {

@@ -112,6 +112,41 @@ impl Engine {
         Ok(id)
     }
 
+    /// Records `mtype` as the metric type of each series whose recorded type
+    /// differs, as [`Engine::resolve`] does for a key it finds: for callers
+    /// that keep the ids of keys they resolved before instead of resolving
+    /// them again. That is sound because an id names the same key for as
+    /// long as the data directory lives: the catalog never drops an entry
+    /// nor reuses an id, even after retention removed every point. One read
+    /// lock for the whole batch when every type is already right (the
+    /// usual case).
+    pub fn ensure_types(&self, series: &[(SeriesId, MetricType)]) -> Result<()> {
+        let inner = &self.inner;
+        let stale: Vec<(SeriesId, MetricType)> = {
+            let reg = inner.registry.read();
+            series
+                .iter()
+                .filter(|&&(id, t)| reg.catalog.get(id).is_some_and(|(_, have)| have != t))
+                .copied()
+                .collect()
+        };
+        if stale.is_empty() {
+            return Ok(());
+        }
+        let mut reg = inner.registry.write();
+        let mut wal_bytes = Vec::new();
+        for (id, t) in stale {
+            if reg.catalog.get(id).is_some_and(|(_, have)| have != t) {
+                reg.catalog.set_type(id, t, &mut wal_bytes)?;
+            }
+        }
+        if !wal_bytes.is_empty() {
+            let _w = inner.write.lock();
+            inner.wal.append(&wal_bytes)?;
+        }
+        Ok(())
+    }
+
     /// The key of a series.
     pub fn series_key(&self, id: SeriesId) -> Option<SeriesKey> {
         self.inner.registry.read().catalog.key(id)
