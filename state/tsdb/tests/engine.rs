@@ -807,3 +807,96 @@ fn parallel_aggregation_matches_one_thread() {
         }
     }
 }
+
+/// The part files of org 1, by name.
+fn part_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for day in std::fs::read_dir(dir.join("blocks/org-1")).unwrap() {
+        for f in std::fs::read_dir(day.unwrap().path()).unwrap() {
+            names.push(f.unwrap().file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn flushed_parts_are_fast_until_merged_or_their_day_is_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = manual_config();
+    let clock = cfg.clock.clone();
+    let e = open_with(dir.path(), cfg);
+    let id = gauge(&e, "system.load.1", &["host:web-1"]);
+    // Yesterday: a noisy two-decimal gauge, long enough for pco to pay.
+    let day = NOW - DAY_MS;
+    let value = |i: i64| ((i.wrapping_mul(6_364_136_223_846_793_005) >> 33) % 1000) as f64 / 100.0;
+    let batch = |from: i64, n: i64| -> Vec<_> {
+        (from..from + n)
+            .map(|i| pt(id, day + i * 10_000, value(i)))
+            .collect()
+    };
+    e.append_floats(&batch(0, 3000)).unwrap();
+    e.flush().unwrap();
+    let s = e.storage_stats();
+    assert_eq!((s.parts, s.fast_parts), (1, 1), "a flush writes fast");
+    let fast_bytes = s.part_bytes;
+    let names = part_names(dir.path());
+    let all = |e: &Engine| points_of(e, id, 0, i64::MAX);
+    let want: Vec<(i64, f64)> = (0..3000).map(|i| (day + i * 10_000, value(i))).collect();
+    assert_eq!(all(&e), want);
+
+    // The day ended at NOW: not sealed until SEAL_AFTER_MS later.
+    assert_eq!(e.merge_step().unwrap(), 0);
+    assert_eq!(e.storage_stats().fast_parts, 1);
+    clock.set_ms(NOW + whippet_tsdb::engine::SEAL_AFTER_MS);
+    assert_eq!(
+        e.merge_step().unwrap(),
+        1,
+        "the lone fast part is rewritten"
+    );
+    let s = e.storage_stats();
+    assert_eq!((s.parts, s.fast_parts), (1, 0));
+    assert!(
+        s.part_bytes < fast_bytes,
+        "{} bytes re-encoded, {fast_bytes} fast",
+        s.part_bytes
+    );
+    assert_eq!(
+        part_names(dir.path()),
+        names,
+        "rewritten under its own name"
+    );
+    assert_eq!(all(&e), want);
+    assert_eq!(e.merge_step().unwrap(), 0, "nothing left to do");
+
+    // Late points for the sealed day: fast parts again, re-encoded together
+    // (three parts are too few for a routine merge).
+    for k in 0..3 {
+        e.append_floats(&batch(3000 + k * 10, 10)).unwrap();
+        e.flush().unwrap();
+    }
+    assert_eq!(e.storage_stats().fast_parts, 3);
+    assert_eq!(e.merge_step().unwrap(), 1);
+    let s = e.storage_stats();
+    assert_eq!((s.parts, s.fast_parts), (2, 0));
+    let want: Vec<(i64, f64)> = (0..3030).map(|i| (day + i * 10_000, value(i))).collect();
+    assert_eq!(all(&e), want);
+
+    // The flag is in the file: a restart sees the same.
+    e.append_floats(&batch(3030, 370)).unwrap();
+    e.flush().unwrap();
+    e.close().unwrap();
+    drop(e);
+    let cfg = manual_config();
+    let e = open_with(dir.path(), cfg);
+    assert_eq!(e.storage_stats().fast_parts, 1);
+    assert_eq!(e.compact().unwrap(), 1);
+    let s = e.storage_stats();
+    assert_eq!(
+        (s.parts, s.fast_parts),
+        (1, 0),
+        "compact leaves no fast part"
+    );
+    let want: Vec<(i64, f64)> = (0..3400).map(|i| (day + i * 10_000, value(i))).collect();
+    assert_eq!(all(&e), want);
+}

@@ -37,6 +37,10 @@ pub const FOOTER_BYTES: usize = 96;
 /// File name extension of parts.
 pub const PART_EXT: &str = "wblk";
 
+/// Header flag (bytes 12..16): the part was written at `Effort::Fast`
+/// (by a flush), so a merge or the seal of its partition re-encodes it.
+pub const FLAG_FAST: u32 = 1;
+
 /// Chunk kind byte: float values.
 pub const KIND_FLOAT: u8 = 0;
 /// Chunk kind byte: sketch values.
@@ -65,6 +69,8 @@ pub struct PartMeta {
     pub max_ts: i64,
     /// File size in bytes.
     pub file_bytes: u64,
+    /// Written at `Effort::Fast` (the header's [`FLAG_FAST`]).
+    pub fast: bool,
 }
 
 /// Directory of a partition's parts under the data directory's `blocks/`.

@@ -7,8 +7,8 @@ use crc32fast::Hasher;
 use memmap2::Mmap;
 
 use super::{
-    BLOCK_END_MAGIC, BLOCK_MAGIC, BLOCK_VERSION, ENTRY_BYTES, FOOTER_BYTES, HEADER_BYTES,
-    KIND_FLOAT, KIND_SKETCH, PartMeta,
+    BLOCK_END_MAGIC, BLOCK_MAGIC, BLOCK_VERSION, ENTRY_BYTES, FLAG_FAST, FOOTER_BYTES,
+    HEADER_BYTES, KIND_FLOAT, KIND_SKETCH, PartMeta,
 };
 use crate::codec::varint::Reader;
 use crate::codec::{floats, sketches, timestamps};
@@ -81,9 +81,11 @@ impl Part {
                 format!("file of {len} bytes is too short for a part"),
             ));
         }
-        // SAFETY: parts are immutable once renamed into place; the engine
-        // never writes, truncates or reuses a part's path, it only unlinks
-        // it, which keeps an existing mapping valid.
+        // SAFETY: part files are immutable once renamed into place; the
+        // engine never writes to or truncates one. It unlinks it, or renames
+        // a rewritten part over its path (a lone fast part re-encoded, see
+        // `engine/merge.rs`); either leaves an existing mapping of the old
+        // file valid.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io("map part", path, e))?;
         match check_file_header(&map, BLOCK_MAGIC) {
             Ok(BLOCK_VERSION) => {}
@@ -144,6 +146,7 @@ impl Part {
             min_ts: u64_at(f, 32) as i64,
             max_ts: u64_at(f, 40) as i64,
             file_bytes: len as u64,
+            fast: u32_at(&map, 12) & FLAG_FAST != 0,
         };
         let part = Part {
             uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -512,10 +515,19 @@ impl std::fmt::Debug for Part {
 mod tests {
     use super::*;
     use crate::block::PartWriter;
+    use crate::codec::Effort;
 
     /// A part writer for org 1's partition 0 under `dir`.
     fn writer(dir: &std::path::Path) -> PartWriter {
-        PartWriter::create(dir, OrgId(1), PartitionId::of(0), PartSeq(1), PartSeq(1)).unwrap()
+        PartWriter::create(
+            dir,
+            OrgId(1),
+            PartitionId::of(0),
+            PartSeq(1),
+            PartSeq(1),
+            Effort::Best,
+        )
+        .unwrap()
     }
 
     #[test]

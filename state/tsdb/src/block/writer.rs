@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use crc32fast::Hasher;
 
 use super::{
-    BLOCK_END_MAGIC, BLOCK_MAGIC, BLOCK_VERSION, ENTRY_BYTES, KIND_FLOAT, KIND_SKETCH, PartMeta,
-    part_file_name, partition_dir,
+    BLOCK_END_MAGIC, BLOCK_MAGIC, BLOCK_VERSION, ENTRY_BYTES, FLAG_FAST, KIND_FLOAT, KIND_SKETCH,
+    PartMeta, part_file_name, partition_dir,
 };
 use crate::codec::{Effort, MAX_CHUNK_POINTS, floats, sketches, timestamps};
 use crate::error::{Error, Result};
@@ -36,17 +36,20 @@ pub struct PartWriter {
     last_id: Option<SeriesId>,
     chunk: Vec<u8>,
     scratch: Vec<i64>,
+    effort: Effort,
 }
 
 impl PartWriter {
     /// Starts a part for `org`'s `partition` covering `seq_lo..=seq_hi`
-    /// under `blocks_dir`.
+    /// under `blocks_dir`, its columns encoded at `effort` (recorded in the
+    /// header's flags, see [`FLAG_FAST`]).
     pub fn create(
         blocks_dir: &Path,
         org: OrgId,
         partition: PartitionId,
         seq_lo: PartSeq,
         seq_hi: PartSeq,
+        effort: Effort,
     ) -> Result<Self> {
         let dir = partition_dir(blocks_dir, org, partition);
         std::fs::create_dir_all(&dir)
@@ -60,7 +63,10 @@ impl PartWriter {
             .open(&tmp_path)
             .map_err(|e| Error::io("create part", &tmp_path, e))?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER_BYTES, file);
-        let header = file_header(BLOCK_MAGIC, BLOCK_VERSION);
+        let mut header = file_header(BLOCK_MAGIC, BLOCK_VERSION);
+        if effort == Effort::Fast {
+            header[12..16].copy_from_slice(&FLAG_FAST.to_le_bytes());
+        }
         out.write_all(&header)
             .map_err(|e| Error::io("write part header", &tmp_path, e))?;
         Ok(PartWriter {
@@ -81,10 +87,12 @@ impl PartWriter {
                 min_ts: i64::MAX,
                 max_ts: i64::MIN,
                 file_bytes: 0,
+                fast: effort == Effort::Fast,
             },
             last_id: None,
             chunk: Vec::new(),
             scratch: Vec::new(),
+            effort,
         })
     }
 
@@ -113,8 +121,8 @@ impl PartWriter {
             self.chunk.clear();
             self.chunk.extend_from_slice(&[0; 4]);
             self.chunk.push(KIND_FLOAT);
-            timestamps::encode(t, &mut self.chunk, Effort::Best);
-            floats::encode(v, &mut self.chunk, &mut self.scratch, Effort::Best);
+            timestamps::encode(t, &mut self.chunk, self.effort);
+            floats::encode(v, &mut self.chunk, &mut self.scratch, self.effort);
             self.emit(id, t)?;
         }
         Ok(())
@@ -134,7 +142,7 @@ impl PartWriter {
             self.chunk.clear();
             self.chunk.extend_from_slice(&[0; 4]);
             self.chunk.push(KIND_SKETCH);
-            timestamps::encode(t, &mut self.chunk, Effort::Best);
+            timestamps::encode(t, &mut self.chunk, self.effort);
             sketches::encode(v, &mut self.chunk);
             self.emit(id, t)?;
         }

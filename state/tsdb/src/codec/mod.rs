@@ -23,7 +23,11 @@ pub const MAX_CHUNK_POINTS: usize = 16_384;
 pub enum Effort {
     /// No pco: only the cheap codecs, for encoding on a hot path: pco costs
     /// about 150 ns per point on a 120-point chunk (a fixed ~15 µs per
-    /// chunk), which would cap ingest far below target.
+    /// chunk), which would cap ingest far below target. Flushes write at
+    /// this effort: most flushed parts are merged (at `Best`) within
+    /// minutes, and the rest are re-encoded when their day is sealed
+    /// (`engine/merge.rs`). On the 72 M-point protobuf intake bench that
+    /// took the server from 0.305 to 0.262 CPU s per million points.
     Fast,
     /// Every codec, keeping the smallest: for parts, written in the
     /// background.

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::{FrozenHead, Inner, WriteState};
 use crate::block::{Part, PartWriter};
+use crate::codec::Effort;
 use crate::error::Result;
 use crate::head::{Head, HeadSeries};
 use crate::ids::{OrgId, PartSeq, SeriesId};
@@ -154,9 +155,14 @@ fn writer<'a>(
 ) -> Result<&'a mut PartWriter> {
     Ok(match writers.entry(pid) {
         std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-        std::collections::btree_map::Entry::Vacant(v) => {
-            v.insert(PartWriter::create(&inner.blocks_dir, org, pid, seq, seq)?)
-        }
+        std::collections::btree_map::Entry::Vacant(v) => v.insert(PartWriter::create(
+            &inner.blocks_dir,
+            org,
+            pid,
+            seq,
+            seq,
+            Effort::Fast,
+        )?),
     })
 }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 
 use super::{Inner, PartMap};
 use crate::block::{Part, PartWriter};
+use crate::codec::Effort;
 use crate::error::{Error, Result};
 use crate::ids::{OrgId, SeriesId};
 use crate::runs::merge_runs;
@@ -29,6 +30,15 @@ pub const MAX_MERGE_PARTS: usize = 16;
 /// unbalanced: reads fan out over every part, so their number must stay
 /// bounded.
 pub const MAX_PARTS_BEFORE_FORCED_MERGE: usize = 32;
+
+/// How long after its day ends a partition's fast parts (written by
+/// flushes, without pco: see `Effort::Fast`) are re-encoded at full effort.
+/// Most flushed parts are merged within minutes, but the last few of a day
+/// have nothing left to merge with and would keep their larger encoding.
+/// Ten minutes is well past the day's last points reaching a part (the
+/// head is cut every minute); points that arrive later for that day make
+/// new fast parts, which the next round re-encodes on their own.
+pub const SEAL_AFTER_MS: i64 = 10 * 60 * 1000;
 
 /// How many series a merge writes between two releases of the input pages
 /// it has read (see `Part::release_pages`). Without them every page of
@@ -76,27 +86,44 @@ pub fn pick_merge(sizes: &[u64]) -> Option<Range<usize>> {
     best.map(|(_, r)| r)
 }
 
+/// The first run of consecutive fast parts, if any.
+pub fn fast_run(fast: &[bool]) -> Option<Range<usize>> {
+    let start = fast.iter().position(|&f| f)?;
+    let len = fast[start..].iter().take_while(|&&f| f).count();
+    Some(start..start + len)
+}
+
 /// One round of the merge policy over every partition. Returns merges done.
+///
+/// Routine rounds merge what [`pick_merge`] picks; in a partition whose
+/// day ended [`SEAL_AFTER_MS`] ago with nothing to pick, they re-encode
+/// its first run of fast parts (one part alone is rewritten under its own
+/// name). `all` merges every partition down to one part at full effort.
 pub(super) fn merge_round(inner: &Inner, all: bool) -> Result<usize> {
     let _g = inner.merge_lock.lock();
     let mut done = 0;
     let snapshot: Arc<PartMap> = inner.parts.read().clone();
+    let now = inner.config.clock.now_ms();
     for (&(org, pid), list) in snapshot.iter() {
         if inner.shutdown.load(Ordering::Relaxed) && !all {
             break;
         }
         let range = if all {
-            (list.len() >= 2).then_some(0..list.len())
+            (list.len() >= 2 || list.iter().any(|p| p.meta().fast)).then_some(0..list.len())
         } else {
             let sizes: Vec<u64> = list.iter().map(|p| p.meta().file_bytes).collect();
-            pick_merge(&sizes)
+            pick_merge(&sizes).or_else(|| {
+                let sealed = pid.end_ms().saturating_add(SEAL_AFTER_MS) <= now;
+                let fast: Vec<bool> = list.iter().map(|p| p.meta().fast).collect();
+                sealed.then(|| fast_run(&fast)).flatten()
+            })
         };
         let Some(r) = range else { continue };
         if all {
             // Merge from the oldest part forward, at most MAX_MERGE_PARTS at a
             // time, until one part is left.
             let mut current: Vec<Arc<Part>> = list.clone();
-            while current.len() > 1 {
+            while current.len() > 1 || current.first().is_some_and(|p| p.meta().fast) {
                 let end = current.len().min(MAX_MERGE_PARTS);
                 let merged = merge_parts(inner, org, pid, &current[..end])?;
                 current.splice(..end, merged);
@@ -118,6 +145,10 @@ pub(super) fn compact_all(inner: &Inner) -> Result<usize> {
 /// Merges `inputs` (contiguous, in sequence order) of one partition into one
 /// part, publishes it in their place and deletes them. Returns the new part
 /// (none if every point had expired).
+///
+/// One input is rewritten: the output has the input's sequence range and
+/// so its name, and its rename replaces the input's file (readers keep
+/// their mapping of the old file, which stays valid until they drop it).
 fn merge_parts(
     inner: &Inner,
     org: OrgId,
@@ -131,7 +162,7 @@ fn merge_parts(
         .clock
         .now_ms()
         .saturating_sub(inner.config.retention_for(org));
-    let mut w = PartWriter::create(&inner.blocks_dir, org, pid, seq_lo, seq_hi)?;
+    let mut w = PartWriter::create(&inner.blocks_dir, org, pid, seq_lo, seq_hi, Effort::Best)?;
     // Walk the series of every input in id order (a k-way merge of sorted
     // id lists).
     let mut cursors: Vec<usize> = vec![0; inputs.len()];
@@ -182,6 +213,9 @@ fn merge_parts(
         inner.max_parts.store(max, Ordering::Relaxed);
     }
     for p in inputs {
+        if new_part.as_ref().is_some_and(|n| n.path() == p.path()) {
+            continue; // rewritten in place
+        }
         std::fs::remove_file(p.path()).map_err(|e| Error::io("remove merged part", p.path(), e))?;
     }
     inner.stats.merges.fetch_add(1, Ordering::Relaxed);

@@ -20,7 +20,7 @@ mod read;
 mod regular;
 mod write;
 
-pub use merge::pick_merge;
+pub use merge::{SEAL_AFTER_MS, pick_merge};
 pub use open::OpenReport;
 pub use read::{Agg, ReadBuffers, ReadView, SeriesMeta};
 pub use write::WriteOutcome;
@@ -165,6 +165,9 @@ pub struct StorageStats {
     pub part_points: u64,
     /// Bytes of part files.
     pub part_bytes: u64,
+    /// Parts written fast by a flush (no pco), waiting for a merge or for
+    /// their partition's seal to re-encode them (`engine/merge.rs`).
+    pub fast_parts: u64,
     /// Points in the active and frozen heads.
     pub head_points: u64,
     /// Approximate bytes of the active and frozen heads.
@@ -346,6 +349,7 @@ impl Engine {
                 s.parts += 1;
                 s.part_points += p.meta().point_count;
                 s.part_bytes += p.meta().file_bytes;
+                s.fast_parts += u64::from(p.meta().fast);
             }
         }
         if let Ok(segs) = crate::wal::list_segments(self.inner.wal.dir()) {
