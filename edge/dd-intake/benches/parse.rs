@@ -16,7 +16,10 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use prost::Message;
 use whippet_dd_intake::body::decode_body;
 use whippet_dd_intake::proto::{MetricPayload, MetricPoint, MetricSeries, Resource};
-use whippet_dd_intake::{parse_series_v1, parse_series_v2_json, parse_series_v2_protobuf};
+use whippet_dd_intake::{
+    parse_series_v1, parse_series_v2_json, parse_series_v2_protobuf,
+    parse_series_v2_protobuf_cached,
+};
 
 const SERIES: usize = 1000;
 
@@ -171,6 +174,23 @@ fn bench(c: &mut Criterion) {
         let pb = v2_protobuf(&fleet);
         g.bench_function(format!("v2_protobuf ({} KB)", pb.len() / 1000), |b| {
             b.iter(|| parse_series_v2_protobuf(black_box(&pb)).unwrap())
+        });
+
+        // The server's steady state: every series already in its cache.
+        let learned: std::collections::HashMap<u128, usize> =
+            parse_series_v2_protobuf_cached(&pb, |_| None::<usize>)
+                .unwrap()
+                .new_series
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.ident, i))
+                .collect();
+        g.bench_function("v2_protobuf_cached", |b| {
+            b.iter(|| {
+                parse_series_v2_protobuf_cached(black_box(&pb), |id| learned.get(&id).copied())
+                    .unwrap()
+            })
         });
 
         // What the HTTP layer does for an Agent payload: inflate, then parse.

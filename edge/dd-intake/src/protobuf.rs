@@ -73,9 +73,10 @@ struct RawSeries<'a> {
     mtype: i32,
     /// `interval` (8).
     interval: i64,
-    /// Every `resources`, `metric`, `tags`, `type` and `interval` field as
-    /// sent (key and value bytes, in body order): what the series' row is a
-    /// function of, apart from its points. See [`SeriesIdent`].
+    /// Every field but the points as sent (key and value bytes, in body
+    /// order): what the series' row is a function of, apart from its
+    /// points, and a little more (`unit`, `metadata`...). See
+    /// [`SeriesIdent`].
     ident: Vec<u8>,
 }
 
@@ -89,10 +90,21 @@ impl<'a> RawSeries<'a> {
         self.mtype = 0;
         self.interval = 0;
         self.ident.clear();
+        // Start of the run of fields (other than points) not yet copied to
+        // `ident`: runs are copied whole, so the Agent's layout (everything
+        // else around one block of points) costs two copies.
+        let mut run_from = Some(0);
         let mut pos = 0;
         while pos < buf.len() {
             let field_at = pos;
             let (field, wire) = read_key(buf, &mut pos)?;
+            if field == 4 {
+                if let Some(from) = run_from.take() {
+                    self.ident.extend_from_slice(&buf[from..field_at]);
+                }
+            } else if run_from.is_none() {
+                run_from = Some(field_at);
+            }
             match (field, wire) {
                 (1, WIRE_LEN) => {
                     let m = read_len(buf, &mut pos, "resources")?;
@@ -118,9 +130,9 @@ impl<'a> RawSeries<'a> {
                 (5 | 8, w) => return Err(wrong_wire(field, w, WIRE_VARINT)),
                 (_, w) => skip_field(buf, &mut pos, field, w)?,
             }
-            if matches!(field, 1 | 2 | 3 | 5 | 8) {
-                self.ident.extend_from_slice(&buf[field_at..pos]);
-            }
+        }
+        if let Some(from) = run_from {
+            self.ident.extend_from_slice(&buf[from..]);
         }
         Ok(())
     }
@@ -144,7 +156,24 @@ fn decode_resource(buf: &[u8]) -> Result<(&[u8], &[u8]), IntakeError> {
 }
 
 /// A `MetricPoint`: (timestamp (2, int64), value (1, double)).
+#[inline]
 fn decode_point(buf: &[u8]) -> Result<(i64, f64), IntakeError> {
+    // The Agent writes the value, then the timestamp, and nothing else:
+    // that layout is read directly. Anything else (fields repeated, in
+    // another order, unknown) takes the general path.
+    if buf.len() >= 11 && buf[0] == 0x09 && buf[9] == 0x10 {
+        let mut pos = 10;
+        if let Ok(ts) = read_varint(buf, &mut pos)
+            && pos == buf.len()
+        {
+            let value = f64::from_le_bytes(buf[1..9].try_into().expect("8 bytes"));
+            return Ok((ts as i64, value));
+        }
+    }
+    decode_point_general(buf)
+}
+
+fn decode_point_general(buf: &[u8]) -> Result<(i64, f64), IntakeError> {
     let (mut ts, mut value) = (0i64, 0.0f64);
     let mut pos = 0;
     while pos < buf.len() {
@@ -176,6 +205,7 @@ fn read_key(buf: &[u8], pos: &mut usize) -> Result<(u64, u64), IntakeError> {
 }
 
 /// Reads a length prefix and returns the bytes it covers.
+#[inline]
 fn read_len<'a>(
     buf: &'a [u8],
     pos: &mut usize,
@@ -258,8 +288,42 @@ const WIRE_FIXED32: u64 = 5;
 const MAX_FIELD_NUMBER: u64 = (1 << 29) - 1;
 
 /// Reads a base-128 varint at `*pos`, at most 10 bytes.
+#[inline]
 fn read_varint(body: &[u8], pos: &mut usize) -> Result<u64, IntakeError> {
+    // Keys and lengths are almost always one byte.
+    if let Some(&b) = body.get(*pos)
+        && b < 0x80
+    {
+        *pos += 1;
+        return Ok(u64::from(b));
+    }
+    read_varint_long(body, pos)
+}
+
+fn read_varint_long(body: &[u8], pos: &mut usize) -> Result<u64, IntakeError> {
     let start = *pos;
+    // With eight bytes at hand, a varint that ends within them (every
+    // timestamp) is decoded without a loop: find the first byte with its
+    // high bit clear, keep the bytes up to it, and squeeze out the
+    // continuation bits.
+    if let Some(word) = body.get(start..start + 8) {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let stops = !x & 0x8080_8080_8080_8080;
+        if stops != 0 {
+            let len = stops.trailing_zeros() as usize / 8 + 1;
+            let x = if len == 8 {
+                x
+            } else {
+                x & ((1u64 << (8 * len)) - 1)
+            };
+            let mut v = 0u64;
+            for i in 0..8 {
+                v |= ((x >> (8 * i)) & 0x7f) << (7 * i);
+            }
+            *pos = start + len;
+            return Ok(v);
+        }
+    }
     let mut v: u64 = 0;
     for i in 0..10 {
         let Some(&b) = body.get(start + i) else {
@@ -503,13 +567,13 @@ fn series_row(s: &RawSeries<'_>, index: usize, out: &mut Parsed<MetricRow>) {
 }
 
 /// A 128-bit digest (XXH3-128) of the bytes a `MetricSeries` carries apart
-/// from its points: its `resources`, `metric`, `tags`, `type` and
-/// `interval` fields, keys included, in the order sent. Everything
-/// [`parse_series_v2_protobuf`] makes of a series except its points is a
-/// function of these bytes, so two series with the same digest become the
-/// same row apart from their points, whatever the normalisation does. (The
-/// converse does not hold: the same series sent with its tags in another
-/// order has another digest, and is only looked up the long way.)
+/// from its points: every other field, keys included, in the order sent.
+/// Everything [`parse_series_v2_protobuf`] makes of a series except its
+/// points is a function of these bytes, so two series with the same digest
+/// become the same row apart from their points, whatever the normalisation
+/// does. (The converse does not hold: the same series sent with its tags in
+/// another order, or another `unit`, has another digest, and is only looked
+/// up the long way.)
 ///
 /// The digest stands for the bytes: two different identities with the same
 /// 128-bit digest would be taken for one series. For a million series the
@@ -727,5 +791,30 @@ mod tests {
         assert!(read_varint(&too_long, &mut pos).is_err());
         let mut pos = 0;
         assert!(read_varint(&[0x80, 0x80], &mut pos).is_err());
+    }
+
+    /// Every length of varint, at the end of the buffer and followed by
+    /// other bytes (the one-word path and the byte loop), decodes to what
+    /// prost encoded and stops where it ends.
+    #[test]
+    fn varints_of_every_length_match_prost() {
+        let mut values = vec![0u64, 1, 127, 128, 300, 1_795_645_006, u64::MAX];
+        for bits in 0..64 {
+            values.push(1u64 << bits);
+            values.push((1u64 << bits) - 1);
+            values.push(0x5555_5555_5555_5555 >> (63 - bits));
+        }
+        for v in values {
+            let mut enc = Vec::new();
+            prost::encoding::encode_varint(v, &mut enc);
+            for tail in [&[][..], &[0x80, 0xff, 0x01, 7, 7, 7, 7, 7, 7, 7][..]] {
+                let mut buf = vec![0xAA];
+                buf.extend_from_slice(&enc);
+                buf.extend_from_slice(tail);
+                let mut pos = 1;
+                assert_eq!(read_varint(&buf, &mut pos), Ok(v), "{v} {tail:?}");
+                assert_eq!(pos, 1 + enc.len(), "{v}");
+            }
+        }
     }
 }

@@ -881,6 +881,15 @@ fn content_encoding_values() {
     let mut two = gzip(b"ab");
     two.extend(gzip(b"cd"));
     assert_eq!(&*decode_body(Some("gzip"), &two, 100).unwrap(), b"abcd");
+    // Concatenated zstd frames too: the first declares only its own size,
+    // so the one-call path gives way to the stream. Over the limit is 413.
+    let mut two = zstd(b"ab");
+    two.extend(zstd(b"cd"));
+    assert_eq!(&*decode_body(Some("zstd"), &two, 100).unwrap(), b"abcd");
+    assert_eq!(
+        err(decode_body(Some("zstd"), &two, 3)),
+        IntakeError::TooLarge { limit: 3 }
+    );
     for enc in ["br", "compress", "gzip, deflate", "zstd2"] {
         let e = err(decode_body(Some(enc), plain, 1000));
         assert_eq!(e.status(), 400);
