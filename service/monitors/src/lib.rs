@@ -20,6 +20,7 @@
 //! tests all decide the same way. It never panics on any input.
 //! Evaluation, persistence and delivery live in the server.
 
+pub mod comparator;
 pub mod query;
 pub mod state;
 pub mod template;
