@@ -1,5 +1,7 @@
-//! Whippet's metadata store: orgs, API and application keys, events, and
-//! the last status and message of each check run.
+//! Whippet's metadata store: orgs, API and application keys, events, the
+//! last status and message of each check run, and monitors' persistent
+//! state (definitions, group states, transitions, the notification outbox,
+//! webhooks; see the `monitors` module).
 //!
 //! # What it owns
 //! - The tables behind [`MetaStore`] and their migrations (`docs/schema.md`).
@@ -67,6 +69,7 @@
 mod error;
 mod key_cache;
 mod model;
+mod monitors;
 mod postgres;
 mod secret;
 mod sql;
@@ -80,6 +83,9 @@ pub use error::{BackendError, MetaError, Result};
 pub use key_cache::{MAX_NEGATIVE, MAX_POSITIVE, NEGATIVE_TTL, POSITIVE_TTL};
 pub use model::{
     Bootstrap, CheckStatus, Event, EventQuery, KeyId, KeyInfo, KeyKind, NewEvent, Org, OrgId,
+};
+pub use monitors::{
+    Evaluation, MonitorRecord, NewNotification, NewTransition, Notification, Transition, Webhook,
 };
 pub use postgres::{CONNECT_TIMEOUT, MIGRATION_LOCK};
 pub use secret::{MAX_GIVEN_KEY_LEN, MIN_LEN_FOR_LAST4};

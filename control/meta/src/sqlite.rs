@@ -99,6 +99,55 @@ const MIGRATIONS: &[&str] = &[
         ts_ms       INTEGER NOT NULL,
         PRIMARY KEY (org_id, check_name, host, tags)
     ) WITHOUT ROWID;",
+    // Version 2: monitors.
+    "CREATE TABLE monitors (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id       INTEGER NOT NULL REFERENCES orgs (id),
+        definition   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        modified_at  INTEGER NOT NULL,
+        version      INTEGER NOT NULL
+    );
+    CREATE INDEX monitors_org ON monitors (org_id, id);
+    CREATE TABLE monitor_groups (
+        monitor_id  INTEGER NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
+        grp         TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        PRIMARY KEY (monitor_id, grp)
+    ) WITHOUT ROWID;
+    CREATE TABLE monitor_transitions (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        monitor_id   INTEGER NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
+        grp          TEXT NOT NULL,
+        from_status  TEXT NOT NULL,
+        to_status    TEXT NOT NULL,
+        value        REAL,
+        at           INTEGER NOT NULL
+    );
+    CREATE INDEX monitor_transitions_time ON monitor_transitions (monitor_id, at);
+    CREATE TABLE notifications (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id           INTEGER NOT NULL,
+        monitor_id       INTEGER NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
+        target           TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,
+        attempts         INTEGER NOT NULL,
+        next_attempt_at  INTEGER NOT NULL,
+        delivered_at     INTEGER,
+        last_error       TEXT
+    );
+    CREATE INDEX notifications_pending ON notifications (next_attempt_at) WHERE delivered_at IS NULL;
+    CREATE INDEX notifications_monitor ON notifications (monitor_id);
+    CREATE TABLE webhooks (
+        org_id          INTEGER NOT NULL REFERENCES orgs (id),
+        name            TEXT NOT NULL,
+        url             TEXT NOT NULL,
+        payload         TEXT,
+        custom_headers  TEXT,
+        encode_as       TEXT NOT NULL,
+        PRIMARY KEY (org_id, name)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
@@ -111,7 +160,7 @@ pub(crate) struct Sqlite {
     conn: Arc<Mutex<Connection>>,
 }
 
-fn err(op: &'static str) -> impl FnOnce(rusqlite::Error) -> MetaError {
+pub(crate) fn err(op: &'static str) -> impl FnOnce(rusqlite::Error) -> MetaError {
     move |e| MetaError::backend(op, e)
 }
 
@@ -127,14 +176,14 @@ fn broken_constraint(e: &rusqlite::Error) -> Option<i32> {
     }
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(
         broken_constraint(e),
         Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
     )
 }
 
-fn is_fk_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_fk_violation(e: &rusqlite::Error) -> bool {
     broken_constraint(e) == Some(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
 }
 
@@ -176,7 +225,7 @@ impl Sqlite {
     }
 
     /// Runs `f` with the connection on the blocking pool.
-    async fn call<T, F>(&self, op: &'static str, f: F) -> Result<T>
+    pub(crate) async fn call<T, F>(&self, op: &'static str, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,

@@ -39,15 +39,15 @@ pub const BOOTSTRAP_KEY_NAME: &str = "bootstrap";
 /// See [`MetaStore::open`].
 #[derive(Clone)]
 pub struct MetaStore {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    backend: Backend,
+pub(crate) struct Inner {
+    pub(crate) backend: Backend,
     cache: KeyCache,
 }
 
-enum Backend {
+pub(crate) enum Backend {
     Sqlite(Sqlite),
     /// Boxed: the connection config is large, the SQLite handle one `Arc`.
     Postgres(Box<Postgres>),
@@ -137,7 +137,7 @@ pub(crate) fn check_status_from_row(
 }
 
 /// Unix milliseconds now.
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

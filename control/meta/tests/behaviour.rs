@@ -11,7 +11,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::{Case, Raw, Target};
 use whippet_meta::{
-    CheckStatus, EventQuery, KeyKind, MetaError, MetaStore, NewEvent, OrgId, SCHEMA_VERSION,
+    CheckStatus, Evaluation, EventQuery, KeyKind, MetaError, MetaStore, NewEvent, NewNotification,
+    NewTransition, OrgId, SCHEMA_VERSION, Webhook,
 };
 
 macro_rules! case {
@@ -39,6 +40,9 @@ const CASES: &[Case] = &[
     case!(reopening_keeps_everything),
     case!(concurrent_writers_get_unique_ids),
     case!(newer_schema_is_refused),
+    case!(monitors_crud_and_isolation),
+    case!(monitor_evaluations_are_atomic_and_versioned),
+    case!(webhooks_create_replace_and_validate),
 ];
 
 #[test]
@@ -78,6 +82,30 @@ fn futures_are_send(s: MetaStore) {
     send(s.verify_key(KeyKind::Api, "x"));
     send(s.insert_event(OrgId(1), &e));
     send(s.list_events(OrgId(1), &q));
+    let def = json!({});
+    send(s.create_monitor(OrgId(1), &def));
+    send(s.get_monitor(OrgId(1), 1));
+    send(s.list_monitors(None));
+    send(s.update_monitor(OrgId(1), 1, &def));
+    send(s.delete_monitor(OrgId(1), 1));
+    send(s.monitor_groups(1));
+    send(s.record_evaluation(&Evaluation::default()));
+    send(s.transitions(OrgId(1), 1, 0, 10));
+    send(s.due_notifications(0, 10));
+    send(s.notifications_of(1));
+    send(s.notification_delivered(1));
+    send(s.notification_failed(1, "x", 0));
+    let w = Webhook {
+        name: String::new(),
+        url: String::new(),
+        payload: None,
+        custom_headers: None,
+        encode_as: String::new(),
+    };
+    send(s.put_webhook(OrgId(1), &w, false));
+    send(s.get_webhook(OrgId(1), "x"));
+    send(s.list_webhooks(OrgId(1)));
+    send(s.delete_webhook(OrgId(1), "x"));
     send(s.get_event(OrgId(1), 1));
     send(s.record_check_run(OrgId(1), "c", None, &[], 0, "", 0));
     send(s.check_statuses(OrgId(1), None));
@@ -1043,6 +1071,292 @@ async fn newer_schema_is_refused(t: Target) {
         }
         other => panic!("expected SchemaTooNew, got {other}"),
     }
+}
+
+async fn monitors_crud_and_isolation(t: Target) {
+    let store = t.open().await;
+    let org = store.create_org("acme").await.unwrap().id;
+    let other = store.create_org("other").await.unwrap().id;
+    let def = json!({"name": "cpu", "type": "metric alert",
+        "query": "avg(last_5m):avg:system.cpu.user{*} > 90", "options": {"thresholds": {"critical": 90}}});
+    let a = store.create_monitor(org, &def).await.unwrap();
+    assert_eq!((a.org, a.version, &a.definition), (org, 1, &def));
+    assert_eq!(a.created_at, a.modified_at);
+    let b = store
+        .create_monitor(other, &json!({"name": "theirs"}))
+        .await
+        .unwrap();
+    assert!(b.id > a.id, "ids increase");
+    assert_eq!(store.get_monitor(org, a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.get_monitor(other, a.id).await.unwrap(),
+        None,
+        "another org's"
+    );
+    let ids = |v: Vec<whippet_meta::MonitorRecord>| v.iter().map(|m| m.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_monitors(Some(org)).await.unwrap()),
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(store.list_monitors(None).await.unwrap()),
+        vec![a.id, b.id]
+    );
+
+    let def2 = json!({"name": "cpu (edited)"});
+    assert_eq!(
+        store.update_monitor(other, a.id, &def2).await.unwrap(),
+        None
+    );
+    let a2 = store
+        .update_monitor(org, a.id, &def2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a2.version, &a2.definition, a2.created_at),
+        (2, &def2, a.created_at)
+    );
+    assert!(a2.modified_at >= a.modified_at);
+
+    assert!(!store.delete_monitor(other, a.id).await.unwrap());
+    assert!(store.delete_monitor(org, a.id).await.unwrap());
+    assert!(!store.delete_monitor(org, a.id).await.unwrap());
+    assert_eq!(store.get_monitor(org, a.id).await.unwrap(), None);
+    match store.create_monitor(OrgId(9999), &def).await {
+        Err(MetaError::NotFound(_)) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+async fn monitor_evaluations_are_atomic_and_versioned(t: Target) {
+    let store = t.open().await;
+    let org = store.create_org("acme").await.unwrap().id;
+    let m = store
+        .create_monitor(org, &json!({"name": "m"}))
+        .await
+        .unwrap();
+    let tr = |group: &str, from: &str, to: &str, at: i64| NewTransition {
+        group: group.into(),
+        from: from.into(),
+        to: to.into(),
+        value: Some(95.5),
+        at,
+    };
+    let eval = Evaluation {
+        monitor_id: m.id,
+        version: 1,
+        groups: vec![
+            ("host:a".into(), json!({"status": "Alert"})),
+            ("host:b".into(), json!({"status": "OK"})),
+        ],
+        removed_groups: vec![],
+        transitions: vec![tr("host:a", "OK", "Alert", 1_000)],
+        notifications: vec![NewNotification {
+            target: "webhook-ops".into(),
+            body: json!({"text": "a \"quoted\"\nline"}),
+        }],
+    };
+    assert!(store.record_evaluation(&eval).await.unwrap());
+    let groups = store.monitor_groups(m.id).await.unwrap();
+    assert_eq!(
+        groups,
+        vec![
+            ("host:a".to_string(), json!({"status": "Alert"})),
+            ("host:b".to_string(), json!({"status": "OK"}))
+        ]
+    );
+    let ts = store.transitions(org, m.id, 0, 100).await.unwrap();
+    assert_eq!(ts.len(), 1);
+    assert_eq!(
+        (
+            ts[0].group.as_str(),
+            ts[0].from.as_str(),
+            ts[0].to.as_str(),
+            ts[0].value,
+            ts[0].at
+        ),
+        ("host:a", "OK", "Alert", Some(95.5), 1_000)
+    );
+    assert!(
+        store
+            .transitions(org, m.id, 1_001, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "since"
+    );
+    let other = store.create_org("other").await.unwrap().id;
+    assert!(
+        store
+            .transitions(other, m.id, 0, 100)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another org's"
+    );
+
+    let far = i64::MAX / 2;
+    let due = store.due_notifications(far, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    let n = &due[0];
+    assert_eq!(
+        (n.org, n.monitor_id, n.target.as_str(), n.attempts),
+        (org, m.id, "webhook-ops", 0)
+    );
+    assert_eq!(n.body, json!({"text": "a \"quoted\"\nline"}));
+    assert_eq!(n.delivered_at, None);
+    // A failure postpones it; a delivery ends it.
+    store
+        .notification_failed(n.id, "connection refused", far + 10)
+        .await
+        .unwrap();
+    assert!(store.due_notifications(far, 10).await.unwrap().is_empty());
+    let again = store.due_notifications(far + 10, 10).await.unwrap();
+    assert_eq!(
+        (again[0].attempts, again[0].last_error.as_deref()),
+        (1, Some("connection refused"))
+    );
+    store.notification_delivered(n.id).await.unwrap();
+    assert!(
+        store
+            .due_notifications(i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let all = store.notifications_of(m.id).await.unwrap();
+    assert_eq!(
+        (all.len(), all[0].attempts, all[0].last_error.as_deref()),
+        (1, 2, None)
+    );
+    assert!(all[0].delivered_at.is_some());
+    // Delivered twice (a retry racing a late answer) stays delivered once.
+    store.notification_failed(n.id, "late", 0).await.unwrap();
+    assert_eq!(store.notifications_of(m.id).await.unwrap()[0].attempts, 2);
+
+    // An evaluation of an old version writes nothing at all.
+    store
+        .update_monitor(org, m.id, &json!({"name": "m2"}))
+        .await
+        .unwrap();
+    let stale = Evaluation {
+        groups: vec![("host:a".into(), json!({"status": "OK"}))],
+        transitions: vec![tr("host:a", "Alert", "OK", 2_000)],
+        ..eval.clone()
+    };
+    assert!(!store.record_evaluation(&stale).await.unwrap());
+    assert_eq!(store.monitor_groups(m.id).await.unwrap(), groups);
+    assert_eq!(store.transitions(org, m.id, 0, 100).await.unwrap().len(), 1);
+    assert_eq!(store.notifications_of(m.id).await.unwrap().len(), 1);
+    // The current version: a group removed, one updated.
+    let fresh = Evaluation {
+        version: 2,
+        groups: vec![("host:a".into(), json!({"status": "OK"}))],
+        removed_groups: vec!["host:b".into()],
+        transitions: vec![tr("host:a", "Alert", "OK", 2_000)],
+        notifications: vec![],
+        ..eval.clone()
+    };
+    assert!(store.record_evaluation(&fresh).await.unwrap());
+    assert_eq!(
+        store.monitor_groups(m.id).await.unwrap(),
+        vec![("host:a".to_string(), json!({"status": "OK"}))]
+    );
+    assert_eq!(
+        store.transitions(org, m.id, 0, 1).await.unwrap().len(),
+        1,
+        "limit"
+    );
+    // Deleting the monitor takes its groups, history and outbox along.
+    let pending = Evaluation {
+        version: 2,
+        notifications: eval.notifications.clone(),
+        ..Evaluation {
+            monitor_id: m.id,
+            ..Default::default()
+        }
+    };
+    assert!(store.record_evaluation(&pending).await.unwrap());
+    assert_eq!(
+        store.due_notifications(i64::MAX, 10).await.unwrap().len(),
+        1
+    );
+    assert!(store.delete_monitor(org, m.id).await.unwrap());
+    assert!(store.monitor_groups(m.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .due_notifications(i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!store.record_evaluation(&fresh).await.unwrap(), "gone");
+}
+
+async fn webhooks_create_replace_and_validate(t: Target) {
+    let store = t.open().await;
+    let org = store.create_org("acme").await.unwrap().id;
+    let other = store.create_org("other").await.unwrap().id;
+    let hook = |name: &str, url: &str| Webhook {
+        name: name.into(),
+        url: url.into(),
+        payload: None,
+        custom_headers: None,
+        encode_as: "json".into(),
+    };
+    let ops = hook("ops", "http://127.0.0.1:9/hook");
+    store.put_webhook(org, &ops, false).await.unwrap();
+    match store.put_webhook(org, &ops, false).await {
+        Err(MetaError::Conflict(m)) => assert!(m.contains("ops"), "{m}"),
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    store.put_webhook(other, &ops, false).await.unwrap();
+    let mut changed = hook("ops", "https://example.com/x");
+    changed.payload = Some("{\"t\": \"$EVENT_TITLE\"}".into());
+    changed.custom_headers = Some("{\"X-Team\": \"a\"}".into());
+    store.put_webhook(org, &changed, true).await.unwrap();
+    assert_eq!(
+        store.get_webhook(org, "ops").await.unwrap(),
+        Some(changed.clone())
+    );
+    assert_eq!(
+        store.get_webhook(other, "ops").await.unwrap(),
+        Some(ops.clone())
+    );
+    store
+        .put_webhook(org, &hook("a-first", "http://x"), false)
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .list_webhooks(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, vec!["a-first", "ops"]);
+    for (bad, why) in [
+        (hook("", "http://x"), "name"),
+        (hook("a b", "http://x"), "name"),
+        (hook("ok", "ftp://x"), "http://"),
+        (
+            Webhook {
+                encode_as: "xml".into(),
+                ..hook("ok", "http://x")
+            },
+            "encode_as",
+        ),
+    ] {
+        match store.put_webhook(org, &bad, false).await {
+            Err(MetaError::Invalid(m)) => assert!(m.contains(why), "{m}"),
+            other => panic!("expected Invalid for {bad:?}, got {other:?}"),
+        }
+    }
+    assert!(store.delete_webhook(org, "ops").await.unwrap());
+    assert!(!store.delete_webhook(org, "ops").await.unwrap());
+    assert_eq!(store.get_webhook(org, "ops").await.unwrap(), None);
+    assert!(store.get_webhook(other, "ops").await.unwrap().is_some());
 }
 
 // ------------------------------------------------------- backend specifics
