@@ -10,7 +10,7 @@
 //! One concept per file: [`status`] (names and precedence), [`rules`] (the
 //! definition's thresholds and timings, and their validation),
 //! [`observation`] (what an evaluation saw), [`group`] (the persisted state
-//! and its invariants), [`step()`](mod@step) (the transition function).
+//! and its invariants), [`step`](mod@step) (the transition function).
 //!
 //! ## What it must never do
 //! Read a clock, run a query, send a notification, do I/O or panic. The
