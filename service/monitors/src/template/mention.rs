@@ -12,6 +12,8 @@
 //! monitor state transition matches its condition"), and dynamic handles
 //! such as `@slack-{{service.name}}` exist only once rendered.
 
+use std::collections::HashSet;
+
 use super::context::Context;
 use super::render::render;
 
@@ -112,6 +114,8 @@ fn is_handle_char(c: char) -> bool {
 /// message instead ([`rendered_mentions`]).
 pub fn mentions(message: &str) -> Vec<Handle> {
     let mut out: Vec<Handle> = Vec::new();
+    // Linear deduplication: a hostile message can hold `len / 2` handles.
+    let mut seen: HashSet<Handle> = HashSet::new();
     let mut prev: Option<char> = None;
     let mut chars = message.char_indices().peekable();
     while let Some((at, c)) = chars.next() {
@@ -132,7 +136,7 @@ pub fn mentions(message: &str) -> Vec<Handle> {
         }
         let text = message[from..end].trim_end_matches('.');
         if let Some(handle) = Handle::parse(text)
-            && !out.contains(&handle)
+            && seen.insert(handle.clone())
         {
             out.push(handle);
         }
@@ -198,6 +202,12 @@ mod tests {
             mentions("@équipe-é"),
             vec![Handle::Other("équipe-é".into())]
         );
+    }
+
+    #[test]
+    fn many_handles_stay_fast() {
+        let message: String = (0..100_000).map(|i| format!("@h{i} @h{i} ")).collect();
+        assert_eq!(mentions(&message).len(), 100_000);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! on validation. Every byte of the template ends up in at most one text
 //! node or tag, which is what bounds the rendered size.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// Deepest nesting of sections honoured. Real messages nest two or three
@@ -280,20 +281,92 @@ fn words(inside: &str) -> Vec<Arg<'_>> {
     out
 }
 
-/// Parses a template. Total: never fails, never panics.
+/// Where each closing delimiter last occurs, and where each raw block's
+/// closer is, computed once per template. A search for a closer is skipped
+/// when none is left after the tag: without this, a run of `{{` with
+/// nothing closing them would rescan the rest of the template at each,
+/// quadratic time on hostile input. With it, parsing is linear apart from
+/// a logarithmic raw-closer lookup.
+struct Closers<'a> {
+    template: &'a str,
+    /// Last `}}`.
+    tag: Option<usize>,
+    /// Last `}}}`.
+    triple: Option<usize>,
+    /// Last `}}}}`.
+    raw: Option<usize>,
+    /// Last `--}}`.
+    comment: Option<usize>,
+    /// Name → byte offsets of its `{{{{/name}}}}` closers, ascending.
+    raw_closers: HashMap<&'a str, Vec<usize>>,
+}
+
+/// Characters a raw block's closing name can hold.
+fn is_raw_name_char(c: char) -> bool {
+    !c.is_whitespace() && c != '{' && c != '}'
+}
+
+impl<'a> Closers<'a> {
+    fn new(template: &'a str) -> Closers<'a> {
+        let mut raw_closers: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (at, _) in template.match_indices("{{{{/") {
+            let after = &template[at + 5..];
+            let name_len = after.find(|c| !is_raw_name_char(c)).unwrap_or(after.len());
+            if after[name_len..].starts_with("}}}}") {
+                raw_closers.entry(&after[..name_len]).or_default().push(at);
+            }
+        }
+        Closers {
+            template,
+            tag: template.rfind("}}"),
+            triple: template.rfind("}}}"),
+            raw: template.rfind("}}}}"),
+            comment: template.rfind("--}}"),
+            raw_closers,
+        }
+    }
+
+    /// The offset of the first `pattern` at or after `from`, whose last
+    /// occurrence is `last`.
+    fn find(&self, pattern: &str, last: Option<usize>, from: usize) -> Option<usize> {
+        if last.is_none_or(|last| last < from) {
+            return None;
+        }
+        self.template.get(from..)?.find(pattern).map(|i| from + i)
+    }
+
+    /// The offset of the first `{{{{/name}}}}` at or after `from`.
+    fn raw_closer(&self, name: &str, from: usize) -> Option<usize> {
+        let offsets = self.raw_closers.get(name)?;
+        offsets
+            .get(offsets.partition_point(|&at| at < from))
+            .copied()
+    }
+}
+
+/// Parses a template. Total: never fails, never panics; linear time (see
+/// `Closers`).
 pub fn parse(template: &str) -> Parsed<'_> {
     let mut b = Builder {
         root: Vec::new(),
         stack: Vec::new(),
         problems: Vec::new(),
     };
+    let closers = Closers::new(template);
     let mut pos = 0;
     // Start of the literal text not yet pushed.
     let mut text_from = 0;
     while let Some(found) = template[pos..].find("{{") {
         let at = pos + found;
-        let rest = &template[at..];
-        let Some((len, tag)) = read_tag(rest, at, &mut b.problems) else {
+        if closers.tag.is_none_or(|last| last < at + 2) {
+            // Every tag ends in `}}` and none is left: the rest is text.
+            b.problems.push(Problem {
+                offset: at,
+                kind: ProblemKind::UnclosedTag,
+            });
+            break;
+        }
+        let Some((len, tag)) = read_tag(&closers, at, &mut b.problems) else {
             // Not a tag: the `{{` stays in the text; look past it.
             pos = at + 2;
             continue;
@@ -301,7 +374,7 @@ pub fn parse(template: &str) -> Parsed<'_> {
         if text_from < at {
             b.push(Node::Text(&template[text_from..at]));
         }
-        let src = &rest[..len];
+        let src = &template[at..at + len];
         match tag {
             Tag::Comment => {}
             Tag::Node(node) => b.push(node),
@@ -344,57 +417,52 @@ enum Tag<'a> {
     Close(&'a str),
 }
 
-/// Reads the tag at the start of `rest` (which starts with `{{`, at byte
-/// `offset` of the template): its length and meaning, or `None` when it
-/// is not a tag (then the `{{` is literal text).
+/// Reads the tag starting at byte `at` (a `{{`): its length and meaning,
+/// or `None` when it is not a tag (then the `{{` is literal text).
 fn read_tag<'a>(
-    rest: &'a str,
-    offset: usize,
+    closers: &Closers<'a>,
+    at: usize,
     problems: &mut Vec<Problem>,
 ) -> Option<(usize, Tag<'a>)> {
+    let template = closers.template;
+    let rest = &template[at..];
     if rest.starts_with("{{{{") {
-        return read_raw(rest, offset, problems);
+        return read_raw(closers, at, problems);
     }
+    let unclosed = |problems: &mut Vec<Problem>| {
+        problems.push(Problem {
+            offset: at,
+            kind: ProblemKind::UnclosedTag,
+        });
+        None
+    };
     if let Some(comment) = rest.strip_prefix("{{!") {
-        let end = if comment.starts_with("--") {
-            // `{{!-- ... --}}` may contain `}}`; Datadog also accepts
-            // `{{!-- ... }}`, so fall back to the first `}}`.
-            comment
-                .find("--}}")
-                .map(|e| e + 4)
-                .or_else(|| comment.find("}}").map(|e| e + 2))
-        } else {
-            comment.find("}}").map(|e| e + 2)
-        };
+        // `{{!-- ... --}}` may contain `}}`; Datadog also accepts
+        // `{{!-- ... }}`, so fall back to the first `}}`.
+        let dashes = comment.starts_with("--");
+        let end = dashes
+            .then(|| closers.find("--}}", closers.comment, at + 5))
+            .flatten()
+            .map(|e| e + 4)
+            .or_else(|| closers.find("}}", closers.tag, at + 3).map(|e| e + 2));
         return match end {
-            Some(end) => Some((3 + end, Tag::Comment)),
-            None => {
-                problems.push(Problem {
-                    offset,
-                    kind: ProblemKind::UnclosedTag,
-                });
-                None
-            }
+            Some(end) => Some((end - at, Tag::Comment)),
+            None => unclosed(problems),
         };
     }
     // `{{{x}}}` (unescaped in Datadog) reads like `{{x}}`: Whippet never
     // escapes, see the module doc.
-    if let Some(inner) = rest.strip_prefix("{{{")
-        && let Some(end) = inner.find("}}}")
+    if rest.starts_with("{{{")
+        && let Some(end) = closers.find("}}}", closers.triple, at + 3)
     {
-        let tag = plain_tag(inner[..end].trim())?;
-        return Some((3 + end + 3, tag));
+        let tag = plain_tag(template[at + 3..end].trim())?;
+        return Some((end + 3 - at, tag));
     }
-    let inner = &rest[2..];
-    let Some(end) = inner.find("}}") else {
-        problems.push(Problem {
-            offset,
-            kind: ProblemKind::UnclosedTag,
-        });
-        return None;
+    let Some(end) = closers.find("}}", closers.tag, at + 2) else {
+        return unclosed(problems);
     };
-    let tag = plain_tag(inner[..end].trim())?;
-    Some((2 + end + 2, tag))
+    let tag = plain_tag(template[at + 2..end].trim())?;
+    Some((end + 2 - at, tag))
 }
 
 /// The meaning of a `{{...}}` tag's trimmed inside; `None` for an empty
@@ -430,45 +498,49 @@ fn plain_tag(inside: &str) -> Option<Tag<'_>> {
     }
 }
 
-/// Reads `{{{{name args}}}}body{{{{/name}}}}` at the start of `rest`.
+/// Reads `{{{{name args}}}}body{{{{/name}}}}` starting at byte `at`. An
+/// opener without its closer, or a closer without an opener, is literal
+/// text.
 fn read_raw<'a>(
-    rest: &'a str,
-    offset: usize,
+    closers: &Closers<'a>,
+    at: usize,
     problems: &mut Vec<Problem>,
 ) -> Option<(usize, Tag<'a>)> {
-    let inner = &rest[4..];
-    let Some(end) = inner.find("}}}}") else {
+    let template = closers.template;
+    let Some(end) = closers.find("}}}}", closers.raw, at + 4) else {
         problems.push(Problem {
-            offset,
+            offset: at,
             kind: ProblemKind::UnclosedTag,
         });
         return None;
     };
-    let mut args = words(&inner[..end]).into_iter();
+    let opener_len = end + 4 - at;
+    let literal = Tag::Node(Node::Text(&template[at..end + 4]));
+    let mut args = words(&template[at + 4..end]).into_iter();
     let name = args.next()?.text;
     if let Some(closed) = name.strip_prefix('/') {
         problems.push(Problem {
-            offset,
+            offset: at,
             kind: ProblemKind::UnmatchedClose(closed.to_owned()),
         });
-        return None;
+        return Some((opener_len, literal));
     }
-    let body_from = 4 + end + 4;
-    let closer = format!("{{{{{{{{/{name}}}}}}}}}");
-    let Some(body_len) = rest[body_from..].find(&closer) else {
+    let body_from = end + 4;
+    let Some(closer_at) = closers.raw_closer(name, body_from) else {
         problems.push(Problem {
-            offset,
+            offset: at,
             kind: ProblemKind::UnclosedRaw(name.to_owned()),
         });
-        return None;
+        return Some((opener_len, literal));
     };
-    let body = &rest[body_from..body_from + body_len];
     let node = Node::Raw {
         name,
         args: args.collect(),
-        body,
+        body: &template[body_from..closer_at],
     };
-    Some((body_from + body_len + closer.len(), Tag::Node(node)))
+    // `{{{{/` + name + `}}}}`.
+    let closer_len = 5 + name.len() + 4;
+    Some((closer_at + closer_len - at, Tag::Node(node)))
 }
 
 #[cfg(test)]
@@ -581,6 +653,44 @@ mod tests {
         );
         let p = parse("{{{{raw}}}}{{ x }}");
         assert_eq!(p.problems[0].kind, ProblemKind::UnclosedRaw("raw".into()));
+        assert_eq!(p.nodes, vec![text("{{{{raw}}}}"), Node::Variable("x")]);
+        let p = parse("{{{{/raw}}}}a");
+        assert_eq!(p.nodes, vec![text("{{{{/raw}}}}"), text("a")]);
+        // The closer must name the opener.
+        let p = parse("{{{{a}}}}x{{{{/b}}}}{{{{/a}}}}");
+        assert_eq!(
+            p.nodes,
+            vec![Node::Raw {
+                name: "a",
+                args: vec![],
+                body: "x{{{{/b}}}}"
+            }]
+        );
+    }
+
+    /// Runs of openers with nothing closing them parse in linear time.
+    #[test]
+    fn hostile_runs_are_fast() {
+        const N: usize = 200_000;
+        for unit in [
+            "{{",
+            "{{{",
+            "{{{{",
+            "{{!--",
+            "{{{{a}}}}",
+            "{{{ }}",
+            "{{!-- }}",
+        ] {
+            let t = unit.repeat(N);
+            let started = std::time::Instant::now();
+            let p = parse(&t);
+            assert!(p.problems.len() <= t.len(), "{unit}");
+            assert!(
+                started.elapsed().as_secs() < 5,
+                "{unit} took {:?}",
+                started.elapsed()
+            );
+        }
     }
 
     #[test]

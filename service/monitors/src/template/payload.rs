@@ -512,41 +512,84 @@ pub fn text_only(message: &str) -> String {
     out
 }
 
+/// The first occurrence of a character at or after a position, remembered
+/// so that asking again from a later position does not rescan: a line of
+/// `[[[[...` costs linear time, not quadratic.
+struct NextChar {
+    ch: char,
+    searched_from: usize,
+    found: Option<usize>,
+}
+
+impl NextChar {
+    fn new(ch: char) -> NextChar {
+        NextChar {
+            ch,
+            searched_from: usize::MAX,
+            found: None,
+        }
+    }
+
+    fn at_or_after(&mut self, line: &str, from: usize) -> Option<usize> {
+        let still_valid =
+            self.searched_from <= from && self.found.is_none_or(|found| found >= from);
+        if !still_valid {
+            self.searched_from = from;
+            self.found = line.get(from..)?.find(self.ch).map(|i| from + i);
+        }
+        self.found
+    }
+}
+
 /// Appends `line` without inline Markdown (links, emphasis, code ticks).
 fn strip_inline(line: &str, out: &mut String) {
-    let mut rest = line;
-    while let Some(at) = rest.find(['[', '*', '_', '`']) {
-        let (before, from) = rest.split_at(at);
-        if let Some((text, url, after)) = link(from) {
+    let mut brackets = NextChar::new(']');
+    let mut parens = NextChar::new(')');
+    let mut pos = 0;
+    while let Some(found) = line[pos..].find(['[', '*', '_', '`']) {
+        let at = pos + found;
+        let before = &line[pos..at];
+        if let Some((text, url, after)) = link(line, at, &mut brackets, &mut parens) {
             // `![alt](url)`: the `!` goes with the link.
             out.push_str(before.strip_suffix('!').unwrap_or(before));
             out.push_str(text);
             out.push_str(" (");
             out.push_str(url);
             out.push(')');
-            rest = after;
+            pos = after;
             continue;
         }
         out.push_str(before);
-        if let Some(body) = from.strip_prefix("**").or_else(|| from.strip_prefix("__")) {
-            rest = body;
-        } else if let Some(body) = from.strip_prefix('`') {
-            rest = body;
+        let from = &line[at..];
+        if from.starts_with("**") || from.starts_with("__") {
+            pos = at + 2;
+        } else if from.starts_with('`') {
+            pos = at + 1;
         } else {
             out.push_str(&from[..1]);
-            rest = &from[1..];
+            pos = at + 1;
         }
     }
-    out.push_str(rest);
+    out.push_str(&line[pos..]);
 }
 
-/// `[text](url)rest` at the start of `s` → (text, url, rest).
-fn link(s: &str) -> Option<(&str, &str, &str)> {
-    let inner = s.strip_prefix('[')?;
-    let close = inner.find(']')?;
-    let after = inner[close + 1..].strip_prefix('(')?;
-    let end = after.find(')')?;
-    Some((&inner[..close], &after[..end], &after[end + 1..]))
+/// `[text](url)` starting at byte `at` of `line` → (text, url, offset
+/// after the `)`).
+fn link<'a>(
+    line: &'a str,
+    at: usize,
+    brackets: &mut NextChar,
+    parens: &mut NextChar,
+) -> Option<(&'a str, &'a str, usize)> {
+    if !line[at..].starts_with('[') {
+        return None;
+    }
+    let close = brackets.at_or_after(line, at + 1)?;
+    if !line[close + 1..].starts_with('(') {
+        return None;
+    }
+    let end = parens.at_or_after(line, close + 2)?;
+    Some((&line[at + 1..close], &line[close + 2..end], end + 1))
 }
 
 #[cfg(test)]
@@ -699,6 +742,21 @@ mod tests {
         );
         assert_eq!(text_only("!"), "!");
         assert_eq!(text_only("![nolink"), "![nolink");
+        assert_eq!(text_only("[a] [b](c) [d](e"), "[a] b (c) [d](e");
+    }
+
+    #[test]
+    fn text_only_is_linear_on_hostile_lines() {
+        for unit in ["[", "[a](", "[a]", "**", "![x]("] {
+            let line = format!("{}])", unit.repeat(200_000));
+            let started = std::time::Instant::now();
+            assert!(text_only(&line).len() <= line.len());
+            assert!(
+                started.elapsed().as_secs() < 5,
+                "{unit} took {:?}",
+                started.elapsed()
+            );
+        }
     }
 
     fn value_strategy() -> impl Strategy<Value = String> {
