@@ -1,7 +1,7 @@
 //! # Notification messages: the template language, `@`-handles, webhook bodies
 //!
 //! ## What it owns
-//! - [`render`]: a monitor's `message` rendered for one group and one
+//! - [`render()`]: a monitor's `message` rendered for one group and one
 //!   transition ([`Context`]), in Datadog's notification language.
 //! - [`mentions`] / [`rendered_mentions`]: the `@`-handles a message
 //!   notifies ([`Handle`]).
@@ -19,7 +19,9 @@
 //! onto [`Status`]). Every function is pure and total: it never panics and
 //! never fails on any input. Output size is bounded by the input:
 //! [`max_rendered_len`] for messages, [`payload::max_payload_len`] for
-//! payloads, and [`mentions`] returns at most `len / 2` handles.
+//! payloads, and [`mentions`] returns at most `len / 2` handles. Parsing,
+//! rendering, handle extraction and payload substitution take time linear
+//! in their input (hostile runs of `{{`, `[` or `@` included).
 //!
 //! ## Syntax
 //! - `{{var}}`, `{{ var }}`, `{{{var}}}`: a template variable: `value`,

@@ -387,7 +387,7 @@ impl Context {
     }
 
     /// The longest text any single variable of this context can produce:
-    /// the output-size bounds of [`render`](super::render) are stated in it.
+    /// the output-size bounds of [`render()`](super::render()) are stated in it.
     pub fn max_variable_len(&self) -> usize {
         let tags = self
             .tags

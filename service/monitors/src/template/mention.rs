@@ -105,8 +105,9 @@ fn is_handle_char(c: char) -> bool {
 /// The handles `message` mentions, deduplicated, in order of first
 /// appearance. A handle starts at an `@` that begins the text or follows a
 /// character that cannot be part of a handle (so `a@b.com` in prose is not
-/// one), runs over [handle characters](is_handle_char), and drops a
-/// trailing `.` (end of sentence). At most `message.len() / 2` handles
+/// one), runs over handle characters (letters, digits, `- _ . @ + /`),
+/// drops a trailing `.` (end of sentence), and must start with a letter
+/// or digit. At most `message.len() / 2` handles
 /// come back, their text no longer than the message.
 ///
 /// This reads the text as given: on a template it also sees handles inside
