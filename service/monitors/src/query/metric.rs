@@ -14,7 +14,7 @@ use whippet_ddql::{Expr, SpaceAgg};
 
 use super::condition::{self, Condition, comparator_at};
 use super::cursor::{Cursor, echo};
-use super::ddql_tree::{canonical_text, for_each_query, shift_spans};
+use super::ddql_tree::{canonical_text, for_each_query};
 use super::error::QueryError;
 use super::window::{self, Window};
 use crate::comparator::Comparator;
@@ -221,10 +221,7 @@ pub(crate) fn parse(src: &str) -> Result<MetricQuery, QueryError> {
     let expr_start = cur.pos;
     let rest = &src[expr_start..];
     let Some((relative, comparator)) = find_comparator(rest) else {
-        // An unclosed `{` or `(` hides the comparator; the expression's own
-        // error says so better than "missing comparator".
-        metric_expr(src, expr_start, src.len())?;
-        return Err(condition::missing_comparator(&cur, src.len()));
+        return Err(no_comparator(&cur, expr_start));
     };
     let expr_end = expr_start + relative;
     let expr = metric_expr(src, expr_start, expr_end)?;
@@ -386,24 +383,47 @@ fn find_comparator(text: &str) -> Option<(usize, Comparator)> {
     last
 }
 
+/// The error for a metric query without a comparator outside brackets,
+/// whose expression starts at `expr_start`.
+fn no_comparator(cur: &Cursor<'_>, expr_start: usize) -> QueryError {
+    let src = cur.src;
+    match metric_expr(src, expr_start, src.len()) {
+        // All of it is an expression: the comparison is missing at the end.
+        Ok(_) => condition::missing_comparator(cur, src.len()),
+        Err(e) => match e.position {
+            // The expression is fine up to where it fails (`avg:m{*} = 90`,
+            // `avg:m{*} 90`): that is where a comparator should be.
+            Some(p) if p > expr_start && metric_expr(src, expr_start, p).is_ok() => {
+                condition::missing_comparator(cur, p)
+            }
+            // An unclosed `{` or `(` hides the comparator; the expression's
+            // own error says so better than "missing comparator".
+            _ => e,
+        },
+    }
+}
+
 /// Parses `src[start..end]` as one metric expression, with spans and
 /// errors at positions in `src`.
 fn metric_expr(src: &str, start: usize, end: usize) -> Result<Expr, QueryError> {
-    let text = &src[start..end];
-    let mut request = whippet_ddql::parse_request(text).map_err(|e| {
+    // ddql sees the time reduction before the expression as spaces (the
+    // reduction is ASCII, so byte offsets are kept): every position it
+    // reports, in its spans and inside its messages ("the scope opened at
+    // position 18"), is then a position in the whole monitor query.
+    let text = format!("{:start$}{}", "", &src[start..end]);
+    let mut request = whippet_ddql::parse_request(&text).map_err(|e| {
         QueryError::at(
-            boundary(src, start + e.position),
+            boundary(src, e.position),
             format!("invalid metric expression: {}", e.message),
         )
     })?;
     if let Some(second) = request.exprs.get(1) {
         return Err(QueryError::at(
-            start + second.span().start,
+            second.span().start,
             "a monitor watches one metric expression; found a second one after a comma",
         ));
     }
-    let mut expr = request.exprs.remove(0);
-    shift_spans(&mut expr, start);
+    let expr = request.exprs.remove(0);
     let mut queries = 0;
     for_each_query(&expr, &mut |_| queries += 1);
     if queries == 0 {
@@ -613,12 +633,31 @@ mod tests {
 
     #[test]
     fn bad_expressions_and_conditions() {
-        let (message, position) = err("avg(last_5m):avg:m{env:prod > 90");
-        assert!(
-            message.starts_with("invalid metric expression: "),
-            "{message}"
+        // ddql's message, with every position in it (not only the error's)
+        // counted in the whole query.
+        let ddql = whippet_ddql::parse_request("             avg:m{env:prod > 90").unwrap_err();
+        assert_eq!(
+            err("avg(last_5m):avg:m{env:prod > 90"),
+            (
+                format!("invalid metric expression: {}", ddql.message),
+                Some(ddql.position)
+            )
         );
-        assert!(position.is_some_and(|p| p >= 13), "{position:?}");
+        assert!(ddql.message.contains("position 18"), "{}", ddql.message);
+        assert_eq!(
+            err("avg(last_5m):avg:m{*} = 90"),
+            (
+                "expected a comparator (one of >, >=, <, <=, ==, !=), found `=`".to_owned(),
+                Some(22)
+            )
+        );
+        assert_eq!(
+            err("avg(last_5m):avg:m{*} by {host} 90"),
+            (
+                "expected a comparator (one of >, >=, <, <=, ==, !=), found `90`".to_owned(),
+                Some(32)
+            )
+        );
 
         assert_eq!(
             err("avg(last_5m):avg:system.cpu.user{*}"),
@@ -673,6 +712,12 @@ mod tests {
                 format!("invalid metric expression: {}", e.message),
                 Some(13 + e.position)
             )
+        );
+        // Spans are positions in the whole query too.
+        let src = "avg(last_5m):  avg:m{*} / sum:n{*} > 1";
+        assert_eq!(
+            parse(src).unwrap().expr.span().text(src),
+            "avg:m{*} / sum:n{*}"
         );
     }
 
