@@ -64,7 +64,10 @@ impl Comparator {
     /// True for `>` and `>=`: higher values are worse. `==` and `!=` have
     /// no worse side; they count as "above" for ordering checks.
     pub fn alerts_above(self) -> bool {
-        matches!(self, Comparator::Gt | Comparator::Ge | Comparator::Eq | Comparator::Ne)
+        matches!(
+            self,
+            Comparator::Gt | Comparator::Ge | Comparator::Eq | Comparator::Ne
+        )
     }
 }
 

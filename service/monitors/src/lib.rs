@@ -1,6 +1,9 @@
 //! # whippet-monitors: what a monitor is and how it decides (service plane)
 //!
 //! ## What it owns
+//! - [`definition`]: a monitor's definition as the API takes it, checked
+//!   (Datadog's 400 messages), with Datadog's defaults, and the [`state::Rules`]
+//!   it implies.
 //! - [`query`]: the monitor query syntax of every supported monitor type
 //!   (`avg(last_5m):avg:system.cpu.user{env:prod} by {host} > 90`, the
 //!   `change()`/`pct_change()` forms, service checks, event alerts,
@@ -21,6 +24,7 @@
 //! Evaluation, persistence and delivery live in the server.
 
 pub mod comparator;
+pub mod definition;
 pub mod query;
 pub mod state;
 pub mod template;

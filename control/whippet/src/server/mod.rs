@@ -13,6 +13,7 @@ mod export;
 mod ingest;
 mod intake;
 mod jsonfmt;
+mod monitors;
 mod query;
 pub mod selfmon;
 mod series_cache;
@@ -54,6 +55,15 @@ pub struct Shared {
     pub query: Arc<whippet_query::QueryEngine>,
     /// What the series of protobuf intake requests resolved to.
     pub series_cache: series_cache::SeriesCache,
+    /// Woken when a monitor is created, changed or deleted.
+    pub monitors_changed: tokio::sync::Notify,
+}
+
+impl Shared {
+    /// Tells the monitor scheduler that definitions changed.
+    pub fn monitors_changed(&self) {
+        self.monitors_changed.notify_one();
+    }
 }
 
 impl Deref for AppState {
@@ -99,6 +109,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/metrics", get(query::list_metrics))
         .route("/api/v1/search", get(query::search))
         .route("/api/v2/metrics/{metric}/all-tags", get(query::all_tags))
+        .route(
+            "/api/v1/monitor",
+            post(monitors::create).get(monitors::list),
+        )
+        .route("/api/v1/monitor/validate", post(monitors::validate))
+        .route(
+            "/api/v1/monitor/{id}",
+            get(monitors::get_one)
+                .put(monitors::update)
+                .delete(monitors::delete),
+        )
+        .route(
+            "/api/v1/monitor/{id}/validate",
+            post(monitors::validate_existing),
+        )
         .route("/intake/", ignored.clone())
         .route("/api/v2/host_metadata", ignored.clone())
         .route("/api/v1/metadata", ignored.clone())
@@ -249,6 +274,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             config.query_limits,
         )),
         series_cache: series_cache::SeriesCache::default(),
+        monitors_changed: tokio::sync::Notify::new(),
     }));
 
     let http = match config.http_addr {

@@ -1,0 +1,408 @@
+//! The monitor API (`/api/v1/monitor`, spec §7.1), as
+//! `datadog-api-client`'s `MonitorsApi` calls it: create, get (with
+//! `group_states`), list with filters, update, delete, validate.
+//!
+//! Definitions are checked by `whippet_monitors::definition` and kept in the
+//! metadata store; group states come from the store as the evaluator wrote
+//! them. Every call needs both keys, of the same org.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use whippet_meta::MonitorRecord;
+use whippet_monitors::definition::{self, EVALUATED_TYPES};
+use whippet_monitors::state::{GroupState, Status, overall};
+
+use super::AppState;
+use super::auth::app_org;
+use super::error::{ApiError, json};
+use super::intake::{V1_LIMITS, read_body};
+
+/// Most monitors one list page returns (Datadog's cap on `page_size`).
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// Datadog's body for an unknown monitor.
+fn not_found() -> ApiError {
+    ApiError::not_found("Monitor not found")
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, as Datadog writes monitor times.
+fn iso(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = whippet_tsdb::time::civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        ms.rem_euclid(1000) * 1000
+    )
+}
+
+/// Which group states a `group_states` parameter asks for.
+#[derive(Default)]
+struct GroupFilter {
+    all: bool,
+    statuses: Vec<Status>,
+}
+
+impl GroupFilter {
+    fn parse(q: &HashMap<String, String>) -> Result<Option<GroupFilter>, ApiError> {
+        let Some(text) = q.get("group_states") else {
+            return Ok(None);
+        };
+        let mut f = GroupFilter::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.to_ascii_lowercase().as_str() {
+                "all" => f.all = true,
+                "alert" => f.statuses.push(Status::Alert),
+                "warn" => f.statuses.push(Status::Warn),
+                "no data" => f.statuses.push(Status::NoData),
+                "ok" => f.statuses.push(Status::Ok),
+                _ => return Err(ApiError::bad_request("Invalid group_state filters.")),
+            }
+        }
+        Ok(Some(f))
+    }
+
+    fn wants(&self, s: Status) -> bool {
+        self.all || self.statuses.contains(&s)
+    }
+}
+
+/// The group states of a monitor, parsed (unreadable ones skipped).
+async fn groups_of(s: &AppState, id: i64) -> Result<Vec<(String, GroupState)>, ApiError> {
+    let rows = s.meta.monitor_groups(id).await.map_err(ApiError::from)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(g, v)| Some((g, serde_json::from_value::<GroupState>(v).ok()?)))
+        .collect())
+}
+
+/// A monitor as the API returns it.
+fn monitor_json(
+    m: &MonitorRecord,
+    groups: &[(String, GroupState)],
+    filter: Option<&GroupFilter>,
+    with_downtimes: bool,
+) -> Value {
+    let mut out = m.definition.as_object().cloned().unwrap_or_default();
+    let ty = out.get("type").and_then(Value::as_str).unwrap_or("");
+    let overall_state = if !EVALUATED_TYPES.contains(&ty) {
+        Status::Unknown
+    } else {
+        overall(groups.iter().map(|(_, g)| g.status))
+    };
+    let changed = groups
+        .iter()
+        .map(|(_, g)| g.status_changed_ts)
+        .max()
+        .filter(|&t| t > 0);
+    let multi = definition::is_multi(&m.definition);
+    out.insert("id".into(), json!(m.id));
+    out.insert("org_id".into(), json!(m.org.0));
+    out.insert("created".into(), json!(iso(m.created_at)));
+    out.insert("modified".into(), json!(iso(m.modified_at)));
+    out.insert("created_at".into(), json!(m.created_at));
+    out.insert(
+        "creator".into(),
+        json!({"id": 1, "handle": "whippet", "email": "whippet@localhost", "name": null}),
+    );
+    out.insert("deleted".into(), Value::Null);
+    out.insert("multi".into(), json!(multi));
+    out.insert("overall_state".into(), json!(overall_state.as_str()));
+    out.insert(
+        "overall_state_modified".into(),
+        changed.map_or(Value::Null, |t| json!(iso(t * 1000))),
+    );
+    if let Some(f) = filter {
+        let mut gs = Map::new();
+        for (name, g) in groups.iter().filter(|(_, g)| f.wants(g.status)) {
+            let mut gj = json!({
+                "name": name,
+                "status": g.status.as_str(),
+                "last_triggered_ts": g.last_triggered_ts,
+                "last_notified_ts": g.last_notified_ts,
+                "last_resolved_ts": g.last_resolved_ts,
+                "last_nodata_ts": g.last_nodata_ts,
+            });
+            if let Some(e) = &g.error {
+                gj["message"] = json!(e);
+            }
+            gs.insert(name.clone(), gj);
+        }
+        out.insert("state".into(), json!({"groups": gs}));
+    }
+    if with_downtimes {
+        out.insert("matching_downtimes".into(), json!([]));
+    }
+    Value::Object(out)
+}
+
+async fn body_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let raw = read_body(headers, body, V1_LIMITS.body).await?;
+    serde_json::from_slice(&raw)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON in the request body: {e}")))
+}
+
+fn check(body: &Value) -> Result<Value, ApiError> {
+    definition::check(body).map_err(|e| ApiError::bad_request(e.0))
+}
+
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.parse::<i64>().map_err(|_| not_found())
+}
+
+fn flag(q: &HashMap<String, String>, name: &str) -> bool {
+    q.get(name).is_some_and(|v| v == "true" || v == "1")
+}
+
+/// `POST /api/v1/monitor`.
+pub async fn create(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let org = app_org(&s.meta, &headers, &q).await?;
+        let def = check(&body_json(&headers, body).await?)?;
+        let m = s
+            .meta
+            .create_monitor(org, &def)
+            .await
+            .map_err(ApiError::from)?;
+        tracing::info!(org = org.0, monitor = m.id, "monitor created");
+        s.monitors_changed();
+        Ok::<_, ApiError>(json(StatusCode::OK, monitor_json(&m, &[], None, false)))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /api/v1/monitor/validate`.
+pub async fn validate(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        app_org(&s.meta, &headers, &q).await?;
+        check(&body_json(&headers, body).await?)?;
+        Ok::<_, ApiError>(json(StatusCode::OK, json!({})))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /api/v1/monitor/{id}/validate`: the body as an update of monitor
+/// `id`.
+pub async fn validate_existing(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let org = app_org(&s.meta, &headers, &q).await?;
+        let id = parse_id(&id)?;
+        let m = s
+            .meta
+            .get_monitor(org, id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        let patch = body_json(&headers, body).await?;
+        definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
+        Ok::<_, ApiError>(json(StatusCode::OK, json!({})))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `GET /api/v1/monitor/{id}`.
+pub async fn get_one(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let org = app_org(&s.meta, &headers, &q).await?;
+        let filter = GroupFilter::parse(&q)?;
+        let id = parse_id(&id)?;
+        let m = s
+            .meta
+            .get_monitor(org, id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        let groups = groups_of(&s, m.id).await?;
+        Ok::<_, ApiError>(json(
+            StatusCode::OK,
+            monitor_json(&m, &groups, filter.as_ref(), flag(&q, "with_downtimes")),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `GET /api/v1/monitor`: `name` (substring, any case), `tags` (scope
+/// tags: every one must appear in the query), `monitor_tags` (every one
+/// must be among the monitor's tags), `id_offset`, `page`, `page_size`.
+pub async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let org = app_org(&s.meta, &headers, &q).await?;
+        let filter = GroupFilter::parse(&q)?;
+        let name = q.get("name").map(|n| n.to_lowercase());
+        let split = |k: &str| -> Vec<String> {
+            q.get(k)
+                .map(|v| {
+                    v.split(',')
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let scope_tags = split("tags");
+        let monitor_tags = split("monitor_tags");
+        let id_offset: i64 = q.get("id_offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let page_size = match q.get("page_size") {
+            None => MAX_PAGE_SIZE,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "page_size must be an integer from 1 to {MAX_PAGE_SIZE}"
+                    )));
+                }
+            },
+        };
+        let page: usize = match q.get("page") {
+            None => 0,
+            Some(v) => v
+                .parse()
+                .map_err(|_| ApiError::bad_request("page must be a non-negative integer"))?,
+        };
+        let all = s
+            .meta
+            .list_monitors(Some(org))
+            .await
+            .map_err(ApiError::from)?;
+        let mut out = Vec::new();
+        let matching = all.iter().filter(|m| {
+            let d = &m.definition;
+            let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+            let tags: Vec<&str> = d
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            m.id > id_offset
+                && name
+                    .as_ref()
+                    .is_none_or(|n| text("name").to_lowercase().contains(n))
+                && scope_tags
+                    .iter()
+                    .all(|t| text("query").contains(t.as_str()))
+                && monitor_tags.iter().all(|t| tags.contains(&t.as_str()))
+        });
+        for m in matching
+            .skip(page.saturating_mul(page_size))
+            .take(page_size)
+        {
+            let groups = groups_of(&s, m.id).await?;
+            out.push(monitor_json(
+                m,
+                &groups,
+                filter.as_ref(),
+                flag(&q, "with_downtimes"),
+            ));
+        }
+        Ok::<_, ApiError>(json(StatusCode::OK, Value::Array(out)))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `PUT /api/v1/monitor/{id}`: the fields given replace the stored ones.
+pub async fn update(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let org = app_org(&s.meta, &headers, &q).await?;
+        let id = parse_id(&id)?;
+        let m = s
+            .meta
+            .get_monitor(org, id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        let patch = body_json(&headers, body).await?;
+        let def = definition::merge_update(&m.definition, &patch)
+            .map_err(|e| ApiError::bad_request(e.0))?;
+        let m = s
+            .meta
+            .update_monitor(org, id, &def)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        s.monitors_changed();
+        let groups = groups_of(&s, m.id).await?;
+        Ok::<_, ApiError>(json(StatusCode::OK, monitor_json(&m, &groups, None, false)))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `DELETE /api/v1/monitor/{id}`.
+pub async fn delete(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let org = app_org(&s.meta, &headers, &q).await?;
+        let id = parse_id(&id)?;
+        if !s
+            .meta
+            .delete_monitor(org, id)
+            .await
+            .map_err(ApiError::from)?
+        {
+            return Err(not_found());
+        }
+        s.monitors_changed();
+        Ok::<_, ApiError>(json(StatusCode::OK, json!({"deleted_monitor_id": id})))
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times_look_like_datadogs() {
+        assert_eq!(iso(1_728_578_340_138), "2024-10-10T16:39:00.138000+00:00");
+        assert_eq!(iso(0), "1970-01-01T00:00:00.000000+00:00");
+    }
+}
