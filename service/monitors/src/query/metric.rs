@@ -21,8 +21,9 @@ use crate::comparator::Comparator;
 
 /// A parsed metric or query alert.
 ///
-/// Two queries are equal when they differ at most in where their parts
-/// are in the text (the expression's spans) and in whitespace.
+/// Two queries are equal when they differ at most in the positions of
+/// their parts (the expression's spans), so a query equals the parse of its
+/// printed text.
 #[derive(Debug, Clone)]
 pub struct MetricQuery {
     /// How each group's series is reduced to one number: `avg(last_5m)`,

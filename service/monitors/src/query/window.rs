@@ -120,9 +120,10 @@ pub(crate) struct Spelling {
     pub(crate) allow_month: bool,
     /// Longest window accepted.
     pub(crate) max_seconds: u32,
-    /// Prefix and suffix around the token when quoting it (`last_`, or the
-    /// quotes of `"5m"`).
+    /// What comes before the token when quoting it in an error (`last_`,
+    /// or the opening quote of `"5m"`).
     pub(crate) prefix: &'static str,
+    /// What comes after it (the closing quote of `"5m"`).
     pub(crate) suffix: &'static str,
     /// What a valid window looks like.
     pub(crate) expected: &'static str,
