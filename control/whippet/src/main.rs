@@ -7,6 +7,7 @@
 //! keys in `whippet-meta`.
 
 mod admin;
+mod alerting;
 mod config;
 mod query_cli;
 mod server;

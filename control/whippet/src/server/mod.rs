@@ -17,6 +17,7 @@ mod monitors;
 mod query;
 pub mod selfmon;
 mod series_cache;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::ops::Deref;
