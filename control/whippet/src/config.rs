@@ -87,6 +87,12 @@ pub const SETTINGS: &[Setting] = &[
         help: "how often Whippet writes its own whippet.* metrics into its store; 0: never (default 10)",
     },
     Setting {
+        key: "monitor_interval_secs",
+        env: "WHIPPET_MONITOR_INTERVAL_SECS",
+        flag: "--monitor-interval-secs",
+        help: "seconds between two evaluations of every monitor (Datadog's cadence is 60); 0: monitors are not evaluated (default 60)",
+    },
+    Setting {
         key: "max_concurrent_requests",
         env: "WHIPPET_MAX_CONCURRENT_REQUESTS",
         flag: "--max-concurrent-requests",
@@ -151,6 +157,9 @@ pub struct Config {
     pub app_key: Option<String>,
     /// Seconds between writes of Whippet's own metrics; 0 turns it off.
     pub self_monitoring_interval_secs: u64,
+    /// Seconds between two evaluations of every monitor; 0 turns
+    /// evaluation off. Datadog evaluates about once a minute; tests use 1.
+    pub monitor_interval_secs: u64,
     /// Intake requests processed at once.
     pub max_concurrent_requests: usize,
     /// What one metric query may cost.
@@ -173,6 +182,7 @@ impl Default for Config {
             api_key: None,
             app_key: None,
             self_monitoring_interval_secs: 10,
+            monitor_interval_secs: 60,
             // Intake requests are short (parse, one WAL append); 64 in flight
             // keeps both cores busy while bounding the memory of bodies held
             // at once to 64 × the 62 MiB decompressed limit in the worst case.
@@ -318,6 +328,11 @@ impl Layers {
                 }
                 "api_key" => c.api_key = Some(check_key(v).map_err(bad)?),
                 "app_key" => c.app_key = Some(check_key(v).map_err(bad)?),
+                "monitor_interval_secs" => {
+                    c.monitor_interval_secs = v
+                        .parse()
+                        .map_err(|_| bad(format!("`{v}` is not a whole number of seconds")))?
+                }
                 "self_monitoring_interval_secs" => {
                     c.self_monitoring_interval_secs = v
                         .parse()

@@ -87,7 +87,8 @@ enum Command {
     /// dogstatsd_socket WHIPPET_DOGSTATSD_SOCKET; metadata_url
     /// WHIPPET_METADATA_URL; retention WHIPPET_RETENTION; fsync WHIPPET_FSYNC;
     /// max_active_series WHIPPET_MAX_ACTIVE_SERIES; api_key WHIPPET_API_KEY;
-    /// app_key WHIPPET_APP_KEY; self_monitoring_interval_secs; and
+    /// app_key WHIPPET_APP_KEY; self_monitoring_interval_secs;
+    /// monitor_interval_secs WHIPPET_MONITOR_INTERVAL_SECS; and
     /// max_concurrent_requests. An empty listener address turns it off.
     Serve(ServeFlags),
     /// Inspect or check the storage engine's files offline.
@@ -145,6 +146,9 @@ pub struct ServeFlags {
     /// Seconds between writes of Whippet's own whippet.* metrics; 0: never [env: WHIPPET_SELF_MONITORING_INTERVAL_SECS] [default: 10]
     #[arg(long)]
     pub self_monitoring_interval_secs: Option<String>,
+    /// Seconds between two evaluations of every monitor; 0: monitors are not evaluated [env: WHIPPET_MONITOR_INTERVAL_SECS] [default: 60]
+    #[arg(long)]
+    pub monitor_interval_secs: Option<String>,
     /// Intake requests handled at once; more get 503 + Retry-After [env: WHIPPET_MAX_CONCURRENT_REQUESTS] [default: 64]
     #[arg(long)]
     pub max_concurrent_requests: Option<String>,
@@ -176,6 +180,7 @@ impl ServeFlags {
             self.self_monitoring_interval_secs,
         );
         l.flag("max_concurrent_requests", self.max_concurrent_requests);
+        l.flag("monitor_interval_secs", self.monitor_interval_secs);
         l.flag("chunk_cache_mb", self.chunk_cache_mb);
         l.flag("query_max_series", self.query_max_series);
         l.flag("query_max_points", self.query_max_points);

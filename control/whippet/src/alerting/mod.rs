@@ -8,3 +8,4 @@
 //! reads data, calls the one and writes to the other.
 
 pub mod deliver;
+pub mod schedule;

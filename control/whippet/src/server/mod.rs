@@ -125,6 +125,16 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/monitor/{id}/validate",
             post(monitors::validate_existing),
         )
+        .route(
+            "/api/v1/integration/webhooks/configuration/webhooks",
+            post(webhooks::create),
+        )
+        .route(
+            "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}",
+            get(webhooks::get_one)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route("/intake/", ignored.clone())
         .route("/api/v2/host_metadata", ignored.clone())
         .route("/api/v1/metadata", ignored.clone())
@@ -315,6 +325,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ))
     });
+    let monitor_task = (config.monitor_interval_secs > 0).then(|| {
+        tokio::spawn(crate::alerting::schedule::run(
+            state.clone(),
+            Duration::from_secs(config.monitor_interval_secs),
+            stop_rx.clone(),
+        ))
+    });
     // Keeps the shared copy of DogStatsD's counters fresh for /metrics and
     // self-monitoring.
     let dsd = dsd.map(Arc::new);
@@ -347,6 +364,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         d.shutdown().await;
     }
     if let Some(t) = selfmon_task {
+        let _ = t.await;
+    }
+    if let Some(t) = monitor_task {
         let _ = t.await;
     }
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {

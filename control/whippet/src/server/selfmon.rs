@@ -50,6 +50,10 @@ pub mod names {
     pub const EVENTS: &str = "whippet.intake.events";
     /// Check runs stored, by source.
     pub const CHECK_RUNS: &str = "whippet.intake.check_runs";
+    /// Monitor evaluations (one per monitor per round).
+    pub const MONITORS_EVALUATED: &str = "whippet.monitors.evaluated";
+    /// Seconds spent in monitor rounds.
+    pub const MONITOR_ROUND_SECONDS: &str = "whippet.monitors.round.seconds";
 }
 
 /// The help line of a counter for `/metrics`.
@@ -65,6 +69,10 @@ pub fn help(name: &str) -> &'static str {
         names::DSD_MALFORMED => "DogStatsD malformed lines, by reason.",
         names::EVENTS => "Events stored, by source.",
         names::CHECK_RUNS => "Check runs stored, by source.",
+        names::MONITORS_EVALUATED => "Monitor evaluations, one per monitor per round.",
+        names::MONITOR_ROUND_SECONDS => {
+            "Seconds spent evaluating monitors (the evaluation lag is one round's share)."
+        }
         _ => "A Whippet counter.",
     }
 }
