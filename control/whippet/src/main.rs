@@ -90,7 +90,7 @@ enum Command {
     /// app_key WHIPPET_APP_KEY; self_monitoring_interval_secs;
     /// monitor_interval_secs WHIPPET_MONITOR_INTERVAL_SECS; and
     /// max_concurrent_requests. An empty listener address turns it off.
-    Serve(ServeFlags),
+    Serve(Box<ServeFlags>),
     /// Inspect or check the storage engine's files offline.
     #[command(subcommand)]
     Storage(storage::StorageCommand),

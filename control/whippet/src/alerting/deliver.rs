@@ -104,7 +104,7 @@ const RESERVED_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding
 
 /// Counter of delivery attempts, by `outcome` (`delivered`, `failed`) and
 /// `reason` (a [`DeliveryError::reason`], or `ok`).
-pub const NOTIFICATIONS: &str = "whippet.alerting.notifications";
+pub const NOTIFICATIONS: &str = crate::server::selfmon::names::NOTIFICATIONS;
 
 /// Why an attempt failed. Its text is what `last_error` keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]

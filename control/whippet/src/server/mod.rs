@@ -332,6 +332,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ))
     });
+    let deliver_task = tokio::spawn(crate::alerting::deliver::run(
+        state.clone(),
+        stop_rx.clone(),
+    ));
     // Keeps the shared copy of DogStatsD's counters fresh for /metrics and
     // self-monitoring.
     let dsd = dsd.map(Arc::new);
@@ -369,6 +373,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(t) = monitor_task {
         let _ = t.await;
     }
+    let _ = deliver_task.await;
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         engine.flush().context("writing the head to parts")?;
         engine.close().context("closing the storage engine")?;

@@ -1,0 +1,144 @@
+"""A monitor end to end with the real clients: datadog-api-client creates a
+webhook and a metric monitor, the `datadog` package pushes points across
+the threshold and back, and a real HTTP receiver started here gets the alert
+and the recovery with the rendered message. The server is restarted while
+the monitor alerts: nothing is sent twice, nothing is lost."""
+
+import json
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import Server
+from datadog import api, initialize
+from datadog_api_client import ApiClient, Configuration
+from datadog_api_client.v1.api.monitors_api import MonitorsApi
+from datadog_api_client.v1.api.webhooks_integration_api import WebhooksIntegrationApi
+from datadog_api_client.v1.model.monitor import Monitor
+from datadog_api_client.v1.model.monitor_options import MonitorOptions
+from datadog_api_client.v1.model.monitor_thresholds import MonitorThresholds
+from datadog_api_client.v1.model.monitor_type import MonitorType
+from datadog_api_client.v1.model.webhooks_integration import WebhooksIntegration
+
+
+class Receiver:
+    """A local HTTP server that keeps every POST it gets."""
+
+    def __init__(self):
+        self.posts = []
+        received = self.posts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                received.append({"headers": dict(self.headers), "body": body})
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def bodies(self):
+        return [json.loads(p["body"]) for p in list(self.posts)]
+
+    def wait_for(self, predicate, what, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            hits = [b for b in self.bodies() if predicate(b)]
+            if hits:
+                return hits
+            time.sleep(0.2)
+        raise AssertionError(f"no {what} within {timeout} s; received: {self.bodies()}")
+
+
+def client(server):
+    cfg = Configuration(host=server.url)
+    cfg.api_key["apiKeyAuth"] = server.api_key
+    cfg.api_key["appKeyAuth"] = server.app_key
+    return ApiClient(cfg)
+
+
+def send(server, value, host="mon-1"):
+    initialize(api_key=server.api_key, app_key=server.app_key, api_host=server.url)
+    r = api.Metric.send(metric="e2e.mon.load", points=[(int(time.time()), value)], host=host)
+    assert r.get("status") == "ok", r
+
+
+def message_of(body):
+    return body.get("body") or body.get("text") or json.dumps(body)
+
+
+def test_alert_and_recovery_reach_the_webhook_across_a_restart():
+    receiver = Receiver()
+    env = {"WHIPPET_MONITOR_INTERVAL_SECS": "1"}
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        data = Path(d) / "data"
+        server = Server(data, extra_env=env)
+        try:
+            with client(server) as c:
+                WebhooksIntegrationApi(c).create_webhooks_integration(
+                    body=WebhooksIntegration(name="e2e-hook", url=receiver.url)
+                )
+                monitor = MonitorsApi(c).create_monitor(
+                    body=Monitor(
+                        name="Load on {{host.name}}",
+                        type=MonitorType("metric alert"),
+                        query="avg(last_1m):avg:e2e.mon.load{*} by {host} > 90",
+                        message=(
+                            "{{#is_alert}}Load high on {{host.name}}: {{value}}{{/is_alert}}"
+                            "{{#is_recovery}}Load back to normal on {{host.name}}{{/is_recovery}}"
+                            " @webhook-e2e-hook"
+                        ),
+                        options=MonitorOptions(
+                            thresholds=MonitorThresholds(critical=90.0),
+                            new_group_delay=0,
+                        ),
+                    )
+                )
+            send(server, 95.0)
+            alerts = receiver.wait_for(lambda b: "Load high on mon-1" in message_of(b), "alert")
+            assert len(alerts) == 1
+            alert_post = [p for p in receiver.posts if b"Load high" in p["body"]][0]
+            assert alert_post["headers"].get("X-Whippet-Notification-Id")
+            with client(server) as c:
+                got = MonitorsApi(c).get_monitor(monitor.id, group_states="all")
+                assert str(got.overall_state) == "Alert"
+                assert str(got.state.groups["host:mon-1"].status) == "Alert"
+        finally:
+            assert server.stop() == 0, server.log_text()
+
+        # A restart while alerting: the state and the delivered alert are
+        # remembered; the same value must not alert again.
+        server = Server(data, extra_env=env)
+        try:
+            time.sleep(4)
+            alerts = [b for b in receiver.bodies() if "Load high on mon-1" in message_of(b)]
+            assert len(alerts) == 1, receiver.bodies()
+            send(server, 10.0)
+            send(server, 10.0, host="mon-2")
+            recoveries = receiver.wait_for(
+                lambda b: "Load back to normal on mon-1" in message_of(b), "recovery"
+            )
+            assert len(recoveries) == 1
+            with client(server) as c:
+                got = MonitorsApi(c).get_monitor(monitor.id, group_states="all")
+                assert str(got.state.groups["host:mon-1"].status) == "OK"
+                assert got.state.groups["host:mon-1"].last_resolved_ts > 0
+            # mon-2 never crossed: no notification names it.
+            assert not any("mon-2" in message_of(b) for b in receiver.bodies())
+            # The transitions went to the event stream.
+            status, events = server.request("GET", f"/api/v1/events?start={int(time.time()) - 3600}&end={int(time.time()) + 60}")
+            assert status == 200
+            titles = [e["title"] for e in json.loads(events)["events"]]
+            assert any("Triggered" in t and "mon-1" in t for t in titles), titles
+            assert any("Recovered" in t and "mon-1" in t for t in titles), titles
+        finally:
+            assert server.stop() == 0, server.log_text()
+        receiver.httpd.shutdown()
