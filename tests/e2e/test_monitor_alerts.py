@@ -142,3 +142,55 @@ def test_alert_and_recovery_reach_the_webhook_across_a_restart():
         finally:
             assert server.stop() == 0, server.log_text()
         receiver.httpd.shutdown()
+
+
+def wait_state(server, monitor_id, group, status, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        with client(server) as c:
+            got = MonitorsApi(c).get_monitor(monitor_id, group_states="all")
+        groups = {k: str(v.status) for k, v in got.state.groups.items()}
+        if groups.get(group) == status:
+            return got
+        if time.time() > deadline:
+            raise AssertionError(f"{group} is not {status}: {groups}\n{server.log_text()[-3000:]}")
+        time.sleep(0.3)
+
+
+def test_service_check_and_event_alert_monitors():
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        server = Server(Path(d) / "data", extra_env={"WHIPPET_MONITOR_INTERVAL_SECS": "1"})
+        try:
+            initialize(api_key=server.api_key, app_key=server.app_key, api_host=server.url)
+            with client(server) as c:
+                check = MonitorsApi(c).create_monitor(
+                    body=Monitor(
+                        name="app up",
+                        type=MonitorType("service check"),
+                        query='"e2e.app.up".over("env:e2e").by("host").last(2).count_by_status()',
+                        message="{{#is_alert}}app down on {{host.name}}{{/is_alert}}",
+                        options=MonitorOptions(thresholds=MonitorThresholds(critical=2.0, ok=1.0, warning=1.0)),
+                    )
+                )
+                events = MonitorsApi(c).create_monitor(
+                    body=Monitor(
+                        name="deploy storm",
+                        type=MonitorType("event alert"),
+                        query='events("sources:e2e-deployer").rollup("count").last("5m") > 1',
+                        message="too many deploys",
+                    )
+                )
+            now = int(time.time())
+            for ts, status in [(now - 20, 2), (now - 5, 2)]:
+                r = api.ServiceCheck.check(check="e2e.app.up", host_name="sc-1", status=status, timestamp=ts, tags=["env:e2e"])
+                assert r.get("status") == "ok", r
+            wait_state(server, check.id, "host:sc-1", "Alert")
+            r = api.ServiceCheck.check(check="e2e.app.up", host_name="sc-1", status=0, timestamp=int(time.time()) + 10, tags=["env:e2e"])
+            assert r.get("status") == "ok", r
+            wait_state(server, check.id, "host:sc-1", "OK")
+
+            for i in range(2):
+                api.Event.create(title=f"deploy {i}", text="x", source_type_name="e2e-deployer")
+            wait_state(server, events.id, "*", "Alert")
+        finally:
+            assert server.stop() == 0, server.log_text()

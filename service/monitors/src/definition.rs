@@ -248,9 +248,13 @@ pub fn rules_of(def: &Value) -> Result<Option<Rules>, Invalid> {
     if let Some(m) = options.get("no_data_timeframe").and_then(Value::as_u64) {
         rules.no_data_timeframe_secs = m.saturating_mul(60);
     }
-    if let Some(s) = options.get("new_group_delay").and_then(Value::as_u64) {
-        rules.new_group_delay_secs = s;
-    }
+    // A simple monitor has one group from the start: there is no new
+    // group to wait for unless the definition asks.
+    rules.new_group_delay_secs = match options.get("new_group_delay").and_then(Value::as_u64) {
+        Some(s) => s,
+        None if parsed.group_by().is_empty() => 0,
+        None => rules.new_group_delay_secs,
+    };
     rules.require_full_window = options
         .get("require_full_window")
         .and_then(Value::as_bool)

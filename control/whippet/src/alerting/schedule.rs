@@ -223,17 +223,43 @@ pub async fn round(state: &AppState, now_ms: i64) -> anyhow::Result<RoundStats> 
                 let obs = BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::value(value))]);
                 (obs, Some(composite_rules()))
             }
-            MonitorQuery::ServiceCheck(_) | MonitorQuery::Event(_) => {
-                let reason = "service check and event alert monitors are not evaluated yet";
-                let obs = BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))]);
-                (obs, p.rules.clone().or_else(|| Some(composite_rules())))
+            MonitorQuery::ServiceCheck(sc) => {
+                let counts = StatusCounts::of(&p.record.definition);
+                let (qe, sc2, org) = (state.query.clone(), sc.clone(), p.record.org);
+                let previous: BTreeMap<String, Status> =
+                    stored.iter().map(|(g, s)| (g.clone(), s.status)).collect();
+                let obs = tokio::task::spawn_blocking(move || {
+                    observe_service_check(&qe, org, &sc2, counts, &previous, now_ms)
+                })
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r);
+                let obs = obs.unwrap_or_else(|reason| {
+                    BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
+                });
+                (obs, Some(service_check_rules(&p.record.definition)))
+            }
+            MonitorQuery::Event(ev) => {
+                let obs = match observe_events(state, p.record.org, ev, now_ms).await {
+                    Ok(o) => o,
+                    Err(reason) => {
+                        BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
+                    }
+                };
+                (obs, p.rules.clone())
             }
         };
         let Some(rules) = rules else { continue };
         let mut observed = observed;
-        // Groups with a state but nothing observed this round: no data.
+        // Groups with a state but nothing observed this round: no data
+        // (for event alerts, a count of 0).
+        let absent = if matches!(p.query, MonitorQuery::Event(_)) {
+            Observation::value(0.0)
+        } else {
+            Observation::NoData
+        };
         for g in stored.keys() {
-            observed.entry(g.clone()).or_insert(Observation::NoData);
+            observed.entry(g.clone()).or_insert_with(|| absent.clone());
         }
         let org_name = org_names.get(&p.record.org).cloned().unwrap_or_default();
         let (eval, events) = step_monitor(p, &rules, &stored, &observed, now_ms, &org_name);
@@ -256,6 +282,198 @@ pub async fn round(state: &AppState, now_ms: i64) -> anyhow::Result<RoundStats> 
         }
     }
     Ok(stats)
+}
+
+/// How far back a service check monitor looks for its last runs. Agents
+/// run checks every 15 s; half an hour holds the last 100 runs (the most
+/// `.last(N)` allows) of any check that runs at least every 18 s, and of
+/// slower ones what there is.
+const SERVICE_CHECK_LOOKBACK_MS: i64 = 30 * 60 * 1000;
+
+/// The consecutive-status counts of a service check monitor's thresholds
+/// (`options.thresholds.critical`, `warning`, `ok`; 1 each by default).
+#[derive(Debug, Clone, Copy)]
+struct StatusCounts {
+    critical: usize,
+    warning: usize,
+    ok: usize,
+}
+
+impl StatusCounts {
+    fn of(def: &Value) -> StatusCounts {
+        let n = |k: &str| {
+            def.pointer(&format!("/options/thresholds/{k}"))
+                .and_then(Value::as_f64)
+                .map_or(1, |v| v.max(1.0) as usize)
+        };
+        StatusCounts {
+            critical: n("critical"),
+            warning: n("warning"),
+            ok: n("ok"),
+        }
+    }
+}
+
+/// The service check statuses as values the state machine compares: 2
+/// CRITICAL (Alert), 1 WARNING (Warn), 0 OK.
+fn service_check_rules(def: &Value) -> Rules {
+    let mut r = Rules::new(whippet_monitors::comparator::Comparator::Ge, 2.0, 120);
+    r.warning = Some(1.0);
+    let opt = |k: &str| def.pointer(&format!("/options/{k}"));
+    r.notify_no_data = opt("notify_no_data")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if let Some(m) = opt("no_data_timeframe").and_then(Value::as_u64) {
+        r.no_data_timeframe_secs = m.saturating_mul(60);
+    }
+    r.new_group_delay_secs = opt("new_group_delay").and_then(Value::as_u64).unwrap_or(0);
+    r.renotify_interval_secs = opt("renotify_interval")
+        .and_then(Value::as_u64)
+        .filter(|&m| m > 0)
+        .map(|m| m.saturating_mul(60));
+    r
+}
+
+/// The status a group's last runs (oldest first; 0 OK, 1 WARNING, 2
+/// CRITICAL, 3 UNKNOWN) call for: CRITICAL when the latest `critical` runs
+/// are all CRITICAL, WARNING when the latest `warning` are all WARNING or
+/// worse, OK when the latest `ok` are all OK, and otherwise no change
+/// (`None`). UNKNOWN runs change nothing.
+fn check_status(runs: &[u8], counts: StatusCounts) -> Option<u8> {
+    let last = |n: usize, ok: &dyn Fn(u8) -> bool| {
+        runs.len() >= n && runs[runs.len() - n..].iter().all(|&s| ok(s))
+    };
+    if last(counts.critical, &|s| s == 2) {
+        Some(2)
+    } else if last(counts.warning, &|s| s == 1 || s == 2) {
+        Some(1)
+    } else if last(counts.ok, &|s| s == 0) {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Reads the last runs of a service check (the `service_check.status`
+/// series the intake writes, tagged `check:<name>`), per group of the
+/// `.by()` tags, the worst status of a group's series at each run.
+fn observe_service_check(
+    qe: &whippet_query::QueryEngine,
+    org: OrgId,
+    sc: &query::ServiceCheckQuery,
+    counts: StatusCounts,
+    previous: &BTreeMap<String, Status>,
+    now_ms: i64,
+) -> Result<BTreeMap<String, Observation>, String> {
+    let mut scope = vec![format!("check:{}", sc.check)];
+    scope.extend(sc.over.iter().filter(|s| s.as_str() != "*").cloned());
+    let mut text = format!("max:service_check.status{{{}}}", scope.join(","));
+    if !sc.by.is_empty() {
+        text.push_str(&format!(" by {{{}}}", sc.by.join(",")));
+    }
+    text.push_str(".rollup(max, 10)");
+    let req = whippet_ddql::parse_request(&text).map_err(|e| format!("the check's query: {e}"))?;
+    let series = qe
+        .query(org, &text, &req, now_ms - SERVICE_CHECK_LOOKBACK_MS, now_ms)
+        .map_err(|e| format!("the query failed: {e}"))?;
+    let mut out = BTreeMap::new();
+    for s in series {
+        let mut runs: Vec<u8> = s
+            .points
+            .iter()
+            .filter_map(|&(_, v)| v)
+            .map(|v| v.clamp(0.0, 3.0) as u8)
+            .collect();
+        let keep = (sc.last as usize).max(1);
+        if runs.len() > keep {
+            runs.drain(..runs.len() - keep);
+        }
+        let group = if s.tag_set.is_empty() {
+            SIMPLE_GROUP.to_owned()
+        } else {
+            s.tag_set.join(",")
+        };
+        let status = check_status(&runs, counts).or_else(|| {
+            previous.get(&group).map(|p| match p {
+                Status::Alert => 2,
+                Status::Warn => 1,
+                _ => 0,
+            })
+        });
+        if let Some(v) = status {
+            out.insert(group, Observation::value(f64::from(v)));
+        }
+    }
+    Ok(out)
+}
+
+/// The terms of an event search Whippet filters on: `sources:a,b`,
+/// `tags:a,b` (or `tag:`), `priority:all|normal|low`; other words are not
+/// filters (free-text search of titles is not supported yet).
+fn event_query(search: &str, start_ms: i64, end_ms: i64) -> whippet_meta::EventQuery {
+    let mut q = whippet_meta::EventQuery::range(start_ms, end_ms);
+    q.unaggregated = true;
+    for term in search.split_whitespace() {
+        let Some((k, v)) = term.split_once(':') else {
+            continue;
+        };
+        let list = || v.split(',').map(str::to_owned).filter(|s| !s.is_empty());
+        match k {
+            "sources" | "source" => q.sources.extend(list()),
+            "tags" | "tag" => q.tags.extend(list()),
+            "priority" => q.priority = Some(v.to_owned()),
+            _ => {}
+        }
+    }
+    q
+}
+
+/// Counts the events matching an event alert's search in its window, per
+/// group of its `.by()` facets (`host`, or a tag key); a group with no
+/// event this time counts 0.
+async fn observe_events(
+    state: &AppState,
+    org: OrgId,
+    ev: &query::EventQuery,
+    now_ms: i64,
+) -> Result<BTreeMap<String, Observation>, String> {
+    let window_ms = i64::from(ev.window.seconds()) * 1000;
+    let q = event_query(&ev.search, now_ms - window_ms, now_ms);
+    let events = state
+        .meta
+        .list_events(org, &q)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut counts: BTreeMap<String, f64> = BTreeMap::new();
+    for e in &events {
+        let group = if ev.by.is_empty() {
+            SIMPLE_GROUP.to_owned()
+        } else {
+            ev.by
+                .iter()
+                .map(|facet| {
+                    let value = if facet == "host" {
+                        e.host.clone().unwrap_or_default()
+                    } else {
+                        e.tags
+                            .iter()
+                            .find_map(|t| t.strip_prefix(&format!("{facet}:")).map(str::to_owned))
+                            .unwrap_or_default()
+                    };
+                    format!("{facet}:{value}")
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        *counts.entry(group).or_default() += 1.0;
+    }
+    if ev.by.is_empty() {
+        counts.entry(SIMPLE_GROUP.to_owned()).or_default();
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(g, n)| (g, Observation::value(n)))
+        .collect())
 }
 
 /// The stored group states of a monitor.
@@ -666,6 +884,113 @@ mod tests {
         let text = "pct_change(avg(last_5m),last_5m):avg:m{*} by {host} > 1";
         let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms).unwrap();
         assert_eq!(value(&obs["host:a"]), 90.0);
+    }
+
+    #[test]
+    fn service_check_statuses_count_consecutive_runs() {
+        let c = StatusCounts {
+            critical: 3,
+            warning: 2,
+            ok: 2,
+        };
+        assert_eq!(check_status(&[0, 2, 2, 2], c), Some(2));
+        assert_eq!(
+            check_status(&[0, 0, 2, 2], c),
+            Some(1),
+            "two CRITICAL are at least WARNING"
+        );
+        assert_eq!(
+            check_status(&[2, 2, 2, 0], c),
+            None,
+            "one OK is not enough to recover"
+        );
+        assert_eq!(check_status(&[2, 2, 0, 0], c), Some(0));
+        assert_eq!(check_status(&[0, 1, 1], c), Some(1));
+        assert_eq!(check_status(&[3, 3], c), None, "UNKNOWN changes nothing");
+        assert_eq!(check_status(&[], c), None);
+    }
+
+    #[test]
+    fn service_check_runs_are_read_per_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let now_ms = 1_795_651_200_000;
+        let (e, _) = Engine::open(
+            dir.path(),
+            EngineConfig {
+                background_tasks: false,
+                ..EngineConfig::default()
+            },
+        )
+        .unwrap();
+        for (host, runs) in [("a", [0.0, 2.0, 2.0]), ("b", [2.0, 0.0, 0.0])] {
+            let key = SeriesKey::float(
+                ORG,
+                "service_check.status",
+                TagSet::new([
+                    "check:app.up".to_owned(),
+                    format!("host:{host}"),
+                    "env:prod".to_owned(),
+                ]),
+            );
+            let id = e.resolve(&key, MetricType::Gauge).unwrap();
+            let pts: Vec<FloatPoint> = runs
+                .iter()
+                .enumerate()
+                .map(|(i, &value)| FloatPoint {
+                    series: id,
+                    ts: now_ms - (60 - 15 * i as i64) * 1000,
+                    value,
+                })
+                .collect();
+            e.append_floats(&pts).unwrap();
+        }
+        let qe = whippet_query::QueryEngine::new(e, whippet_query::QueryLimits::default());
+        let sc = match query::parse(
+            "service check",
+            r#""app.up".over("env:prod").by("host").last(3).count_by_status()"#,
+        )
+        .unwrap()
+        {
+            MonitorQuery::ServiceCheck(sc) => sc,
+            other => panic!("{other:?}"),
+        };
+        let counts = StatusCounts {
+            critical: 2,
+            warning: 1,
+            ok: 2,
+        };
+        let obs = observe_service_check(&qe, ORG, &sc, counts, &BTreeMap::new(), now_ms).unwrap();
+        assert_eq!(value(&obs["host:a"]), 2.0);
+        assert_eq!(value(&obs["host:b"]), 0.0);
+        let counts = StatusCounts {
+            critical: 3,
+            warning: 3,
+            ok: 3,
+        };
+        let prev = BTreeMap::from([("host:a".to_owned(), Status::Warn)]);
+        let obs = observe_service_check(&qe, ORG, &sc, counts, &prev, now_ms).unwrap();
+        assert_eq!(
+            value(&obs["host:a"]),
+            1.0,
+            "not enough runs: the previous status stays"
+        );
+        assert!(
+            !obs.contains_key("host:b"),
+            "nothing known and nothing decided"
+        );
+    }
+
+    #[test]
+    fn event_searches_become_filters() {
+        let q = event_query(
+            "sources:nagios,zabbix tags:env:prod priority:all some words",
+            1,
+            2,
+        );
+        assert_eq!(q.sources, ["nagios", "zabbix"]);
+        assert_eq!(q.tags, ["env:prod"]);
+        assert_eq!(q.priority.as_deref(), Some("all"));
+        assert_eq!((q.start_ms, q.end_ms), (1, 2));
     }
 
     #[test]
