@@ -66,6 +66,7 @@
 //! With the `testing` feature (or in this crate's own tests),
 //! [`testing`] starts a private PostgreSQL cluster for tests.
 
+mod downtimes;
 mod error;
 mod key_cache;
 mod model;
@@ -79,6 +80,7 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use downtimes::DowntimeRecord;
 pub use error::{BackendError, MetaError, Result};
 pub use key_cache::{MAX_NEGATIVE, MAX_POSITIVE, NEGATIVE_TTL, POSITIVE_TTL};
 pub use model::{

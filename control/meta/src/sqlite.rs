@@ -148,6 +148,17 @@ const MIGRATIONS: &[&str] = &[
         encode_as       TEXT NOT NULL,
         PRIMARY KEY (org_id, name)
     ) WITHOUT ROWID;",
+    // Version 3: downtimes.
+    "CREATE TABLE downtimes (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id       INTEGER NOT NULL REFERENCES orgs (id),
+        definition   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        modified_at  INTEGER NOT NULL,
+        canceled_at  INTEGER
+    );
+    CREATE INDEX downtimes_org ON downtimes (org_id, id);
+    CREATE INDEX downtimes_current ON downtimes (id) WHERE canceled_at IS NULL;",
 ];
 
 /// The schema version this build writes.

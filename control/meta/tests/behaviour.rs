@@ -43,6 +43,8 @@ const CASES: &[Case] = &[
     case!(monitors_crud_and_isolation),
     case!(monitor_evaluations_are_atomic_and_versioned),
     case!(webhooks_create_replace_and_validate),
+    case!(downtimes_crud_cancel_and_isolation),
+    case!(downtimes_listing_for_the_scheduler),
 ];
 
 #[test]
@@ -109,6 +111,11 @@ fn futures_are_send(s: MetaStore) {
     send(s.get_event(OrgId(1), 1));
     send(s.record_check_run(OrgId(1), "c", None, &[], 0, "", 0));
     send(s.check_statuses(OrgId(1), None));
+    send(s.create_downtime(OrgId(1), &def));
+    send(s.get_downtime(OrgId(1), 1));
+    send(s.list_downtimes(None, true));
+    send(s.update_downtime(OrgId(1), 1, &def));
+    send(s.cancel_downtime(OrgId(1), 1));
 }
 
 // ---------------------------------------------------------------- bootstrap
@@ -1357,6 +1364,93 @@ async fn webhooks_create_replace_and_validate(t: Target) {
     assert!(!store.delete_webhook(org, "ops").await.unwrap());
     assert_eq!(store.get_webhook(org, "ops").await.unwrap(), None);
     assert!(store.get_webhook(other, "ops").await.unwrap().is_some());
+}
+
+async fn downtimes_crud_cancel_and_isolation(t: Target) {
+    let store = t.open().await;
+    let org = store.create_org("acme").await.unwrap().id;
+    let other = store.create_org("other").await.unwrap().id;
+    let def = json!({"scope": ["env:prod"], "start": 1_700_000_000, "end": 1_700_003_600,
+        "monitor_tags": ["*"], "recurrence": null, "message": "maintenance"});
+    let a = store.create_downtime(org, &def).await.unwrap();
+    assert_eq!((a.org, &a.definition, a.canceled_at), (org, &def, None));
+    assert_eq!(a.created_at, a.modified_at);
+    let b = store
+        .create_downtime(other, &json!({"scope": ["*"]}))
+        .await
+        .unwrap();
+    assert!(b.id > a.id, "ids increase");
+    assert_eq!(
+        store.get_downtime(org, a.id).await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store.get_downtime(other, a.id).await.unwrap(),
+        None,
+        "another org's"
+    );
+
+    let def2 = json!({"scope": ["env:staging"], "start": 1_700_000_000});
+    assert_eq!(
+        store.update_downtime(other, a.id, &def2).await.unwrap(),
+        None
+    );
+    let a2 = store
+        .update_downtime(org, a.id, &def2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((&a2.definition, a2.created_at), (&def2, a.created_at));
+    assert!(a2.modified_at >= a.modified_at);
+
+    assert_eq!(store.cancel_downtime(other, a.id).await.unwrap(), None);
+    let c = store.cancel_downtime(org, a.id).await.unwrap().unwrap();
+    let at = c.canceled_at.expect("canceled");
+    assert_eq!((c.modified_at, &c.definition), (at, &def2));
+    // A second cancel keeps the first time; an update no longer applies.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let again = store.cancel_downtime(org, a.id).await.unwrap().unwrap();
+    assert_eq!(again, c);
+    assert_eq!(store.update_downtime(org, a.id, &def).await.unwrap(), None);
+    assert_eq!(store.get_downtime(org, a.id).await.unwrap(), Some(c));
+    assert_eq!(store.cancel_downtime(org, 987_654).await.unwrap(), None);
+    match store.create_downtime(OrgId(9999), &def).await {
+        Err(MetaError::NotFound(_)) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+async fn downtimes_listing_for_the_scheduler(t: Target) {
+    let store = t.open().await;
+    let org = store.create_org("acme").await.unwrap().id;
+    let other = store.create_org("other").await.unwrap().id;
+    let mk = |scope: &str| json!({"scope": [scope]});
+    let a = store.create_downtime(org, &mk("host:a")).await.unwrap();
+    let b = store.create_downtime(other, &mk("host:b")).await.unwrap();
+    let c = store.create_downtime(org, &mk("host:c")).await.unwrap();
+    store.cancel_downtime(org, a.id).await.unwrap().unwrap();
+    let ids = |v: Vec<whippet_meta::DowntimeRecord>| v.iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_downtimes(Some(org), true).await.unwrap()),
+        vec![a.id, c.id]
+    );
+    assert_eq!(
+        ids(store.list_downtimes(Some(org), false).await.unwrap()),
+        vec![c.id]
+    );
+    assert_eq!(
+        ids(store.list_downtimes(None, false).await.unwrap()),
+        vec![b.id, c.id]
+    );
+    assert_eq!(
+        ids(store.list_downtimes(None, true).await.unwrap()),
+        vec![a.id, b.id, c.id]
+    );
+    // Written by one handle, read by another (another server process).
+    let again = t.open().await;
+    let listed = again.list_downtimes(Some(org), true).await.unwrap();
+    assert_eq!(listed[1], c);
+    assert!(listed[0].canceled_at.is_some());
 }
 
 // ------------------------------------------------------- backend specifics

@@ -1,0 +1,131 @@
+//! The downtime table on PostgreSQL (see the parent module for the rules).
+
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+
+use super::{DowntimeRecord, record, sql};
+use crate::error::{MetaError, Result};
+use crate::model::OrgId;
+use crate::postgres::{Postgres, get, is_state};
+
+fn downtime_row(op: &'static str, r: &Row) -> Result<DowntimeRecord> {
+    let definition: String = get(op, r, 2)?;
+    record(
+        op,
+        get(op, r, 0)?,
+        get(op, r, 1)?,
+        &definition,
+        get(op, r, 3)?,
+        get(op, r, 4)?,
+        get(op, r, 5)?,
+    )
+}
+
+/// Runs a query and reads every row as a downtime.
+async fn downtimes(
+    pg: &Postgres,
+    op: &'static str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<DowntimeRecord>> {
+    let mut conn = pg.conn(op).await?;
+    let rows = conn.client().query(sql, params).await.map_err(pg.err(op))?;
+    rows.iter().map(|r| downtime_row(op, r)).collect()
+}
+
+impl Postgres {
+    pub(crate) async fn create_downtime(
+        &self,
+        org: OrgId,
+        definition: String,
+        now: i64,
+    ) -> Result<DowntimeRecord> {
+        let op = "create downtime";
+        let org_param = i64::from(org.0);
+        let id: i64 = {
+            let mut conn = self.conn(op).await?;
+            let row = conn
+                .client()
+                .query_one(sql::INSERT_DOWNTIME, &[&org_param, &definition, &now])
+                .await
+                .map_err(|e| {
+                    if is_state(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
+                        MetaError::NotFound(format!("org {org}"))
+                    } else {
+                        self.err(op)(e)
+                    }
+                })?;
+            get(op, &row, 0)?
+        };
+        downtimes(self, op, sql::GET_DOWNTIME, &[&org_param, &id])
+            .await?
+            .pop()
+            .ok_or_else(|| crate::sql::corrupt(op, "the new downtime vanished".into()))
+    }
+
+    pub(crate) async fn get_downtime(&self, org: OrgId, id: i64) -> Result<Option<DowntimeRecord>> {
+        let org_param = i64::from(org.0);
+        Ok(
+            downtimes(self, "get downtime", sql::GET_DOWNTIME, &[&org_param, &id])
+                .await?
+                .pop(),
+        )
+    }
+
+    pub(crate) async fn list_downtimes(
+        &self,
+        org: Option<OrgId>,
+        include_canceled: bool,
+    ) -> Result<Vec<DowntimeRecord>> {
+        let op = "list downtimes";
+        match org {
+            Some(org) => {
+                let org_param = i64::from(org.0);
+                downtimes(
+                    self,
+                    op,
+                    sql::LIST_DOWNTIMES_OF_ORG,
+                    &[&org_param, &include_canceled],
+                )
+                .await
+            }
+            None => downtimes(self, op, sql::LIST_ALL_DOWNTIMES, &[&include_canceled]).await,
+        }
+    }
+
+    pub(crate) async fn update_downtime(
+        &self,
+        org: OrgId,
+        id: i64,
+        definition: String,
+        now: i64,
+    ) -> Result<Option<DowntimeRecord>> {
+        let org_param = i64::from(org.0);
+        Ok(downtimes(
+            self,
+            "update downtime",
+            sql::UPDATE_DOWNTIME,
+            &[&org_param, &id, &definition, &now],
+        )
+        .await?
+        .pop())
+    }
+
+    pub(crate) async fn cancel_downtime(
+        &self,
+        org: OrgId,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<DowntimeRecord>> {
+        let org_param = i64::from(org.0);
+        Ok(downtimes(
+            self,
+            "cancel downtime",
+            sql::CANCEL_DOWNTIME,
+            &[&org_param, &id, &now],
+        )
+        .await?
+        .pop())
+    }
+}

@@ -1,0 +1,133 @@
+//! The downtime table on SQLite (see the parent module for the rules).
+
+use rusqlite::params;
+
+use super::{DowntimeRecord, record, sql};
+use crate::error::{MetaError, Result};
+use crate::model::OrgId;
+use crate::sql::for_sqlite;
+use crate::sqlite::{Sqlite, err, is_fk_violation};
+
+fn downtime_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<DowntimeRecord> {
+    let definition: String = r.get(2).map_err(err(op))?;
+    record(
+        op,
+        r.get(0).map_err(err(op))?,
+        r.get(1).map_err(err(op))?,
+        &definition,
+        r.get(3).map_err(err(op))?,
+        r.get(4).map_err(err(op))?,
+        r.get(5).map_err(err(op))?,
+    )
+}
+
+/// Runs `sql` with `p` and reads every row as a downtime.
+fn downtimes(
+    conn: &rusqlite::Connection,
+    op: &'static str,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<DowntimeRecord>> {
+    let mut stmt = conn.prepare_cached(&for_sqlite(sql)).map_err(err(op))?;
+    let mut rows = stmt.query(p).map_err(err(op))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(err(op))? {
+        out.push(downtime_row(op, r)?);
+    }
+    Ok(out)
+}
+
+impl Sqlite {
+    pub(crate) async fn create_downtime(
+        &self,
+        org: OrgId,
+        definition: String,
+        now: i64,
+    ) -> Result<DowntimeRecord> {
+        let op = "create downtime";
+        self.call(op, move |conn| {
+            let id: i64 = conn
+                .query_row(
+                    &for_sqlite(sql::INSERT_DOWNTIME),
+                    params![i64::from(org.0), definition, now],
+                    |r| r.get(0),
+                )
+                .map_err(|e| {
+                    if is_fk_violation(&e) {
+                        MetaError::NotFound(format!("org {org}"))
+                    } else {
+                        MetaError::backend(op, e)
+                    }
+                })?;
+            downtimes(conn, op, sql::GET_DOWNTIME, params![i64::from(org.0), id])?
+                .pop()
+                .ok_or_else(|| crate::sql::corrupt(op, "the new downtime vanished".into()))
+        })
+        .await
+    }
+
+    pub(crate) async fn get_downtime(&self, org: OrgId, id: i64) -> Result<Option<DowntimeRecord>> {
+        let op = "get downtime";
+        self.call(op, move |conn| {
+            Ok(downtimes(conn, op, sql::GET_DOWNTIME, params![i64::from(org.0), id])?.pop())
+        })
+        .await
+    }
+
+    pub(crate) async fn list_downtimes(
+        &self,
+        org: Option<OrgId>,
+        include_canceled: bool,
+    ) -> Result<Vec<DowntimeRecord>> {
+        let op = "list downtimes";
+        self.call(op, move |conn| match org {
+            Some(org) => downtimes(
+                conn,
+                op,
+                sql::LIST_DOWNTIMES_OF_ORG,
+                params![i64::from(org.0), include_canceled],
+            ),
+            None => downtimes(conn, op, sql::LIST_ALL_DOWNTIMES, params![include_canceled]),
+        })
+        .await
+    }
+
+    pub(crate) async fn update_downtime(
+        &self,
+        org: OrgId,
+        id: i64,
+        definition: String,
+        now: i64,
+    ) -> Result<Option<DowntimeRecord>> {
+        let op = "update downtime";
+        self.call(op, move |conn| {
+            Ok(downtimes(
+                conn,
+                op,
+                sql::UPDATE_DOWNTIME,
+                params![i64::from(org.0), id, definition, now],
+            )?
+            .pop())
+        })
+        .await
+    }
+
+    pub(crate) async fn cancel_downtime(
+        &self,
+        org: OrgId,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<DowntimeRecord>> {
+        let op = "cancel downtime";
+        self.call(op, move |conn| {
+            Ok(downtimes(
+                conn,
+                op,
+                sql::CANCEL_DOWNTIME,
+                params![i64::from(org.0), id, now],
+            )?
+            .pop())
+        })
+        .await
+    }
+}
