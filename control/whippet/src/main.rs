@@ -9,6 +9,7 @@
 mod admin;
 mod alerting;
 mod config;
+mod monitors_cli;
 mod query_cli;
 mod server;
 mod storage;
@@ -108,6 +109,11 @@ enum Command {
     /// http://127.0.0.1:8080) and an API and application key
     /// (WHIPPET_API_KEY/DD_API_KEY and WHIPPET_APP_KEY/DD_APP_KEY).
     Query(query_cli::QueryArgs),
+    /// Work with monitors offline: `whippet monitors test FILE...` runs
+    /// monitor test files (made-up series, a monitor, the transitions and
+    /// notifications it must produce).
+    #[command(subcommand)]
+    Monitors(monitors_cli::MonitorsCommand),
 }
 
 /// Flags of `whippet serve`; each overrides the file and the environment.
@@ -248,6 +254,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             runtime()?.block_on(admin::orgs(cmd, &config))
         }
         Command::Query(args) => query_cli::run(args),
+        Command::Monitors(cmd) => monitors_cli::run(cmd),
     }
 }
 

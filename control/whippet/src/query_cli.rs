@@ -239,7 +239,7 @@ pub fn parse_time(text: &str, now: i64) -> Result<i64> {
 }
 
 /// `YYYY-MM-DD[T ]HH:MM[:SS][Z]` in UTC.
-fn parse_utc(t: &str) -> Option<i64> {
+pub(crate) fn parse_utc(t: &str) -> Option<i64> {
     let t = t.strip_suffix('Z').unwrap_or(t);
     let (date, time) = t.split_once(['T', ' '])?;
     let mut d = date.split('-');

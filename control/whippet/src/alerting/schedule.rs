@@ -107,11 +107,45 @@ pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch:
 }
 
 /// A monitor ready to evaluate.
-struct Prepared {
-    record: MonitorRecord,
-    query: MonitorQuery,
-    rules: Option<Rules>,
-    delay_secs: i64,
+pub(crate) struct Prepared {
+    pub record: MonitorRecord,
+    pub query: MonitorQuery,
+    pub rules: Option<Rules>,
+    pub delay_secs: i64,
+}
+
+impl Prepared {
+    /// The parsed form of a stored monitor; `None` for a type that is not
+    /// evaluated or a query that no longer parses.
+    pub fn new(record: MonitorRecord) -> Option<Prepared> {
+        let def = &record.definition;
+        let ty = def.get("type").and_then(Value::as_str).unwrap_or("");
+        if !EVALUATED_TYPES.contains(&ty) {
+            return None;
+        }
+        let text = def.get("query").and_then(Value::as_str).unwrap_or("");
+        let Ok(query) = query::parse(ty, text) else {
+            tracing::warn!(monitor = record.id, "stored monitor query no longer parses");
+            return None;
+        };
+        let rules = definition::rules_of(def).ok().flatten();
+        let delay_secs = def
+            .pointer("/options/evaluation_delay")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .max(0);
+        Some(Prepared {
+            record,
+            query,
+            rules,
+            delay_secs,
+        })
+    }
+
+    /// The end of the window this monitor looks at, at `now_ms`.
+    pub fn window_end_ms(&self, now_ms: i64) -> i64 {
+        now_ms.div_euclid(1000).saturating_sub(self.delay_secs) * 1000
+    }
 }
 
 /// One round over every monitor of every org at `now_ms`.
@@ -125,31 +159,7 @@ pub async fn round(state: &AppState, now_ms: i64) -> anyhow::Result<RoundStats> 
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    let mut prepared = Vec::new();
-    for record in records {
-        let def = &record.definition;
-        let ty = def.get("type").and_then(Value::as_str).unwrap_or("");
-        if !EVALUATED_TYPES.contains(&ty) {
-            continue;
-        }
-        let text = def.get("query").and_then(Value::as_str).unwrap_or("");
-        let Ok(query) = query::parse(ty, text) else {
-            tracing::warn!(monitor = record.id, "stored monitor query no longer parses");
-            continue;
-        };
-        let rules = definition::rules_of(def).ok().flatten();
-        let delay_secs = def
-            .pointer("/options/evaluation_delay")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
-            .max(0);
-        prepared.push(Prepared {
-            record,
-            query,
-            rules,
-            delay_secs,
-        });
-    }
+    let prepared: Vec<Prepared> = records.into_iter().filter_map(Prepared::new).collect();
 
     // Shared metric evaluations.
     type Key = (OrgId, String, i64);
@@ -158,7 +168,7 @@ pub async fn round(state: &AppState, now_ms: i64) -> anyhow::Result<RoundStats> 
         let MonitorQuery::Metric(q) = &p.query else {
             continue;
         };
-        let to_ms = now_ms.div_euclid(1000).saturating_sub(p.delay_secs) * 1000;
+        let to_ms = p.window_end_ms(now_ms);
         let key = (p.record.org, q.evaluation_key(), to_ms);
         if values.contains_key(&key) {
             continue;
@@ -293,14 +303,14 @@ const SERVICE_CHECK_LOOKBACK_MS: i64 = 30 * 60 * 1000;
 /// The consecutive-status counts of a service check monitor's thresholds
 /// (`options.thresholds.critical`, `warning`, `ok`; 1 each by default).
 #[derive(Debug, Clone, Copy)]
-struct StatusCounts {
+pub(crate) struct StatusCounts {
     critical: usize,
     warning: usize,
     ok: usize,
 }
 
 impl StatusCounts {
-    fn of(def: &Value) -> StatusCounts {
+    pub(crate) fn of(def: &Value) -> StatusCounts {
         let n = |k: &str| {
             def.pointer(&format!("/options/thresholds/{k}"))
                 .and_then(Value::as_f64)
@@ -316,7 +326,7 @@ impl StatusCounts {
 
 /// The service check statuses as values the state machine compares: 2
 /// CRITICAL (Alert), 1 WARNING (Warn), 0 OK.
-fn service_check_rules(def: &Value) -> Rules {
+pub(crate) fn service_check_rules(def: &Value) -> Rules {
     let mut r = Rules::new(whippet_monitors::comparator::Comparator::Ge, 2.0, 120);
     r.warning = Some(1.0);
     let opt = |k: &str| def.pointer(&format!("/options/{k}"));
@@ -357,7 +367,7 @@ fn check_status(runs: &[u8], counts: StatusCounts) -> Option<u8> {
 /// Reads the last runs of a service check (the `service_check.status`
 /// series the intake writes, tagged `check:<name>`), per group of the
 /// `.by()` tags, the worst status of a group's series at each run.
-fn observe_service_check(
+pub(crate) fn observe_service_check(
     qe: &whippet_query::QueryEngine,
     org: OrgId,
     sc: &query::ServiceCheckQuery,
@@ -374,7 +384,13 @@ fn observe_service_check(
     text.push_str(".rollup(max, 10)");
     let req = whippet_ddql::parse_request(&text).map_err(|e| format!("the check's query: {e}"))?;
     let series = qe
-        .query(org, &text, &req, now_ms - SERVICE_CHECK_LOOKBACK_MS, now_ms)
+        .query(
+            org,
+            &text,
+            &req,
+            now_ms - SERVICE_CHECK_LOOKBACK_MS,
+            now_ms - 1,
+        )
         .map_err(|e| format!("the query failed: {e}"))?;
     let mut out = BTreeMap::new();
     for s in series {
@@ -509,7 +525,7 @@ fn holds(c: &CompositeQuery, member: &dyn Fn(i64) -> bool) -> bool {
 
 /// Evaluates a metric monitor's expression over its window (and the
 /// shifted one for `change`), one observation per group.
-fn observe_metric(
+pub(crate) fn observe_metric(
     qe: &whippet_query::QueryEngine,
     org: OrgId,
     text: &str,
@@ -576,8 +592,11 @@ fn reduce_window(
     let req = Request {
         exprs: vec![q.expr.clone()],
     };
+    // The query engine's last bucket starts at or before its `to`; one
+    // millisecond less keeps a point stamped exactly `to_ms` (the next
+    // window's first) out, so the window is [from_ms, to_ms).
     let series = qe
-        .query(org, text, &req, from_ms, to_ms)
+        .query(org, text, &req, from_ms, to_ms - 1)
         .map_err(|e| format!("the query failed: {e}"))?;
     let mut out = BTreeMap::new();
     for s in series {
@@ -634,7 +653,7 @@ fn muted(def: &Value, group: &str, now_s: i64) -> bool {
 
 /// Steps every observed group of one monitor; the evaluation to record and
 /// the events to post.
-fn step_monitor(
+pub(crate) fn step_monitor(
     p: &Prepared,
     rules: &Rules,
     stored: &BTreeMap<String, GroupState>,
@@ -710,7 +729,8 @@ fn step_monitor(
                 .iter()
                 .map(|v| (v.name().to_owned(), json!(vars.get(*v))))
                 .collect();
-            let body = json!({"title": title, "message": message, "vars": vars_json});
+            let body =
+                json!({"title": title, "message": message, "group": group, "vars": vars_json});
             for handle in template::mentions(&message) {
                 let target = match handle {
                     Handle::Webhook(name) => format!("webhook-{name}"),
