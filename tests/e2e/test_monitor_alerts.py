@@ -194,3 +194,45 @@ def test_service_check_and_event_alert_monitors():
             wait_state(server, events.id, "*", "Alert")
         finally:
             assert server.stop() == 0, server.log_text()
+
+
+def test_a_downtime_mutes_notifications_but_not_states():
+    import warnings
+
+    from datadog_api_client.v1.api.downtimes_api import DowntimesApi
+    from datadog_api_client.v1.model.downtime import Downtime
+
+    receiver = Receiver()
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        server = Server(Path(d) / "data", extra_env={"WHIPPET_MONITOR_INTERVAL_SECS": "1"})
+        try:
+            with client(server) as c:
+                WebhooksIntegrationApi(c).create_webhooks_integration(
+                    body=WebhooksIntegration(name="dt-hook", url=receiver.url)
+                )
+                monitor = MonitorsApi(c).create_monitor(
+                    body=Monitor(
+                        name="dt",
+                        type=MonitorType("metric alert"),
+                        query="avg(last_1m):avg:e2e.dt.load{*} by {host} > 90",
+                        message="{{#is_alert}}high on {{host.name}}{{/is_alert}} @webhook-dt-hook",
+                        options=MonitorOptions(thresholds=MonitorThresholds(critical=90.0), new_group_delay=0),
+                    )
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    DowntimesApi(c).create_downtime(
+                        body=Downtime(scope=["host:quiet-1"], monitor_id=monitor.id, start=int(time.time()) - 60)
+                    )
+            initialize(api_key=server.api_key, app_key=server.app_key, api_host=server.url)
+            for host in ["quiet-1", "loud-1"]:
+                r = api.Metric.send(metric="e2e.dt.load", points=[(int(time.time()), 99.0)], host=host)
+                assert r.get("status") == "ok", r
+            receiver.wait_for(lambda b: "high on loud-1" in message_of(b), "alert for loud-1")
+            got = wait_state(server, monitor.id, "host:quiet-1", "Alert")
+            assert str(got.state.groups["host:loud-1"].status) == "Alert"
+            time.sleep(2)
+            assert not any("quiet-1" in message_of(b) for b in receiver.bodies()), receiver.bodies()
+        finally:
+            assert server.stop() == 0, server.log_text()
+        receiver.httpd.shutdown()

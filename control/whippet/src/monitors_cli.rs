@@ -312,7 +312,7 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
             MonitorQuery::ServiceCheck(_) => service_check_rules(&p.record.definition),
             _ => p.rules.clone().context("monitor: no thresholds")?,
         };
-        let (eval, _) = step_monitor(&p, &rules, &states, &observed, now_ms, "default");
+        let (eval, _) = step_monitor(&p, &rules, &states, &observed, now_ms, "default", &[]);
         for (group, v) in &eval.groups {
             states.insert(group.clone(), serde_json::from_value(v.clone())?);
         }

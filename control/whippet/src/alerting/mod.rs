@@ -8,4 +8,5 @@
 //! reads data, calls the one and writes to the other.
 
 pub mod deliver;
+pub mod downtime;
 pub mod schedule;

@@ -51,6 +51,7 @@ use whippet_monitors::template::{
 };
 use whippet_tsdb::OrgId;
 
+use crate::alerting::downtime::{self, Downtime};
 use crate::server::AppState;
 use crate::server::selfmon::names;
 
@@ -160,6 +161,7 @@ pub async fn round(state: &AppState, now_ms: i64) -> anyhow::Result<RoundStats> 
         .map(|o| (o.id, o.name))
         .collect();
     let prepared: Vec<Prepared> = records.into_iter().filter_map(Prepared::new).collect();
+    let downtimes = downtime::by_org(&state.meta.list_downtimes(None, false).await?);
 
     // Shared metric evaluations.
     type Key = (OrgId, String, i64);
@@ -272,7 +274,16 @@ pub async fn round(state: &AppState, now_ms: i64) -> anyhow::Result<RoundStats> 
             observed.entry(g.clone()).or_insert_with(|| absent.clone());
         }
         let org_name = org_names.get(&p.record.org).cloned().unwrap_or_default();
-        let (eval, events) = step_monitor(p, &rules, &stored, &observed, now_ms, &org_name);
+        let org_downtimes = downtimes.get(&p.record.org).map_or(&[][..], Vec::as_slice);
+        let (eval, events) = step_monitor(
+            p,
+            &rules,
+            &stored,
+            &observed,
+            now_ms,
+            &org_name,
+            org_downtimes,
+        );
         stats.monitors += 1;
         stats.transitions += eval.transitions.len();
         stats.notifications += eval.notifications.len();
@@ -635,20 +646,27 @@ fn reduce_window(
     Ok(out)
 }
 
-/// True when the definition's `options.silenced` mutes `group` at `now_s`
-/// (`{"*": null}` mutes every group until unmuted; a number is the end, in
-/// epoch seconds).
+/// True when the definition's `options.silenced` mutes `group` at `now_s`:
+/// a scope mutes the groups that have all its tags (`"host:a"` mutes
+/// `host:a,env:prod`; `"*"` every group), until unmuted (`null`) or until
+/// its end (epoch seconds).
 fn muted(def: &Value, group: &str, now_s: i64) -> bool {
     let Some(silenced) = def.pointer("/options/silenced").and_then(Value::as_object) else {
         return false;
     };
-    [SIMPLE_GROUP, group]
-        .iter()
-        .any(|k| match silenced.get(*k) {
-            Some(Value::Null) => true,
-            Some(v) => v.as_i64().is_some_and(|end| end > now_s),
-            None => false,
-        })
+    let group_tags: Vec<&str> = group.split(',').collect();
+    silenced.iter().any(|(scope, end)| {
+        let covers = scope == SIMPLE_GROUP
+            || scope
+                .split(',')
+                .map(str::trim)
+                .all(|t| group_tags.contains(&t));
+        covers
+            && match end {
+                Value::Null => true,
+                v => v.as_i64().is_some_and(|end| end > now_s),
+            }
+    })
 }
 
 /// Steps every observed group of one monitor; the evaluation to record and
@@ -660,9 +678,11 @@ pub(crate) fn step_monitor(
     observed: &BTreeMap<String, Observation>,
     now_ms: i64,
     org_name: &str,
+    downtimes: &[Downtime],
 ) -> (Evaluation, Vec<NewEvent>) {
     let now_s = now_ms.div_euclid(1000);
     let def = &p.record.definition;
+    let monitor_tags = downtime::monitor_tags(def);
     let mut eval = Evaluation {
         monitor_id: p.record.id,
         version: p.record.version,
@@ -679,7 +699,8 @@ pub(crate) fn step_monitor(
             obs,
             rules,
             now_s,
-            muted(def, group, now_s),
+            muted(def, group, now_s)
+                || downtime::mutes(downtimes, p.record.id, &monitor_tags, group, now_s),
         );
         if let Some(t) = &transition {
             eval.transitions.push(NewTransition {
@@ -1031,5 +1052,8 @@ mod tests {
             0
         ));
         assert!(!muted(&json!({"options": {}}), "host:b", 0));
+        let def = json!({"options": {"silenced": {"host:a,env:prod": null}}});
+        assert!(muted(&def, "env:prod,host:a,az:1", 0));
+        assert!(!muted(&def, "host:a,env:dev", 0));
     }
 }

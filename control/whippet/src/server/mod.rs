@@ -7,6 +7,7 @@
 
 mod auth;
 mod dogstatsd_sink;
+mod downtimes;
 mod error;
 mod events;
 mod export;
@@ -124,6 +125,23 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/monitor/{id}/validate",
             post(monitors::validate_existing),
+        )
+        .route("/api/v1/monitor/{id}/mute", post(downtimes::mute))
+        .route("/api/v1/monitor/{id}/unmute", post(downtimes::unmute))
+        .route("/api/v1/monitor/{id}/downtimes", get(downtimes::of_monitor))
+        .route(
+            "/api/v1/downtime",
+            post(downtimes::create).get(downtimes::list),
+        )
+        .route(
+            "/api/v1/downtime/{id}",
+            get(downtimes::get_one)
+                .put(downtimes::update)
+                .delete(downtimes::cancel),
+        )
+        .route(
+            "/api/v1/downtime/cancel/by_scope",
+            post(downtimes::cancel_by_scope),
         )
         .route(
             "/api/v1/integration/webhooks/configuration/webhooks",
