@@ -10,12 +10,25 @@
 //!
 //! For the listener addresses an empty value (`WHIPPET_DOGSTATSD_ADDR=`)
 //! turns the listener off.
+//!
+//! Besides its simple settings, the file may hold the notification tables
+//! `[[webhooks]]`, `[slack]` and `[smtp]` ([`notifications`]): they have
+//! no environment variable or flag, and are parsed and validated with the
+//! file.
+
+pub mod notifications;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use whippet_tsdb::{EngineConfig, FsyncPolicy, parse_duration_ms};
+
+pub use notifications::NotificationConfig;
+
+/// The file's tables that are not [`SETTINGS`] but
+/// [`NotificationConfig`]'s.
+const NOTIFICATION_TABLES: &[&str] = &["webhooks", "slack", "smtp"];
 
 /// Every setting: TOML key, environment variable, flag, and what it means.
 /// The table is the reference `whippet serve --help` and the README follow.
@@ -166,6 +179,10 @@ pub struct Config {
     pub query_limits: whippet_query::QueryLimits,
     /// MiB of decoded chunks the storage engine keeps for queries; 0: off.
     pub chunk_cache_mb: usize,
+    /// Where notifications go besides the API's webhooks: the file's
+    /// `[[webhooks]]`, `[slack]` and `[smtp]` tables (file only; see
+    /// [`notifications`] for their reference). Default: none.
+    pub notifications: NotificationConfig,
 }
 
 impl Default for Config {
@@ -189,6 +206,7 @@ impl Default for Config {
             max_concurrent_requests: 64,
             query_limits: whippet_query::QueryLimits::default(),
             chunk_cache_mb: EngineConfig::default().chunk_cache_bytes >> 20,
+            notifications: NotificationConfig::default(),
         }
     }
 }
@@ -219,23 +237,32 @@ impl std::fmt::Display for Source {
 #[derive(Debug, Default, Clone)]
 pub struct Layers {
     values: BTreeMap<&'static str, (String, Source)>,
+    /// The file's notification tables, validated (file only).
+    notifications: NotificationConfig,
 }
 
 impl Layers {
-    /// Adds the TOML file's values. Unknown keys are an error (a typo must
-    /// not be silently ignored).
+    /// Adds the TOML file's values and its notification tables
+    /// ([`NotificationConfig`], validated here). Unknown keys are an error
+    /// (a typo must not be silently ignored).
     pub fn file(&mut self, path: &std::path::Path, text: &str) -> Result<(), String> {
         let table: toml::Table = text
             .parse()
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
+        self.notifications = NotificationConfig::parse(text)
+            .map_err(|e| format!("config file {}: {e}", path.display()))?;
         for (k, v) in table {
+            if NOTIFICATION_TABLES.contains(&k.as_str()) {
+                continue;
+            }
             let Some(s) = SETTINGS.iter().find(|s| s.key == k) else {
                 let known: Vec<String> = SETTINGS
                     .iter()
                     .map(|s| format!("  {} ({}, {}): {}", s.key, s.env, s.flag, s.help))
                     .collect();
                 return Err(format!(
-                    "config file {}: unknown setting `{k}`; the settings are:\n{}",
+                    "config file {}: unknown setting `{k}`; the settings are:\n{}\n\
+                     and the tables [[webhooks]], [slack] and [smtp] (notifications)",
                     path.display(),
                     known.join("\n")
                 ));
@@ -282,7 +309,10 @@ impl Layers {
 
     /// Parses and validates every value over the defaults.
     pub fn resolve(&self) -> Result<Config, String> {
-        let mut c = Config::default();
+        let mut c = Config {
+            notifications: self.notifications.clone(),
+            ..Config::default()
+        };
         for (key, (v, src)) in &self.values {
             let bad = |why: String| format!("{src}: {why}");
             match *key {
@@ -504,6 +534,39 @@ mod tests {
         let mut l = Layers::default();
         l.env(env(&[("WHIPPET_API_KEY", "has space")]));
         assert!(l.resolve().is_err());
+    }
+
+    #[test]
+    fn the_file_carries_the_notification_tables() {
+        let mut l = Layers::default();
+        let path = std::path::Path::new("w.toml");
+        l.file(
+            path,
+            "retention = \"30d\"\n[smtp]\nhost = \"mail\"\nfrom = \"w@example.com\"\n\
+             [slack.channels]\nops = \"http://chat/hook\"",
+        )
+        .unwrap();
+        let c = l.resolve().unwrap();
+        assert_eq!(c.retention_ms, 30 * 86_400_000);
+        assert_eq!(c.notifications.smtp.as_ref().unwrap().port, 25);
+        assert_eq!(
+            c.notifications.slack.as_ref().unwrap().url_for("ops"),
+            Some("http://chat/hook")
+        );
+        let e = Layers::default()
+            .file(path, "[smtp]\nhost = \"mail\"\nfrom = \"nobody\"")
+            .unwrap_err();
+        assert!(
+            e.starts_with("config file w.toml: [smtp] `from` \"nobody\""),
+            "{e}"
+        );
+        let e = Layers::default()
+            .file(path, "[slak.channels]\nops = \"http://x/\"")
+            .unwrap_err();
+        assert!(
+            e.contains("unknown setting `slak`") && e.contains("[slack]"),
+            "{e}"
+        );
     }
 
     #[test]

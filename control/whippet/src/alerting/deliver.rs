@@ -3,25 +3,39 @@
 //! outcome.
 //!
 //! # What it owns
-//! - **Delivery by target.** `webhook-NAME`: the org's webhook NAME
-//!   (Datadog's webhooks integration, see [`build_request`]) gets an HTTP
-//!   POST. Any other target (`slack-...`, `pagerduty-...`, an email
-//!   address) has no integration in Whippet yet: the attempt fails with
-//!   "no integration configured for @TARGET" and is retried like any
-//!   failure, so configuring the integration later delivers it.
+//! - **Delivery by target.**
+//!   - `webhook-NAME`: the org's webhook NAME (Datadog's webhooks
+//!     integration API, see [`build_request`]) gets an HTTP POST; when the
+//!     org has none of that name, the config file's `[[webhooks]]` entry
+//!     NAME does (the API's wins).
+//!   - `slack-TARGET`: the incoming-webhook URL the config file's
+//!     `[slack.channels]` gives `TARGET` (split into workspace and channel
+//!     by its `workspaces`, see `config::notifications::SlackConfig`)
+//!     gets Slack's body, `{"text": "*TITLE*\nMESSAGE"}` ([`slack_request`]).
+//!   - an e-mail address: a plain-text mail (subject the title, body the
+//!     message without its Markdown) through the `[smtp]` relay
+//!     ([`email_for`], [`smtp`](super::smtp)).
+//!
+//!   Without the integration (no `[slack]` or `[smtp]` table, another
+//!   kind of handle such as `pagerduty-...`), or without the webhook or
+//!   channel, the attempt fails saying so and is retried like any failure,
+//!   so configuring it later (for the file: and restarting) delivers it.
 //! - **Retries.** A failed attempt is tried again after [`retry_delay_ms`]:
 //!   [`FIRST_RETRY_MS`], doubling, capped at [`MAX_RETRY_MS`]. Nothing is
 //!   ever given up: a notification stays in the outbox until a receiver
 //!   confirms it, and each failure is logged (warn, then error from
 //!   [`ERROR_AFTER_ATTEMPTS`] on). Every attempt reads the webhook afresh,
-//!   so fixing a webhook's URL or headers fixes its pending notifications.
+//!   so fixing a webhook's URL or headers fixes its pending notifications
+//!   (the config file's tables are read at start-up: fixing them takes a
+//!   restart).
 //! - **Order and duplicates.** The due notifications of one target are
 //!   sent one after the other, oldest first; different targets are sent
 //!   concurrently. When one fails, the later ones of the same target in
 //!   that round are not tried (they fail with the same reason), so a
 //!   receiver that is down costs one timeout per round, not one per
 //!   notification. A retried notification can arrive after a newer one.
-//!   Every delivery carries [`NOTIFICATION_ID_HEADER`]; the same
+//!   Every delivery carries [`NOTIFICATION_ID_HEADER`] (an e-mail also
+//!   a `Message-ID` made from the notification's id); the same
 //!   notification is sent twice only when the store could not record a
 //!   confirmed delivery (a crash, a shutdown mid-round or a store error
 //!   right after the receiver's 2xx), and the receiver can drop it by
@@ -35,8 +49,9 @@
 //!
 //! # Limits
 //! Only `http://` URLs: Whippet has no TLS client yet (no dependency for
-//! one), so an `https://` webhook fails with an error saying so, and is
-//! retried like any failure. Redirects are not followed (a 3xx is a
+//! one), so an `https://` webhook or Slack URL fails with an error saying
+//! so, and is retried like any failure. For the same reason e-mail goes
+//! over plain SMTP, without STARTTLS or AUTH. Redirects are not followed (a 3xx is a
 //! failure). Credentials in the URL (`http://user:pass@host`) are refused;
 //! send an `Authorization` custom header instead.
 
@@ -49,8 +64,12 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::Value;
 use whippet_meta::{Notification, OrgId, Webhook};
-use whippet_monitors::template::payload::{DEFAULT_PAYLOAD, PayloadVars, Variable, render_payload};
+use whippet_monitors::template::payload::{
+    DEFAULT_PAYLOAD, PayloadVars, Variable, render_payload, slack_body, text_only,
+};
 
+use super::smtp::{self, Email, SmtpError};
+use crate::config::notifications::{SlackConfig, SmtpConfig};
 use crate::server::AppState;
 
 /// How often the outbox is read. A second is well below any receiver's
@@ -67,7 +86,11 @@ pub const BATCH: i64 = 64;
 
 /// The longest one delivery may take, connecting to reading the status.
 /// Datadog's own webhooks give a receiver about as long; a receiver that
-/// needs more should answer first and work after.
+/// needs more should answer first and work after. For e-mail it bounds
+/// the whole SMTP dialogue: RFC 5321's minutes-long timeouts are for mail
+/// servers talking across the internet, while Whippet hands mail to a
+/// relay nearby that answers in milliseconds, and a round waits for its
+/// slowest target.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Wait before the first retry: long enough for a receiver that is
@@ -98,21 +121,70 @@ const ERROR_BODY_CHARS: usize = 200;
 /// The prefix of webhook targets (`@webhook-NAME`).
 const WEBHOOK_PREFIX: &str = "webhook-";
 
+/// The prefix of Slack targets (`@slack-CHANNEL`,
+/// `@slack-WORKSPACE-CHANNEL`).
+const SLACK_PREFIX: &str = "slack-";
+
 /// Headers the client sets itself; custom headers naming them are dropped
 /// so a webhook cannot break the framing of its own request.
 const RESERVED_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection"];
 
-/// Counter of delivery attempts, by `outcome` (`delivered`, `failed`) and
-/// `reason` (a [`DeliveryError::reason`], or `ok`).
+/// Counter of delivery attempts, by `kind` (a [`Kind`]), `outcome`
+/// (`delivered`, `failed`) and `reason` (a [`DeliveryError::reason`], or
+/// `ok`).
 pub const NOTIFICATIONS: &str = crate::server::selfmon::names::NOTIFICATIONS;
+
+/// What a target is, for the counter's `kind` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `webhook-NAME`.
+    Webhook,
+    /// `slack-...`.
+    Slack,
+    /// An e-mail address.
+    Email,
+    /// Anything else (`pagerduty-...`): no integration.
+    Other,
+}
+
+impl Kind {
+    /// The kind of a queued target (as the scheduler writes them: `webhook-NAME`,
+    /// `slack-TARGET`, or an address).
+    pub fn of(target: &str) -> Kind {
+        if target.starts_with(WEBHOOK_PREFIX) {
+            Kind::Webhook
+        } else if target.starts_with(SLACK_PREFIX) {
+            Kind::Slack
+        } else if target.contains('@') {
+            Kind::Email
+        } else {
+            Kind::Other
+        }
+    }
+
+    /// The counter label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Webhook => "webhook",
+            Kind::Slack => "slack",
+            Kind::Email => "email",
+            Kind::Other => "other",
+        }
+    }
+}
 
 /// Why an attempt failed. Its text is what `last_error` keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryError {
-    /// The target is not a webhook: no integration sends it.
+    /// No integration sends this target: another kind of handle, or
+    /// `[slack]` / `[smtp]` absent from the config file.
     NoIntegration(String),
-    /// `@webhook-NAME` with no webhook NAME in the org.
+    /// `@webhook-NAME` with no webhook NAME in the org nor in the file.
     NoWebhook(String),
+    /// `@slack-TARGET` with no URL for `TARGET` in `[slack.channels]`.
+    NoChannel(String),
+    /// The SMTP relay refused the mail, or did not speak SMTP.
+    Smtp(String),
     /// The webhook's URL, headers or payload cannot make a request.
     Config(String),
     /// An `https://` URL: no TLS client yet.
@@ -131,6 +203,8 @@ impl DeliveryError {
         match self {
             DeliveryError::NoIntegration(_) => "no_integration",
             DeliveryError::NoWebhook(_) => "no_webhook",
+            DeliveryError::NoChannel(_) => "no_channel",
+            DeliveryError::Smtp(_) => "smtp",
             DeliveryError::Config(_) => "config",
             DeliveryError::Tls => "tls",
             DeliveryError::Network(_) => "network",
@@ -147,8 +221,15 @@ impl fmt::Display for DeliveryError {
             DeliveryError::NoWebhook(name) => write!(
                 f,
                 "no webhook named {name:?}: create it with the webhooks integration API \
-                 (POST /api/v1/integration/webhooks/configuration/webhooks)"
+                 (POST /api/v1/integration/webhooks/configuration/webhooks) or as a \
+                 [[webhooks]] entry of the config file"
             ),
+            DeliveryError::NoChannel(target) => write!(
+                f,
+                "no Slack channel for @slack-{target}: add its incoming-webhook URL under \
+                 [slack.channels] in the config file"
+            ),
+            DeliveryError::Smtp(e) => write!(f, "{e}"),
             DeliveryError::Config(e) => write!(f, "webhook misconfigured: {e}"),
             DeliveryError::Tls => write!(
                 f,
@@ -467,31 +548,111 @@ pub async fn post(req: WebhookRequest) -> Result<(), DeliveryError> {
         .map_err(|_| DeliveryError::Timeout)?
 }
 
+/// The request a Slack-compatible incoming webhook gets for notification
+/// `id`: [`slack_body`] of the body's `title` and `message` as JSON, with
+/// the same `User-Agent` and [`NOTIFICATION_ID_HEADER`] as a webhook's.
+/// `target` is the notification's target after `slack-`.
+pub fn slack_request(
+    slack: &SlackConfig,
+    target: &str,
+    body: &Value,
+    id: i64,
+) -> Result<WebhookRequest, DeliveryError> {
+    let url = slack
+        .url_for(target)
+        .ok_or_else(|| DeliveryError::NoChannel(target.to_owned()))?;
+    let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or("");
+    Ok(WebhookRequest {
+        target: parse_url(url)?,
+        headers: vec![
+            ("content-type".to_owned(), "application/json".to_owned()),
+            (
+                "user-agent".to_owned(),
+                concat!("whippet/", env!("CARGO_PKG_VERSION")).to_owned(),
+            ),
+            (NOTIFICATION_ID_HEADER.to_owned(), id.to_string()),
+        ],
+        body: slack_body(text("title"), text("message")).to_string(),
+    })
+}
+
+/// The e-mail notification `id` (body `body`) makes for address `to`:
+/// subject the title, text the message without its Markdown
+/// ([`text_only`]), a `Message-ID` from the id and the sender's domain,
+/// and [`NOTIFICATION_ID_HEADER`].
+pub fn email_for(relay: &SmtpConfig, to: &str, body: &Value, id: i64, now_ms: i64) -> Email {
+    let text = |key: &str| body.get(key).and_then(Value::as_str).unwrap_or("");
+    let domain = relay.from.rsplit_once('@').map_or("whippet", |(_, d)| d);
+    Email {
+        from: relay.from.clone(),
+        to: to.to_owned(),
+        subject: text("title").to_owned(),
+        text: text_only(text("message")),
+        message_id: format!("whippet.notification.{id}@{domain}"),
+        date_unix_secs: now_ms.div_euclid(1000),
+        headers: vec![("X-Whippet-Notification-Id".to_owned(), id.to_string())],
+    }
+}
+
+/// An SMTP failure as a delivery error: network and time-outs as for
+/// webhooks, a refusal or a bad address as [`DeliveryError::Smtp`].
+fn smtp_error(e: SmtpError) -> DeliveryError {
+    match e {
+        SmtpError::Io(text) => DeliveryError::Network(text),
+        SmtpError::Timeout(_) => DeliveryError::Timeout,
+        other => DeliveryError::Smtp(other.to_string()),
+    }
+}
+
 /// One attempt at one notification.
 async fn attempt(state: &AppState, n: &Notification) -> Result<(), DeliveryError> {
-    let Some(name) = n.target.strip_prefix(WEBHOOK_PREFIX) else {
-        return Err(DeliveryError::NoIntegration(n.target.clone()));
-    };
-    let webhook = match state.meta.get_webhook(n.org, name).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return Err(DeliveryError::NoWebhook(name.to_owned())),
-        Err(e) => {
-            return Err(DeliveryError::Network(format!(
-                "reading webhook {name:?} from the metadata store: {e}"
-            )));
+    let files = &state.notifications;
+    match Kind::of(&n.target) {
+        Kind::Webhook => {
+            let name = &n.target[WEBHOOK_PREFIX.len()..];
+            let webhook = match state.meta.get_webhook(n.org, name).await {
+                Ok(Some(w)) => w,
+                Ok(None) => match files.webhook(name) {
+                    Some(w) => w.to_webhook(),
+                    None => return Err(DeliveryError::NoWebhook(name.to_owned())),
+                },
+                Err(e) => {
+                    return Err(DeliveryError::Network(format!(
+                        "reading webhook {name:?} from the metadata store: {e}"
+                    )));
+                }
+            };
+            post(build_request(&webhook, &payload_vars(&n.body), n.id)?).await
         }
-    };
-    post(build_request(&webhook, &payload_vars(&n.body), n.id)?).await
+        Kind::Slack => {
+            let Some(slack) = &files.slack else {
+                return Err(DeliveryError::NoIntegration(n.target.clone()));
+            };
+            let target = &n.target[SLACK_PREFIX.len()..];
+            post(slack_request(slack, target, &n.body, n.id)?).await
+        }
+        Kind::Email => {
+            let Some(relay) = &files.smtp else {
+                return Err(DeliveryError::NoIntegration(n.target.clone()));
+            };
+            let mail = email_for(relay, &n.target, &n.body, n.id, now_ms());
+            smtp::send(relay, &mail, DELIVERY_TIMEOUT)
+                .await
+                .map_err(smtp_error)
+        }
+        Kind::Other => Err(DeliveryError::NoIntegration(n.target.clone())),
+    }
 }
 
 /// Records the outcome of one attempt (store errors logged: the
 /// notification stays due and is tried again next round).
 async fn record(state: &AppState, n: &Notification, outcome: Result<(), DeliveryError>) {
+    let kind = Kind::of(&n.target).label();
     match outcome {
         Ok(()) => {
             state.selfmon.add(
                 NOTIFICATIONS,
-                &[("outcome", "delivered"), ("reason", "ok")],
+                &[("kind", kind), ("outcome", "delivered"), ("reason", "ok")],
                 1.0,
             );
             tracing::info!(
@@ -508,7 +669,11 @@ async fn record(state: &AppState, n: &Notification, outcome: Result<(), Delivery
         Err(err) => {
             state.selfmon.add(
                 NOTIFICATIONS,
-                &[("outcome", "failed"), ("reason", err.reason())],
+                &[
+                    ("kind", kind),
+                    ("outcome", "failed"),
+                    ("reason", err.reason()),
+                ],
                 1.0,
             );
             let attempts = n.attempts + 1;
@@ -865,6 +1030,78 @@ mod tests {
         let e = post(req).await.unwrap_err();
         assert_eq!(e.reason(), "network", "{e}");
         assert!(e.to_string().contains("connecting to 127.0.0.1"), "{e}");
+    }
+
+    #[test]
+    fn kinds_of_targets() {
+        let kinds: Vec<&str> = [
+            "webhook-a",
+            "slack-ops",
+            "oncall@example.com",
+            "pagerduty-x",
+        ]
+        .iter()
+        .map(|t| Kind::of(t).label())
+        .collect();
+        assert_eq!(kinds, ["webhook", "slack", "email", "other"]);
+    }
+
+    #[test]
+    fn slack_requests_carry_the_slack_body() {
+        let slack = SlackConfig {
+            workspaces: vec!["acme".into()],
+            channels: [
+                (
+                    "ops".to_owned(),
+                    "http://chat.internal:8065/hooks/abc".to_owned(),
+                ),
+                (
+                    "acme-alerts".to_owned(),
+                    "https://hooks.slack.com/x".to_owned(),
+                ),
+            ]
+            .into(),
+        };
+        let r = slack_request(&slack, "ops", &body(), 5).unwrap();
+        assert_eq!(r.target.connect, "chat.internal:8065");
+        assert_eq!(r.target.path, "/hooks/abc");
+        assert_eq!(header(&r, "content-type"), Some("application/json"));
+        assert_eq!(header(&r, NOTIFICATION_ID_HEADER), Some("5"));
+        let sent: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(sent, json!({"text": "*fallback title*\nfallback message"}));
+        assert_eq!(
+            slack_request(&slack, "acme-alerts", &body(), 5),
+            Err(DeliveryError::Tls)
+        );
+        let e = slack_request(&slack, "acme-ops", &body(), 5).unwrap_err();
+        assert_eq!(e.reason(), "no_channel");
+        assert!(
+            e.to_string().contains("@slack-acme-ops") && e.to_string().contains("[slack.channels]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn emails_take_the_title_and_the_text_only_message() {
+        let relay = SmtpConfig {
+            host: "mail".into(),
+            port: 25,
+            from: "whippet@alerts.example.com".into(),
+            helo: None,
+        };
+        let body =
+            json!({"title": "[Triggered] CPU", "message": "%%%\n**CPU** is [high](http://x)\n%%%"});
+        let m = email_for(&relay, "oncall@example.com", &body, 12, 1_728_583_200_500);
+        assert_eq!(m.subject, "[Triggered] CPU");
+        assert_eq!(m.text, "CPU is high (http://x)\n");
+        assert_eq!(m.to, "oncall@example.com");
+        assert_eq!(m.message_id, "whippet.notification.12@alerts.example.com");
+        assert_eq!(m.date_unix_secs, 1_728_583_200);
+        assert_eq!(
+            smtp_error(SmtpError::Timeout(DELIVERY_TIMEOUT)),
+            DeliveryError::Timeout
+        );
+        assert_eq!(smtp_error(SmtpError::Io("x".into())).reason(), "network");
     }
 
     #[test]

@@ -10,3 +10,4 @@
 pub mod deliver;
 pub mod downtime;
 pub mod schedule;
+pub mod smtp;

@@ -59,6 +59,9 @@ pub struct Shared {
     pub series_cache: series_cache::SeriesCache,
     /// Woken when a monitor is created, changed or deleted.
     pub monitors_changed: tokio::sync::Notify,
+    /// The config file's `[[webhooks]]`, `[slack]` and `[smtp]` tables,
+    /// read by the notification deliverer (fixed until a restart).
+    pub notifications: crate::config::NotificationConfig,
 }
 
 impl Shared {
@@ -304,6 +307,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )),
         series_cache: series_cache::SeriesCache::default(),
         monitors_changed: tokio::sync::Notify::new(),
+        notifications: config.notifications.clone(),
     }));
 
     let http = match config.http_addr {

@@ -1,0 +1,467 @@
+//! Where notifications go besides the webhooks stored through the API: the
+//! `[[webhooks]]`, `[slack]` and `[smtp]` tables of the TOML config file.
+//!
+//! # What it owns
+//! The shape of those tables (the doc comments below are their reference)
+//! and their validation: a name `@webhook-NAME` or `@slack-...` could never
+//! match, a URL that can never be sent to, a bad port or address is an
+//! error at start-up that names the table and the entry, not a
+//! notification retried forever.
+//!
+//! # What it must never do
+//! Touch the network or the metadata store (parsing must be side-effect
+//! free, like every layer of the configuration), nor deliver anything: the
+//! deliverer (`alerting::deliver`) reads the resolved tables.
+//!
+//! These tables exist only in the file: they have no environment variable
+//! or flag (a list of tables does not fit in one). They apply to every org.
+//!
+//! ```toml
+//! [[webhooks]]                 # used when the org has no webhook NAME of its own
+//! name = "filehook"
+//! url = "http://alerts.internal/hook"
+//! payload = '{"text": "$EVENT_TITLE"}'          # optional
+//! custom_headers = '{"Authorization": "Bearer x"}'  # optional, JSON as text
+//! encode_as = "json"                               # or "form"
+//!
+//! [slack]
+//! workspaces = ["acme"]        # optional: makes @slack-acme-alerts channel `alerts` of `acme`
+//! [slack.channels]
+//! ops = "http://chat.internal/hooks/abc"           # @slack-ops
+//! acme-alerts = "http://chat.internal/hooks/def"   # @slack-acme-alerts
+//!
+//! [smtp]
+//! host = "mail.internal"
+//! port = 25                    # default 25
+//! from = "whippet@example.com"
+//! helo = "whippet.example.com" # optional
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use whippet_monitors::template::{Handle, mentions, split_slack_target};
+
+use crate::alerting::deliver::{DeliveryError, parse_custom_headers, parse_url};
+
+/// The SMTP port when `[smtp]` names none: 25, the port relays (and the
+/// local MTA) accept mail on without authentication.
+pub const DEFAULT_SMTP_PORT: u16 = 25;
+
+/// The notification tables of the config file. All optional; empty when
+/// the file has none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct NotificationConfig {
+    /// `[[webhooks]]`: webhooks for `@webhook-NAME`, for every org. A
+    /// webhook of the same name created through Datadog's webhooks
+    /// integration API (`POST /api/v1/integration/webhooks/configuration/webhooks`)
+    /// wins over the file's for the org that created it.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+    /// `[slack]`: Slack-compatible incoming webhooks for `@slack-...`.
+    /// Without it, Slack handles wait in the outbox ("no integration
+    /// configured").
+    #[serde(default)]
+    pub slack: Option<SlackConfig>,
+    /// `[smtp]`: the relay e-mail handles (`@user@example.com`) are sent
+    /// through. Without it, e-mail handles wait in the outbox.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// One `[[webhooks]]` entry: the same fields as a webhook of Datadog's
+/// webhooks integration API, with the same meaning.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The name `@webhook-NAME` refers to: letters, digits and `- _ . + /`,
+    /// unique in the file.
+    pub name: String,
+    /// Where to POST: an `http://` URL, which may hold `$VARIABLES`
+    /// (percent-encoded when rendered). `https://` is accepted but fails at
+    /// delivery until Whippet has a TLS client, as it does for API
+    /// webhooks.
+    pub url: String,
+    /// The payload template with Datadog's `$VARIABLES`; absent: Datadog's
+    /// default payload.
+    #[serde(default)]
+    pub payload: Option<String>,
+    /// Extra headers: a JSON object as a string
+    /// (`'{"Authorization": "Bearer $X"}'`), as the API takes it.
+    #[serde(default)]
+    pub custom_headers: Option<String>,
+    /// `json` (default) or `form`.
+    #[serde(default = "default_encoding")]
+    pub encode_as: String,
+}
+
+fn default_encoding() -> String {
+    "json".to_owned()
+}
+
+impl WebhookConfig {
+    /// The webhook as the deliverer takes it.
+    pub fn to_webhook(&self) -> whippet_meta::Webhook {
+        whippet_meta::Webhook {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            payload: self.payload.clone(),
+            custom_headers: self.custom_headers.clone(),
+            encode_as: self.encode_as.clone(),
+        }
+    }
+}
+
+/// `[slack]`: incoming-webhook URLs by channel. A notification to
+/// `@slack-TARGET` is POSTed as `{"text": "*TITLE*\nMESSAGE"}` to the URL
+/// of `TARGET`; Slack, Mattermost, Rocket.Chat and other Slack-compatible
+/// receivers take that body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    /// Workspace names. Datadog spells a channel `@slack-CHANNEL` or
+    /// `@slack-WORKSPACE-CHANNEL`, and channel names hold `-` too: a target
+    /// that starts with `WORKSPACE-` for a listed workspace (the longest
+    /// one when several match) is channel `CHANNEL` of that workspace, and
+    /// its URL is the one under the key `WORKSPACE-CHANNEL`; any other
+    /// target is a channel of the default workspace. Optional: without
+    /// it, keys still match the target as written.
+    #[serde(default)]
+    pub workspaces: Vec<String>,
+    /// `[slack.channels]`: `CHANNEL` or `WORKSPACE-CHANNEL` to the
+    /// incoming webhook's `http://` URL (`https://` fails at delivery until
+    /// Whippet has a TLS client). Keys are letters, digits and `- _ . + /`,
+    /// matched exactly.
+    #[serde(default)]
+    pub channels: BTreeMap<String, String>,
+}
+
+impl SlackConfig {
+    /// The (workspace, channel) a target (after `slack-`) names, split with
+    /// the configured workspaces.
+    pub fn split<'a>(&self, target: &'a str) -> (Option<&'a str>, &'a str) {
+        let workspaces: Vec<&str> = self.workspaces.iter().map(String::as_str).collect();
+        split_slack_target(target, &workspaces)
+    }
+
+    /// The URL for a target (after `slack-`); `None` when no channel of
+    /// that name is configured.
+    pub fn url_for(&self, target: &str) -> Option<&str> {
+        let key = match self.split(target) {
+            (Some(workspace), channel) => format!("{workspace}-{channel}"),
+            (None, channel) => channel.to_owned(),
+        };
+        self.channels.get(&key).map(String::as_str)
+    }
+}
+
+/// `[smtp]`: the relay e-mail notifications go through. Whippet speaks
+/// plain SMTP to it (no STARTTLS, no AUTH yet): use a relay on the same
+/// host or network that accepts mail from Whippet without a password (a
+/// local Postfix, an internal smarthost).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// The relay's host name or IP address.
+    pub host: String,
+    /// Its port (default 25).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// The sender address (`MAIL FROM` and the `From:` header), such as
+    /// `whippet@example.com`.
+    pub from: String,
+    /// The name Whippet gives in `EHLO`; absent: the address literal of
+    /// the connection's local end (`[10.0.0.5]`), which every server
+    /// accepts.
+    #[serde(default)]
+    pub helo: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    DEFAULT_SMTP_PORT
+}
+
+impl NotificationConfig {
+    /// The notification tables of a config file (its other keys ignored),
+    /// validated. Errors name the table and the entry.
+    pub fn parse(text: &str) -> Result<NotificationConfig, String> {
+        let c: NotificationConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The webhook NAME of the file, if any.
+    pub fn webhook(&self, name: &str) -> Option<&WebhookConfig> {
+        self.webhooks.iter().find(|w| w.name == name)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        for (i, w) in self.webhooks.iter().enumerate() {
+            let at = format!("[[webhooks]] entry {} ({:?})", i + 1, w.name);
+            if !is_handle_name(&w.name, |n| Handle::Webhook(n.to_owned()), "webhook-") {
+                return Err(format!(
+                    "{at}: `name` must be letters, digits and - _ . + / (not ending in .), \
+                     so that @webhook-NAME can name it"
+                ));
+            }
+            if self.webhooks[..i].iter().any(|o| o.name == w.name) {
+                return Err(format!("{at}: another webhook has the same name"));
+            }
+            check_url(&w.url).map_err(|e| format!("{at}: `url` {e}"))?;
+            if !matches!(w.encode_as.as_str(), "json" | "form") {
+                return Err(format!(
+                    "{at}: `encode_as` must be \"json\" or \"form\", not {:?}",
+                    w.encode_as
+                ));
+            }
+            if let Some(h) = &w.custom_headers {
+                parse_custom_headers(h).map_err(|e| format!("{at}: `custom_headers` {e}"))?;
+            }
+        }
+        if let Some(s) = &self.slack {
+            for w in &s.workspaces {
+                if w.is_empty() || w.ends_with('-') || !w.chars().all(is_name_char) {
+                    return Err(format!(
+                        "[slack] workspaces: {w:?} must be letters, digits and - _ . + / \
+                         (not ending in -)"
+                    ));
+                }
+            }
+            for (key, url) in &s.channels {
+                let slack = |t: &str| Handle::Slack {
+                    target: t.to_owned(),
+                };
+                if !is_handle_name(key, slack, "slack-") {
+                    return Err(format!(
+                        "[slack.channels] {key:?}: a channel must be letters, digits and \
+                         - _ . + / (not ending in .), so that @slack-CHANNEL can name it"
+                    ));
+                }
+                check_url(url).map_err(|e| format!("[slack.channels] {key:?}: the URL {e}"))?;
+            }
+        }
+        if let Some(m) = &self.smtp {
+            if m.host.is_empty() || m.host.chars().any(|c| c.is_whitespace() || c == '/') {
+                return Err(format!(
+                    "[smtp] `host` {:?} must be a host name or an IP address",
+                    m.host
+                ));
+            }
+            if m.port == 0 {
+                return Err("[smtp] `port` must be 1 to 65535".into());
+            }
+            if !is_address(&m.from) {
+                return Err(format!(
+                    "[smtp] `from` {:?} must be an address such as whippet@example.com",
+                    m.from
+                ));
+            }
+            if let Some(h) = &m.helo
+                && (h.is_empty() || !h.bytes().all(|b| b.is_ascii_graphic()))
+            {
+                return Err(format!(
+                    "[smtp] `helo` {h:?} must be a host name (printable ASCII, no spaces)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A character of a webhook or channel name: what a handle may hold, but
+/// `@` (which would make it an address).
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/')
+}
+
+/// Whether `@PREFIXname` in a message is read back as exactly the handle
+/// `handle(name)`: the mention parser is the judge, so a name it would cut
+/// short (a space, a trailing `.`) is refused.
+fn is_handle_name(name: &str, handle: impl Fn(&str) -> Handle, prefix: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(is_name_char)
+        && mentions(&format!("@{prefix}{name}")) == [handle(name)]
+}
+
+/// An `http://` (or, failing at delivery, `https://`) URL with a host.
+fn check_url(url: &str) -> Result<(), String> {
+    match parse_url(url) {
+        Ok(_) => Ok(()),
+        // Refused at delivery with a clear error, like an API webhook.
+        Err(DeliveryError::Tls) if url.len() > "https://".len() => Ok(()),
+        Err(DeliveryError::Tls) => Err(format!("{url:?} has no host")),
+        Err(e) => Err(match e {
+            DeliveryError::Config(why) => why,
+            other => other.to_string(),
+        }),
+    }
+}
+
+/// `local@domain`, printable ASCII without spaces or `<>()[],;:"\`.
+pub fn is_address(a: &str) -> bool {
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && a.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>()[],;:\"\\".contains(&b))
+        && !domain.contains('@')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+data_dir = "/ignored/here"
+
+[[webhooks]]
+name = "filehook"
+url = "http://127.0.0.1:9/hook/$ALERT_ID"
+payload = '{"text": "$EVENT_TITLE"}'
+custom_headers = '{"X-Token": "t"}'
+
+[[webhooks]]
+name = "formhook"
+url = "https://secure.example.com/hook"
+encode_as = "form"
+
+[slack]
+workspaces = ["acme"]
+[slack.channels]
+ops = "http://chat.internal/hooks/abc"
+acme-alerts = "http://chat.internal/hooks/def"
+
+[smtp]
+host = "mail.internal"
+from = "whippet@example.com"
+"#;
+
+    #[test]
+    fn parses_every_table_with_defaults() {
+        let c = NotificationConfig::parse(FULL).unwrap();
+        assert_eq!(c.webhooks.len(), 2);
+        let w = c.webhook("filehook").unwrap().to_webhook();
+        assert_eq!(w.encode_as, "json");
+        assert_eq!(w.custom_headers.as_deref(), Some(r#"{"X-Token": "t"}"#));
+        assert_eq!(c.webhook("formhook").unwrap().encode_as, "form");
+        assert!(c.webhook("nope").is_none());
+        let smtp = c.smtp.unwrap();
+        assert_eq!(smtp.port, DEFAULT_SMTP_PORT);
+        assert_eq!(smtp.helo, None);
+        let slack = c.slack.unwrap();
+        assert_eq!(slack.url_for("ops"), Some("http://chat.internal/hooks/abc"));
+        assert_eq!(slack.split("acme-alerts"), (Some("acme"), "alerts"));
+        assert_eq!(
+            slack.url_for("acme-alerts"),
+            Some("http://chat.internal/hooks/def")
+        );
+        assert_eq!(slack.url_for("acme-ops"), None);
+        assert_eq!(slack.url_for("other"), None);
+    }
+
+    #[test]
+    fn no_tables_is_empty() {
+        assert_eq!(
+            NotificationConfig::parse("retention = \"30d\"").unwrap(),
+            NotificationConfig::default()
+        );
+    }
+
+    #[test]
+    fn errors_name_the_table_and_the_entry() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "[[webhooks]]\nname = \"a b\"\nurl = \"http://x/\"",
+                "[[webhooks]] entry 1 (\"a b\"): `name`",
+            ),
+            (
+                "[[webhooks]]\nname = \"a.\"\nurl = \"http://x/\"",
+                "`name` must be",
+            ),
+            (
+                "[[webhooks]]\nname = \"a\"\nurl = \"http://x/\"\n[[webhooks]]\nname = \"a\"\nurl = \"http://y/\"",
+                "entry 2 (\"a\"): another webhook has the same name",
+            ),
+            (
+                "[[webhooks]]\nname = \"a\"\nurl = \"ftp://x/\"",
+                "`url` URL \"ftp://x/\" must start with http://",
+            ),
+            (
+                "[[webhooks]]\nname = \"a\"\nurl = \"https://\"",
+                "has no host",
+            ),
+            (
+                "[[webhooks]]\nname = \"a\"\nurl = \"http://x/\"\nencode_as = \"xml\"",
+                "`encode_as` must be \"json\" or \"form\"",
+            ),
+            (
+                "[[webhooks]]\nname = \"a\"\nurl = \"http://x/\"\ncustom_headers = \"[]\"",
+                "`custom_headers` must be a JSON object",
+            ),
+            (
+                "[[webhooks]]\nname = \"a\"\nurl = \"http://x/\"\nheaders = \"{}\"",
+                "unknown field `headers`",
+            ),
+            ("[[webhooks]]\nurl = \"http://x/\"", "missing field `name`"),
+            (
+                "[slack.channels]\n\"#ops\" = \"http://x/\"",
+                "[slack.channels] \"#ops\": a channel must be",
+            ),
+            (
+                "[slack.channels]\nops = \"chat.internal/x\"",
+                "[slack.channels] \"ops\": the URL",
+            ),
+            ("[slack]\nworkspaces = [\"a-\"]", "[slack] workspaces"),
+            ("[slack]\nchannel = {}", "unknown field `channel`"),
+            (
+                "[smtp]\nhost = \"\"\nfrom = \"a@b.c\"",
+                "[smtp] `host` \"\" must be",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nport = 0\nfrom = \"a@b.c\"",
+                "[smtp] `port` must be 1 to 65535",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nport = 70000\nfrom = \"a@b.c\"",
+                "port",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"<a@b.c>\"",
+                "[smtp] `from` \"<a@b.c>\" must be an address",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nhelo = \"my host\"",
+                "[smtp] `helo`",
+            ),
+            ("[smtp]\nhost = \"m\"", "missing field `from`"),
+            ("smtp = \"mail\"", "smtp"),
+        ];
+        for (text, want) in cases {
+            let e = NotificationConfig::parse(text).unwrap_err();
+            assert!(e.contains(want), "{text}\n=> {e}\n(wanted {want:?})");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        for good in ["a@b.c", "first.last+tag@mail.example.com", "x@localhost"] {
+            assert!(is_address(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "@b.c",
+            "a@",
+            "a b@c.d",
+            "a@b.c\r\nRCPT",
+            "<a@b.c>",
+            "a@.b",
+        ] {
+            assert!(!is_address(bad), "{bad}");
+        }
+    }
+}
