@@ -105,6 +105,9 @@ def test_alert_and_recovery_reach_the_webhook_across_a_restart():
             send(server, 95.0)
             alerts = receiver.wait_for(lambda b: "Load high on mon-1" in message_of(b), "alert")
             assert len(alerts) == 1
+            # Datadog's default payload; the monitor's name is rendered too.
+            assert alerts[0]["title"] == "[Triggered on {host:mon-1}] Load on mon-1", alerts[0]
+            assert alerts[0]["org"]["name"] == "default"
             alert_post = [p for p in receiver.posts if b"Load high" in p["body"]][0]
             assert alert_post["headers"].get("X-Whippet-Notification-Id")
             with client(server) as c:

@@ -838,6 +838,9 @@ fn context(
     ctx.now_ms = now_ms;
     ctx.org_id = u64::from(p.record.org.0);
     ctx.org_name = org_name.to_owned();
+    // The name is a template too (`High CPU on {{host.name}}`): titles and
+    // `$ALERT_TITLE` show it rendered for the group.
+    ctx.monitor_name = template::render(&ctx.monitor_name, &ctx);
     ctx
 }
 

@@ -52,7 +52,7 @@ pub mod names {
     pub const CHECK_RUNS: &str = "whippet.intake.check_runs";
     /// Monitor evaluations (one per monitor per round).
     pub const MONITORS_EVALUATED: &str = "whippet.monitors.evaluated";
-    /// Notification delivery attempts, by outcome and reason.
+    /// Notification delivery attempts, by kind, outcome and reason.
     pub const NOTIFICATIONS: &str = "whippet.alerting.notifications";
     /// Seconds spent in monitor rounds.
     pub const MONITOR_ROUND_SECONDS: &str = "whippet.monitors.round.seconds";
@@ -71,7 +71,9 @@ pub fn help(name: &str) -> &'static str {
         names::DSD_MALFORMED => "DogStatsD malformed lines, by reason.",
         names::EVENTS => "Events stored, by source.",
         names::CHECK_RUNS => "Check runs stored, by source.",
-        names::NOTIFICATIONS => "Notification delivery attempts, by outcome and reason.",
+        names::NOTIFICATIONS => {
+            "Notification delivery attempts, by kind (webhook, slack, email, other), outcome and reason."
+        }
         names::MONITORS_EVALUATED => "Monitor evaluations, one per monitor per round.",
         names::MONITOR_ROUND_SECONDS => {
             "Seconds spent evaluating monitors (the evaluation lag is one round's share)."
