@@ -131,10 +131,7 @@ pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch:
             _ = stop.changed() => return,
         }
         let started = Instant::now();
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        match round(&state, &mut cache, now_ms).await {
+        match round(&state, &mut cache, system_now_ms()).await {
             Ok(stats) => {
                 let lag = started.elapsed().as_secs_f64();
                 state
@@ -190,7 +187,15 @@ impl Prepared {
     }
 }
 
-/// One round over every monitor of every org at `now_ms`.
+/// Unix milliseconds now.
+fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// One round over every monitor of every org, started at `now_ms`; each
+/// monitor is evaluated at the time its turn comes.
 pub async fn round(
     state: &AppState,
     cache: &mut StateCache,
@@ -208,31 +213,11 @@ pub async fn round(
     let prepared: Vec<Prepared> = records.into_iter().filter_map(Prepared::new).collect();
     let downtimes = downtime::by_org(&state.meta.list_downtimes(None, false).await?);
 
-    // Shared metric evaluations.
+    // Shared metric evaluations, computed by the first monitor that needs
+    // each, when it is evaluated (not at round start): a point that arrives
+    // during a long round is still seen by the monitors evaluated after it.
     type Key = (OrgId, String, i64);
     let mut values: HashMap<Key, Result<BTreeMap<String, Observation>, String>> = HashMap::new();
-    for p in &prepared {
-        let MonitorQuery::Metric(q) = &p.query else {
-            continue;
-        };
-        let to_ms = p.window_end_ms(now_ms);
-        let key = (p.record.org, q.evaluation_key(), to_ms);
-        if values.contains_key(&key) {
-            continue;
-        }
-        let text = p.record.definition["query"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        let (qe, q2, org) = (state.query.clone(), q.clone(), p.record.org);
-        let result =
-            tokio::task::spawn_blocking(move || observe_metric(&qe, org, &text, &q2, to_ms))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r);
-        stats.evaluations += 1;
-        values.insert(key, result);
-    }
 
     // Metric monitors, then composites (which read this round's states).
     let mut overall_now: HashMap<i64, Status> = HashMap::new();
@@ -240,6 +225,7 @@ pub async fn round(
         .iter()
         .partition(|p| matches!(p.query, MonitorQuery::Composite(_)));
     for p in others.into_iter().chain(composites) {
+        let now_ms = now_ms.max(system_now_ms());
         let stored = match cache.monitors.get(&p.record.id) {
             Some(c) if c.version == p.record.version => c.live.clone(),
             _ => {
@@ -257,8 +243,23 @@ pub async fn round(
         };
         let (observed, rules) = match &p.query {
             MonitorQuery::Metric(q) => {
-                let to_ms = now_ms.div_euclid(1000).saturating_sub(p.delay_secs) * 1000;
-                let key = (p.record.org, q.evaluation_key(), to_ms);
+                let key = (p.record.org, q.evaluation_key(), p.delay_secs);
+                if !values.contains_key(&key) {
+                    let to_ms = p.window_end_ms(now_ms);
+                    let text = p.record.definition["query"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned();
+                    let (qe, q2, org) = (state.query.clone(), q.clone(), p.record.org);
+                    let result = tokio::task::spawn_blocking(move || {
+                        observe_metric(&qe, org, &text, &q2, to_ms)
+                    })
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r);
+                    stats.evaluations += 1;
+                    values.insert(key.clone(), result);
+                }
                 let obs =
                     match &values[&key] {
                         Ok(v) => v.clone(),
@@ -347,7 +348,7 @@ pub async fn round(
         // A new group's first OK is not news: the history would otherwise
         // get one entry per group of every new monitor.
         eval.transitions
-            .retain(|t| !(t.to == Status::Ok.as_str() && !stored.contains_key(&t.group)));
+            .retain(|t| t.to != Status::Ok.as_str() || stored.contains_key(&t.group));
         let mut live = stored.clone();
         for (g, v) in &eval.groups {
             if let Ok(s) = serde_json::from_value::<GroupState>(v.clone()) {
