@@ -290,6 +290,23 @@ impl Postgres {
         Ok(Conn { guard })
     }
 
+    /// Runs a query and reads every row with `f`.
+    pub(crate) async fn rows<T>(
+        &self,
+        op: &'static str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        f: fn(&'static str, &Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut conn = self.conn(op).await?;
+        let rows = conn
+            .client()
+            .query(sql, params)
+            .await
+            .map_err(self.err(op))?;
+        rows.iter().map(|r| f(op, r)).collect()
+    }
+
     pub(crate) async fn bootstrap(
         &self,
         org_name: String,

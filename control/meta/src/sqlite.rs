@@ -645,6 +645,23 @@ fn insert_key(conn: &Connection, org: OrgId, k: &NewKeyRow, now: i64) -> Result<
     })
 }
 
+/// Runs `sql` with `p` and reads every row with `f`.
+pub(crate) fn query_rows<T>(
+    conn: &rusqlite::Connection,
+    op: &'static str,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: fn(&'static str, &rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(&for_sqlite(sql)).map_err(err(op))?;
+    let mut rows = stmt.query(p).map_err(err(op))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(err(op))? {
+        out.push(f(op, r)?);
+    }
+    Ok(out)
+}
+
 /// Brings the schema to [`SCHEMA_VERSION`] in one IMMEDIATE transaction,
 /// so two processes opening a fresh file migrate it once.
 fn migrate(conn: &mut Connection) -> Result<()> {

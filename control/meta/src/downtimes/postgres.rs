@@ -29,9 +29,7 @@ async fn downtimes(
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<DowntimeRecord>> {
-    let mut conn = pg.conn(op).await?;
-    let rows = conn.client().query(sql, params).await.map_err(pg.err(op))?;
-    rows.iter().map(|r| downtime_row(op, r)).collect()
+    pg.rows(op, sql, params, downtime_row).await
 }
 
 impl Postgres {

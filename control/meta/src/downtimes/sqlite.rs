@@ -6,7 +6,7 @@ use super::{DowntimeRecord, record, sql};
 use crate::error::{MetaError, Result};
 use crate::model::OrgId;
 use crate::sql::for_sqlite;
-use crate::sqlite::{Sqlite, err, is_fk_violation};
+use crate::sqlite::{Sqlite, err, is_fk_violation, query_rows};
 
 fn downtime_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<DowntimeRecord> {
     let definition: String = r.get(2).map_err(err(op))?;
@@ -28,13 +28,7 @@ fn downtimes(
     sql: &str,
     p: impl rusqlite::Params,
 ) -> Result<Vec<DowntimeRecord>> {
-    let mut stmt = conn.prepare_cached(&for_sqlite(sql)).map_err(err(op))?;
-    let mut rows = stmt.query(p).map_err(err(op))?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(err(op))? {
-        out.push(downtime_row(op, r)?);
-    }
-    Ok(out)
+    query_rows(conn, op, sql, p, downtime_row)
 }
 
 impl Sqlite {

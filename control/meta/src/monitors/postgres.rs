@@ -48,23 +48,6 @@ fn webhook_row(op: &'static str, r: &Row) -> Result<Webhook> {
 }
 
 impl Postgres {
-    /// Runs a query and reads every row with `f`.
-    async fn rows<T>(
-        &self,
-        op: &'static str,
-        sql: &str,
-        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-        f: fn(&'static str, &Row) -> Result<T>,
-    ) -> Result<Vec<T>> {
-        let mut conn = self.conn(op).await?;
-        let rows = conn
-            .client()
-            .query(sql, params)
-            .await
-            .map_err(self.err(op))?;
-        rows.iter().map(|r| f(op, r)).collect()
-    }
-
     /// Runs a statement; the number of rows it touched.
     async fn execute(
         &self,

@@ -6,7 +6,7 @@ use super::{Evaluation, MonitorRecord, Notification, Transition, Webhook, json_o
 use crate::error::{MetaError, Result};
 use crate::model::OrgId;
 use crate::sql::{for_sqlite, org_id};
-use crate::sqlite::{Sqlite, err, is_fk_violation, is_unique_violation};
+use crate::sqlite::{Sqlite, err, is_fk_violation, is_unique_violation, query_rows as rows};
 
 fn monitor_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<MonitorRecord> {
     let text: String = r.get(2).map_err(err(op))?;
@@ -44,23 +44,6 @@ fn webhook_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<Webhook> {
         custom_headers: r.get(3).map_err(err(op))?,
         encode_as: r.get(4).map_err(err(op))?,
     })
-}
-
-/// Runs `sql` with `p` and reads every row with `f`.
-fn rows<T>(
-    conn: &rusqlite::Connection,
-    op: &'static str,
-    sql: &str,
-    p: impl rusqlite::Params,
-    f: fn(&'static str, &rusqlite::Row<'_>) -> Result<T>,
-) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(&for_sqlite(sql)).map_err(err(op))?;
-    let mut rows = stmt.query(p).map_err(err(op))?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(err(op))? {
-        out.push(f(op, r)?);
-    }
-    Ok(out)
 }
 
 impl Sqlite {
