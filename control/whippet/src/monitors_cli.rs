@@ -45,9 +45,9 @@
 //! message = "load 3 on a @webhook-ops"  # optional: the rendered message
 //! ```
 //!
-//! A group's first state is a transition from `No Data` (the state machine
-//! starts every group there): expect it, or write `ignore_initial = true`
-//! at the top to leave out first transitions to `OK`.
+//! A group starts in `No Data`; its first `OK` is not a transition (as in
+//! the monitor's history), its first `Alert` or `Warn` is: expect it as
+//! `No Data -> Alert`.
 //!
 //! Supported monitor types: metric and query alerts, and service checks
 //! (write their runs as series `service_check.status` tagged
@@ -61,7 +61,7 @@ use anyhow::{Context as _, bail};
 use serde::Deserialize;
 use whippet_meta::MonitorRecord;
 use whippet_monitors::query::MonitorQuery;
-use whippet_monitors::state::{GroupState, Observation, Status};
+use whippet_monitors::state::{GroupState, Observation};
 use whippet_tsdb::{Engine, EngineConfig, FloatPoint, MetricType, OrgId, SeriesKey, TagSet};
 
 use crate::alerting::schedule::{
@@ -117,8 +117,6 @@ struct Case {
     start: Option<String>,
     every: Option<String>,
     until: Option<String>,
-    #[serde(default)]
-    ignore_initial: bool,
     monitor: toml::Value,
     #[serde(default)]
     series: Vec<SeriesSpec>,
@@ -276,18 +274,20 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
     let qe = whippet_query::QueryEngine::new(engine, whippet_query::QueryLimits::default());
 
     let mut states: BTreeMap<String, GroupState> = BTreeMap::new();
+    let mut read_until = None;
     let mut happened = Vec::new();
     let mut at = every_ms;
     while at <= until {
         let now_ms = start_ms + at;
-        let mut observed: BTreeMap<String, Observation> = match &p.query {
+        let observed: BTreeMap<String, Observation> = match &p.query {
             MonitorQuery::Metric(q) => {
                 let text = p.record.definition["query"].as_str().unwrap_or("");
-                observe_metric(&qe, OrgId(1), text, q, p.window_end_ms(now_ms)).unwrap_or_else(
-                    |reason| {
-                        BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
-                    },
-                )
+                let to_ms = p.window_end_ms(now_ms);
+                let obs = observe_metric(&qe, OrgId(1), text, q, to_ms, read_until);
+                read_until = Some(to_ms);
+                obs.unwrap_or_else(|reason| {
+                    BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
+                })
             }
             MonitorQuery::ServiceCheck(sc) => {
                 let previous = states.iter().map(|(g, s)| (g.clone(), s.status)).collect();
@@ -305,25 +305,23 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
             }
             _ => unreachable!("refused above"),
         };
-        for g in states.keys() {
-            observed.entry(g.clone()).or_insert(Observation::NoData);
-        }
         let rules = match &p.query {
             MonitorQuery::ServiceCheck(_) => service_check_rules(&p.record.definition),
             _ => p.rules.clone().context("monitor: no thresholds")?,
         };
-        let (eval, _) = step_monitor(&p, &rules, &states, &observed, now_ms, "default", &[]);
-        for (group, v) in &eval.groups {
-            states.insert(group.clone(), serde_json::from_value(v.clone())?);
-        }
+        let stepped = step_monitor(
+            &p,
+            &rules,
+            &states,
+            &observed,
+            &Observation::NoData,
+            now_ms,
+            "default",
+            &[],
+        );
+        states.extend(stepped.states);
         let mut by_group: BTreeMap<String, Happened> = BTreeMap::new();
-        for t in &eval.transitions {
-            if case.ignore_initial
-                && t.from == Status::NoData.as_str()
-                && t.to == Status::Ok.as_str()
-            {
-                continue;
-            }
+        for t in &stepped.transitions {
             by_group.insert(
                 t.group.clone(),
                 Happened {
@@ -335,7 +333,7 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
                 },
             );
         }
-        for n in &eval.notifications {
+        for n in &stepped.notifications {
             let group = n.body["group"].as_str().unwrap_or(SIMPLE_GROUP).to_owned();
             // A notification without a transition is a renotification.
             let status = states.get(&group).map_or("?", |s| s.status.as_str());

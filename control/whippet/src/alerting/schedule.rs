@@ -32,6 +32,7 @@
 //! Send anything itself (the deliverer does), or decide alert semantics
 //! (the state machine does).
 
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -89,33 +90,92 @@ pub struct RoundStats {
 pub const PERSIST_DATA_EVERY_SECS: i64 = 600;
 
 /// The scheduler's own copy of every monitor's group states between
-/// rounds: what it last computed (`live`) and what the store holds
-/// (`persisted`). Lock rule: owned by the scheduler task; nothing else
-/// reads it.
+/// rounds, and how far each shared metric evaluation has read. Lock rule:
+/// owned by the scheduler task; nothing else reads it.
 #[derive(Default)]
 pub struct StateCache {
     monitors: HashMap<i64, CachedMonitor>,
+    /// Per shared evaluation, the end of the last window it read (ms): the
+    /// next window reaches back to it (see [`observe_metric`]).
+    read_until: HashMap<EvalKey, i64>,
 }
+
+/// A shared metric evaluation: org, `MetricQuery::evaluation_key`,
+/// evaluation delay (seconds).
+type EvalKey = (OrgId, String, i64);
 
 struct CachedMonitor {
     /// The definition version the states were computed for.
     version: i64,
-    live: BTreeMap<String, GroupState>,
-    persisted: BTreeMap<String, GroupState>,
+    groups: BTreeMap<String, CachedGroup>,
 }
 
-/// True when `new` must be written over what the store holds.
-fn needs_write(new: &GroupState, persisted: Option<&GroupState>) -> bool {
-    let Some(old) = persisted else {
+/// One group's state as last computed, and what the store holds of it.
+/// Invariant: the stored copy equals `state` in every field but the data
+/// ones (`last_data_ts`, `last_value`), because a change to any other field
+/// is written in the round that makes it; so only the stored
+/// `last_data_ts` needs keeping, not a second copy of the state (at 100k
+/// monitors that copy was 1.5 M states).
+struct CachedGroup {
+    state: GroupState,
+    stored_data_ts: i64,
+}
+
+impl CachedGroup {
+    fn stored(state: GroupState) -> CachedGroup {
+        CachedGroup {
+            stored_data_ts: state.last_data_ts,
+            state,
+        }
+    }
+}
+
+impl std::borrow::Borrow<GroupState> for CachedGroup {
+    fn borrow(&self) -> &GroupState {
+        &self.state
+    }
+}
+
+/// True when `a` and `b` differ only in their data fields (`last_data_ts`,
+/// `last_value`). Spelled out field by field so that a new field of
+/// `GroupState` does not compile until it is placed on one side.
+fn same_but_data(a: &GroupState, b: &GroupState) -> bool {
+    let GroupState {
+        status,
+        evaluated,
+        status_changed_ts,
+        evaluated_since_ts,
+        first_seen_ts,
+        last_data_ts: _,
+        last_value: _,
+        last_triggered_ts,
+        last_resolved_ts,
+        last_notified_ts,
+        last_nodata_ts,
+        renotify_count,
+        error,
+    } = a;
+    *status == b.status
+        && *evaluated == b.evaluated
+        && *status_changed_ts == b.status_changed_ts
+        && *evaluated_since_ts == b.evaluated_since_ts
+        && *first_seen_ts == b.first_seen_ts
+        && *last_triggered_ts == b.last_triggered_ts
+        && *last_resolved_ts == b.last_resolved_ts
+        && *last_notified_ts == b.last_notified_ts
+        && *last_nodata_ts == b.last_nodata_ts
+        && *renotify_count == b.renotify_count
+        && *error == b.error
+}
+
+/// True when `new` must be written over what the store holds of the
+/// group whose cached entry is `old` (`None`: a new group).
+fn needs_write(new: &GroupState, old: Option<&CachedGroup>) -> bool {
+    let Some(old) = old else {
         return true;
     };
-    let strip = |g: &GroupState| {
-        let mut g = g.clone();
-        g.last_data_ts = 0;
-        g.last_value = None;
-        g
-    };
-    strip(new) != strip(old) || new.last_data_ts - old.last_data_ts >= PERSIST_DATA_EVERY_SECS
+    !same_but_data(new, &old.state)
+        || new.last_data_ts - old.stored_data_ts >= PERSIST_DATA_EVERY_SECS
 }
 
 /// Runs rounds every `every` until `stop` changes; a monitor created or
@@ -181,9 +241,18 @@ impl Prepared {
         })
     }
 
-    /// The end of the window this monitor looks at, at `now_ms`.
+    /// The end of the window this monitor looks at, at `now_ms`: now, in
+    /// whole seconds. With an `evaluation_delay`, that much earlier and
+    /// rounded down to the query engine's bucket grid, so that the
+    /// window's last bucket holds no point past the window's end (without
+    /// a delay there are none to hold).
     pub fn window_end_ms(&self, now_ms: i64) -> i64 {
-        now_ms.div_euclid(1000).saturating_sub(self.delay_secs) * 1000
+        let end_s = now_ms.div_euclid(1000).saturating_sub(self.delay_secs);
+        if self.delay_secs == 0 {
+            return end_s * 1000;
+        }
+        let bucket = i64::from(whippet_query::DEFAULT_NATIVE_SECS);
+        end_s.div_euclid(bucket) * bucket * 1000
     }
 }
 
@@ -216,8 +285,8 @@ pub async fn round(
     // Shared metric evaluations, computed by the first monitor that needs
     // each, when it is evaluated (not at round start): a point that arrives
     // during a long round is still seen by the monitors evaluated after it.
-    type Key = (OrgId, String, i64);
-    let mut values: HashMap<Key, Result<BTreeMap<String, Observation>, String>> = HashMap::new();
+    let mut values: HashMap<EvalKey, Result<BTreeMap<String, Observation>, String>> =
+        HashMap::new();
 
     // Metric monitors, then composites (which read this round's states).
     let mut overall_now: HashMap<i64, Status> = HashMap::new();
@@ -226,51 +295,60 @@ pub async fn round(
         .partition(|p| matches!(p.query, MonitorQuery::Composite(_)));
     for p in others.into_iter().chain(composites) {
         let now_ms = now_ms.max(system_now_ms());
-        let stored = match cache.monitors.get(&p.record.id) {
-            Some(c) if c.version == p.record.version => c.live.clone(),
-            _ => {
-                let groups = load_groups(state, p.record.id).await?;
-                cache.monitors.insert(
-                    p.record.id,
-                    CachedMonitor {
-                        version: p.record.version,
-                        live: groups.clone(),
-                        persisted: groups.clone(),
-                    },
-                );
-                groups
-            }
-        };
-        let (observed, rules) = match &p.query {
+        let id = p.record.id;
+        if !cache
+            .monitors
+            .get(&id)
+            .is_some_and(|c| c.version == p.record.version)
+        {
+            let groups = load_groups(state, id).await?;
+            cache.monitors.insert(
+                id,
+                CachedMonitor {
+                    version: p.record.version,
+                    groups: groups
+                        .into_iter()
+                        .map(|(g, s)| (g, CachedGroup::stored(s)))
+                        .collect(),
+                },
+            );
+        }
+        let stored = &cache.monitors[&id].groups;
+        let (observed, rules): (Cow<BTreeMap<String, Observation>>, _) = match &p.query {
             MonitorQuery::Metric(q) => {
                 let key = (p.record.org, q.evaluation_key(), p.delay_secs);
                 if !values.contains_key(&key) {
                     let to_ms = p.window_end_ms(now_ms);
+                    let read_until = cache.read_until.get(&key).copied();
                     let text = p.record.definition["query"]
                         .as_str()
                         .unwrap_or("")
                         .to_owned();
                     let (qe, q2, org) = (state.query.clone(), q.clone(), p.record.org);
                     let result = tokio::task::spawn_blocking(move || {
-                        observe_metric(&qe, org, &text, &q2, to_ms)
+                        observe_metric(&qe, org, &text, &q2, to_ms, read_until)
                     })
                     .await
                     .map_err(|e| e.to_string())
                     .and_then(|r| r);
                     stats.evaluations += 1;
+                    if result.is_ok() {
+                        cache.read_until.insert(key.clone(), to_ms);
+                    }
                     values.insert(key.clone(), result);
                 }
-                let obs =
-                    match &values[&key] {
-                        Ok(v) => v.clone(),
-                        Err(reason) => stored
+                let obs = match &values[&key] {
+                    Ok(v) => Cow::Borrowed(v),
+                    Err(reason) => Cow::Owned(
+                        stored
                             .keys()
                             .map(|g| (g.clone(), Observation::error(reason.clone())))
                             .chain(stored.is_empty().then(|| {
                                 (SIMPLE_GROUP.to_owned(), Observation::error(reason.clone()))
                             }))
                             .collect(),
-                    };
+                    ),
+                };
                 (obs, p.rules.clone())
             }
             MonitorQuery::Composite(c) => {
@@ -293,13 +371,15 @@ pub async fn round(
                     0.0
                 };
                 let obs = BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::value(value))]);
-                (obs, Some(composite_rules()))
+                (Cow::Owned(obs), Some(composite_rules()))
             }
             MonitorQuery::ServiceCheck(sc) => {
                 let counts = StatusCounts::of(&p.record.definition);
                 let (qe, sc2, org) = (state.query.clone(), sc.clone(), p.record.org);
-                let previous: BTreeMap<String, Status> =
-                    stored.iter().map(|(g, s)| (g.clone(), s.status)).collect();
+                let previous: BTreeMap<String, Status> = stored
+                    .iter()
+                    .map(|(g, s)| (g.clone(), s.state.status))
+                    .collect();
                 let obs = tokio::task::spawn_blocking(move || {
                     observe_service_check(&qe, org, &sc2, counts, &previous, now_ms)
                 })
@@ -309,7 +389,10 @@ pub async fn round(
                 let obs = obs.unwrap_or_else(|reason| {
                     BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
                 });
-                (obs, Some(service_check_rules(&p.record.definition)))
+                (
+                    Cow::Owned(obs),
+                    Some(service_check_rules(&p.record.definition)),
+                )
             }
             MonitorQuery::Event(ev) => {
                 let obs = match observe_events(state, p.record.org, ev, now_ms).await {
@@ -318,11 +401,10 @@ pub async fn round(
                         BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
                     }
                 };
-                (obs, p.rules.clone())
+                (Cow::Owned(obs), p.rules.clone())
             }
         };
         let Some(rules) = rules else { continue };
-        let mut observed = observed;
         // Groups with a state but nothing observed this round: no data
         // (for event alerts, a count of 0).
         let absent = if matches!(p.query, MonitorQuery::Event(_)) {
@@ -330,64 +412,64 @@ pub async fn round(
         } else {
             Observation::NoData
         };
-        for g in stored.keys() {
-            observed.entry(g.clone()).or_insert_with(|| absent.clone());
-        }
-        let org_name = org_names.get(&p.record.org).cloned().unwrap_or_default();
+        let org_name = org_names.get(&p.record.org).map_or("", String::as_str);
         let org_downtimes = downtimes.get(&p.record.org).map_or(&[][..], Vec::as_slice);
-        let (eval, events) = step_monitor(
+        let stepped = step_monitor(
             p,
             &rules,
-            &stored,
+            stored,
             &observed,
+            &absent,
             now_ms,
-            &org_name,
+            org_name,
             org_downtimes,
         );
-        let mut eval = eval;
-        // A new group's first OK is not news: the history would otherwise
-        // get one entry per group of every new monitor.
-        eval.transitions
-            .retain(|t| t.to != Status::Ok.as_str() || stored.contains_key(&t.group));
-        let mut live = stored.clone();
-        for (g, v) in &eval.groups {
-            if let Ok(s) = serde_json::from_value::<GroupState>(v.clone()) {
-                live.insert(g.clone(), s);
-            }
-        }
-        let cached = cache.monitors.get(&p.record.id);
-        eval.groups.retain(|(g, _)| {
-            let persisted = cached.and_then(|c| c.persisted.get(g));
-            live.get(g).is_some_and(|new| needs_write(new, persisted))
-        });
+        let written: Vec<bool> = stepped
+            .states
+            .iter()
+            .map(|(g, s)| needs_write(s, stored.get(g)))
+            .collect();
+        let eval = Evaluation {
+            monitor_id: id,
+            version: p.record.version,
+            groups: stepped
+                .states
+                .iter()
+                .zip(&written)
+                .filter(|(_, w)| **w)
+                .map(|((g, s), _)| (g.clone(), serde_json::to_value(s).unwrap_or(Value::Null)))
+                .collect(),
+            removed_groups: Vec::new(),
+            transitions: stepped.transitions,
+            notifications: stepped.notifications,
+        };
         stats.monitors += 1;
         stats.transitions += eval.transitions.len();
         stats.notifications += eval.notifications.len();
-        overall_now.insert(p.record.id, overall(live.values().map(|g| g.status)));
-        let recorded = state.meta.record_evaluation(&eval).await?;
-        if !recorded {
+        overall_now.insert(id, overall(stepped.states.iter().map(|(_, s)| s.status)));
+        if !state.meta.record_evaluation(&eval).await? {
             // Changed or deleted meanwhile: start again from the store.
-            cache.monitors.remove(&p.record.id);
+            cache.monitors.remove(&id);
             continue;
         }
-        if let Some(c) = cache.monitors.get_mut(&p.record.id) {
-            for (g, _) in &eval.groups {
-                if let Some(s) = live.get(g) {
-                    c.persisted.insert(g.clone(), s.clone());
+        let groups = &mut cache.monitors.get_mut(&id).expect("inserted above").groups;
+        for ((g, s), w) in stepped.states.into_iter().zip(written) {
+            match groups.get_mut(&g) {
+                Some(c) if !w => c.state = s,
+                _ => {
+                    groups.insert(g, CachedGroup::stored(s));
                 }
             }
-            c.live = live;
         }
-        {
-            for e in events {
-                if let Err(err) = state.meta.insert_event(p.record.org, &e).await {
-                    tracing::warn!(error = %err, monitor = p.record.id, "posting a monitor event failed");
-                }
+        for e in stepped.events {
+            if let Err(err) = state.meta.insert_event(p.record.org, &e).await {
+                tracing::warn!(error = %err, monitor = id, "posting a monitor event failed");
             }
         }
     }
     let alive: std::collections::HashSet<i64> = prepared.iter().map(|p| p.record.id).collect();
     cache.monitors.retain(|id, _| alive.contains(id));
+    cache.read_until.retain(|k, _| values.contains_key(k));
     Ok(stats)
 }
 
@@ -620,17 +702,41 @@ fn holds(c: &CompositeQuery, member: &dyn Fn(i64) -> bool) -> bool {
     }
 }
 
-/// Evaluates a metric monitor's expression over its window (and the
-/// shifted one for `change`), one observation per group.
+/// Evaluates a metric monitor's expression over its window ending at
+/// `to_ms` (and the shifted one for `change`), one observation per group.
+///
+/// # Reaching back
+/// The query engine buckets on a grid of whole intervals (10 s for windows
+/// up to 50 minutes) and its first bucket starts at the first grid line at
+/// or after the window's start, so a window that starts between two grid
+/// lines does not see the points before the next one. Evaluations are also
+/// not exactly one cadence apart (a monitor's turn moves within a long
+/// round). Between them, a point could fall in no window at all: the
+/// 100k-monitor benchmark lost one alert of six that way. So when
+/// `read_until` (the end of the previous window of the same evaluation) is
+/// given, the window starts no later than the grid line at or before it:
+/// every point is read by at least one evaluation, some by two (which a
+/// threshold does not mind). The reach is capped at one more window length,
+/// so a scheduler that fell far behind does not read hours at once.
+/// `require_full_window` is still judged on the nominal window.
 pub(crate) fn observe_metric(
     qe: &whippet_query::QueryEngine,
     org: OrgId,
     text: &str,
     q: &MetricQuery,
     to_ms: i64,
+    read_until: Option<i64>,
 ) -> Result<BTreeMap<String, Observation>, String> {
     let window_ms = i64::from(q.reduction.window().seconds()) * 1000;
-    let now = reduce_window(qe, org, text, q, to_ms - window_ms, to_ms)?;
+    let nominal_from = to_ms - window_ms;
+    let bucket_ms = i64::from(whippet_query::DEFAULT_NATIVE_SECS) * 1000;
+    let from_ms = match read_until {
+        Some(until) => nominal_from
+            .min(until.div_euclid(bucket_ms) * bucket_ms)
+            .max(nominal_from - window_ms),
+        None => nominal_from,
+    };
+    let now = reduce_window(qe, org, text, q, from_ms, nominal_from, to_ms)?;
     let TimeReduction::Change { kind, shift, .. } = &q.reduction else {
         return Ok(now
             .into_iter()
@@ -646,14 +752,8 @@ pub(crate) fn observe_metric(
             .collect());
     };
     let shift_ms = i64::from(shift.seconds()) * 1000;
-    let then = reduce_window(
-        qe,
-        org,
-        text,
-        q,
-        to_ms - window_ms - shift_ms,
-        to_ms - shift_ms,
-    )?;
+    let (then_from, then_to) = (nominal_from - shift_ms, to_ms - shift_ms);
+    let then = reduce_window(qe, org, text, q, then_from, then_from, then_to)?;
     Ok(now
         .into_iter()
         .map(|(g, (v, full))| {
@@ -677,13 +777,14 @@ pub(crate) fn observe_metric(
 }
 
 /// Each group's points over `[from_ms, to_ms)` reduced with the time
-/// aggregation, and whether they cover the window.
+/// aggregation, and whether they cover the window `[full_from_ms, to_ms)`.
 fn reduce_window(
     qe: &whippet_query::QueryEngine,
     org: OrgId,
     text: &str,
     q: &MetricQuery,
     from_ms: i64,
+    full_from_ms: i64,
     to_ms: i64,
 ) -> Result<BTreeMap<String, (f64, bool)>, String> {
     let req = Request {
@@ -721,7 +822,7 @@ fn reduce_window(
             .rev()
             .find(|p| p.1.is_some())
             .map_or(i64::MIN, |p| p.0);
-        let full = first <= from_ms + step && last >= to_ms - 2 * step;
+        let full = first <= full_from_ms + step && last >= to_ms - 2 * step;
         let group = if s.tag_set.is_empty() {
             SIMPLE_GROUP.to_owned()
         } else {
@@ -755,41 +856,60 @@ fn muted(def: &Value, group: &str, now_s: i64) -> bool {
     })
 }
 
-/// Steps every observed group of one monitor; the evaluation to record and
-/// the events to post.
-pub(crate) fn step_monitor(
+/// What stepping one monitor's groups decided.
+#[derive(Debug, Default)]
+pub(crate) struct Stepped {
+    /// Every stepped group's new state.
+    pub states: Vec<(String, GroupState)>,
+    /// Transitions for the history (not a new group's first OK).
+    pub transitions: Vec<NewTransition>,
+    /// Notifications to queue, one per `@`-handle.
+    pub notifications: Vec<NewNotification>,
+    /// Events to post, one per notification decision.
+    pub events: Vec<NewEvent>,
+}
+
+/// Steps each group of one monitor: every observed group, then every group
+/// of `previous` that was not observed, as `absent`.
+///
+/// A new group's first OK is not news: it is not kept as a transition
+/// (the history would otherwise get one entry per group of every new
+/// monitor), and it notifies nobody.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn step_monitor<S: Borrow<GroupState>>(
     p: &Prepared,
     rules: &Rules,
-    stored: &BTreeMap<String, GroupState>,
+    previous: &BTreeMap<String, S>,
     observed: &BTreeMap<String, Observation>,
+    absent: &Observation,
     now_ms: i64,
     org_name: &str,
     downtimes: &[Downtime],
-) -> (Evaluation, Vec<NewEvent>) {
+) -> Stepped {
     let now_s = now_ms.div_euclid(1000);
     let def = &p.record.definition;
     let monitor_tags = downtime::monitor_tags(def);
-    let mut eval = Evaluation {
-        monitor_id: p.record.id,
-        version: p.record.version,
-        ..Evaluation::default()
-    };
-    let mut events = Vec::new();
-    for (group, obs) in observed {
+    let mut out = Stepped::default();
+    let unobserved = previous
+        .keys()
+        .filter(|g| !observed.contains_key(*g))
+        .map(|g| (g, absent));
+    for (group, obs) in observed.iter().chain(unobserved) {
+        let prev = previous.get(group).map(Borrow::borrow);
         let Step {
             state,
             transition,
             notification,
         } = step(
-            stored.get(group),
+            prev,
             obs,
             rules,
             now_s,
             muted(def, group, now_s)
                 || downtime::mutes(downtimes, p.record.id, &monitor_tags, group, now_s),
         );
-        if let Some(t) = &transition {
-            eval.transitions.push(NewTransition {
+        if let Some(t) = transition.filter(|t| prev.is_some() || t.to != Status::Ok) {
+            out.transitions.push(NewTransition {
                 group: group.clone(),
                 from: t.from.as_str().to_owned(),
                 to: t.to.as_str().to_owned(),
@@ -845,12 +965,12 @@ pub(crate) fn step_monitor(
                     Handle::Email(address) => address,
                     Handle::Other(_) => continue,
                 };
-                eval.notifications.push(NewNotification {
+                out.notifications.push(NewNotification {
                     target,
                     body: body.clone(),
                 });
             }
-            events.push(NewEvent {
+            out.events.push(NewEvent {
                 title,
                 text: message,
                 date_happened: now_ms,
@@ -865,12 +985,9 @@ pub(crate) fn step_monitor(
                 extra: Value::Null,
             });
         }
-        eval.groups.push((
-            group.clone(),
-            serde_json::to_value(&state).unwrap_or(Value::Null),
-        ));
+        out.states.push((group.clone(), state));
     }
-    (eval, events)
+    out
 }
 
 /// The template context of one notification.
@@ -993,7 +1110,7 @@ mod tests {
         let qe = whippet_query::QueryEngine::new(e, whippet_query::QueryLimits::default());
         for (agg, a) in [("avg", 95.0), ("max", 99.0), ("min", 90.0), ("sum", 285.0)] {
             let text = format!("{agg}(last_5m):avg:m{{*}} by {{host}} > 90");
-            let obs = observe_metric(&qe, ORG, &text, &metric(&text), now_ms).unwrap();
+            let obs = observe_metric(&qe, ORG, &text, &metric(&text), now_ms, None).unwrap();
             assert_eq!(
                 obs.keys().collect::<Vec<_>>(),
                 ["host:a", "host:b"],
@@ -1003,16 +1120,16 @@ mod tests {
         }
         // A simple monitor: one group.
         let text = "avg(last_5m):avg:m{host:b} > 5";
-        let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms).unwrap();
+        let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms, None).unwrap();
         assert_eq!(value(&obs[SIMPLE_GROUP]), 10.0);
         // change: this window's average minus the one 5 minutes before;
         // a group with nothing then has no data.
         let text = "change(avg(last_5m),last_5m):avg:m{*} by {host} > 1";
-        let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms).unwrap();
+        let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms, None).unwrap();
         assert_eq!(value(&obs["host:a"]), 45.0);
         assert!(matches!(obs["host:b"], Observation::NoData), "{obs:?}");
         let text = "pct_change(avg(last_5m),last_5m):avg:m{*} by {host} > 1";
-        let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms).unwrap();
+        let obs = observe_metric(&qe, ORG, text, &metric(text), now_ms, None).unwrap();
         assert_eq!(value(&obs["host:a"]), 90.0);
     }
 
@@ -1128,21 +1245,138 @@ mod tests {
         let mut old = GroupState::new(1000);
         old.last_data_ts = 1000;
         assert!(needs_write(&old, None), "a new group");
+        let cached = CachedGroup::stored(old.clone());
         let mut data_only = old.clone();
         data_only.last_data_ts = 1000 + PERSIST_DATA_EVERY_SECS - 1;
         data_only.last_value = Some(4.0);
-        assert!(!needs_write(&data_only, Some(&old)));
+        assert!(!needs_write(&data_only, Some(&cached)));
         data_only.last_data_ts = 1000 + PERSIST_DATA_EVERY_SECS;
         assert!(
-            needs_write(&data_only, Some(&old)),
+            needs_write(&data_only, Some(&cached)),
             "data time too old in the store"
         );
+        // Unwritten data changes in the cache still count from what the
+        // store holds.
+        let unwritten = CachedGroup {
+            state: data_only.clone(),
+            stored_data_ts: 1000,
+        };
+        assert!(needs_write(&data_only, Some(&unwritten)));
         let mut status = old.clone();
         status.status = Status::Alert;
-        assert!(needs_write(&status, Some(&old)));
+        assert!(needs_write(&status, Some(&cached)));
         let mut error = old.clone();
         error.error = Some("the query failed".into());
-        assert!(needs_write(&error, Some(&old)));
+        assert!(needs_write(&error, Some(&cached)));
+        let mut count = old.clone();
+        count.renotify_count = 1;
+        assert!(needs_write(&count, Some(&cached)));
+    }
+
+    /// Two evaluations 68 s apart at a cadence of a minute (a late turn in
+    /// a long round), the first 3 s past a grid line: a point stamped
+    /// between the first evaluation and the next grid line is in neither
+    /// nominal window; the reach-back reads it.
+    #[test]
+    fn evaluations_reach_back_to_where_the_last_one_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first_ms = 1_795_651_203_000;
+        let second_ms = first_ms + 68_000;
+        // Seconds before the second evaluation: 1 s after the first.
+        let e = engine_with(dir.path(), second_ms, &[("a", &[(67, 100.0)])]);
+        let qe = whippet_query::QueryEngine::new(e, whippet_query::QueryLimits::default());
+        let text = "max(last_1m):avg:m{*} by {host} > 50";
+        let q = metric(text);
+        let nominal = observe_metric(&qe, ORG, text, &q, second_ms, None).unwrap();
+        assert!(
+            nominal.is_empty(),
+            "outside [second - 1m, second): {nominal:?}"
+        );
+        let obs = observe_metric(&qe, ORG, text, &q, second_ms, Some(first_ms)).unwrap();
+        assert_eq!(value(&obs["host:a"]), 100.0);
+        let Observation::Value { full_window, .. } = obs["host:a"] else {
+            unreachable!()
+        };
+        assert!(
+            !full_window,
+            "judged on the nominal window, which it is not in"
+        );
+        // A scheduler an hour behind reads one more window, not the hour.
+        let late = observe_metric(&qe, ORG, text, &q, second_ms + 3_600_000, Some(first_ms));
+        assert!(late.unwrap().is_empty());
+    }
+
+    #[test]
+    fn delayed_windows_end_on_the_bucket_grid() {
+        let p = |delay: i64| {
+            Prepared::new(MonitorRecord {
+                id: 1,
+                org: ORG,
+                definition: json!({
+                    "type": "metric alert",
+                    "query": "avg(last_1m):avg:m{*} > 1",
+                    "options": {"thresholds": {"critical": 1}, "evaluation_delay": delay},
+                }),
+                created_at: 0,
+                modified_at: 0,
+                version: 1,
+            })
+            .unwrap()
+        };
+        assert_eq!(p(0).window_end_ms(1_795_651_203_456), 1_795_651_203_000);
+        assert_eq!(p(60).window_end_ms(1_795_651_203_456), 1_795_651_140_000);
+    }
+
+    #[test]
+    fn a_new_groups_first_ok_is_no_transition() {
+        let p = Prepared::new(MonitorRecord {
+            id: 1,
+            org: ORG,
+            definition: json!({
+                "type": "metric alert",
+                "query": "avg(last_1m):avg:m{*} by {host} > 5",
+                "message": "@webhook-x",
+                "options": {"thresholds": {"critical": 5}, "new_group_delay": 0},
+            }),
+            created_at: 0,
+            modified_at: 0,
+            version: 1,
+        })
+        .unwrap();
+        let rules = p.rules.clone().unwrap();
+        let observed = BTreeMap::from([
+            ("host:a".to_owned(), Observation::value(1.0)),
+            ("host:b".to_owned(), Observation::value(9.0)),
+        ]);
+        let none: BTreeMap<String, GroupState> = BTreeMap::new();
+        let now_ms = 1_795_651_200_000;
+        let s = step_monitor(
+            &p,
+            &rules,
+            &none,
+            &observed,
+            &Observation::NoData,
+            now_ms,
+            "o",
+            &[],
+        );
+        assert_eq!(s.states.len(), 2);
+        let moves: Vec<_> = s.transitions.iter().map(|t| (&*t.group, &*t.to)).collect();
+        assert_eq!(moves, [("host:b", "Alert")]);
+        // A known group that goes quiet is stepped as absent.
+        let known: BTreeMap<String, GroupState> = s.states.into_iter().collect();
+        let later = now_ms + 3_600_000;
+        let s = step_monitor(
+            &p,
+            &rules,
+            &known,
+            &BTreeMap::new(),
+            &Observation::NoData,
+            later,
+            "o",
+            &[],
+        );
+        assert_eq!(s.states.len(), 2, "{s:?}");
     }
 
     #[test]
