@@ -296,10 +296,10 @@ pub async fn round(
     for p in others.into_iter().chain(composites) {
         let now_ms = now_ms.max(system_now_ms());
         let id = p.record.id;
-        if !cache
+        if cache
             .monitors
             .get(&id)
-            .is_some_and(|c| c.version == p.record.version)
+            .is_none_or(|c| c.version != p.record.version)
         {
             let groups = load_groups(state, id).await?;
             cache.monitors.insert(
