@@ -325,14 +325,16 @@ fn measure_count(
     secs.sort_by(f64::total_cmp);
     let median = secs.get(secs.len() / 2).copied().unwrap_or(0.0);
     let max = secs.last().copied().unwrap_or(0.0);
-    // The rate between round ends: from the first measured round's end when
-    // there are two or more (the settling round may have been woken early
-    // by the last creation, not by the cadence's tick), else from the
-    // settling round's.
+    // The rate between round starts (a round starts on the cadence's tick;
+    // its end moves with its length, and between two ends a round that ran
+    // longer than the one before made two rounds of 100k monitors look like
+    // 94k a minute): the monitors of every measured round but the last,
+    // over the time from the first one's start to the last one's. With one
+    // round, from the settling round's end to its end.
     let (counted, wall) = match rounds.as_slice() {
         [first, .., last] => (
-            sum_monitors - first.monitors,
-            last.ended_at_secs - first.ended_at_secs,
+            sum_monitors - last.monitors,
+            (last.ended_at_secs - last.secs) - (first.ended_at_secs - first.secs),
         ),
         [only] => (only.monitors, only.ended_at_secs - settle_end),
         [] => (0, 0.0),

@@ -58,7 +58,7 @@ pub struct CountRun {
     /// Distinct metric evaluations per round as the server logged them.
     pub server_evaluations: Option<u64>,
     /// Monitors evaluated per minute of wall time over the measured rounds
-    /// (from the end of the settling round to the end of the last one).
+    /// (from the first one's start to the last one's).
     pub evaluated_per_min: f64,
     /// Monitors one round evaluates per second of round, × 60: how many
     /// per minute the server could evaluate if rounds ran back to back.
@@ -306,7 +306,7 @@ pub fn markdown(r: &Results) -> String {
     }
     let _ = writeln!(
         s,
-        "\n\"Evaluated per min\" is what the counters show over the measured rounds (at most the count × 60 / cadence: the scheduler waits for the next tick). \"Capacity per min\" is the count × 60 / median round seconds: the rate if rounds ran back to back. Creation errors: {}.\n",
+        "\n\"Evaluated per min\" is what the counters show from the first measured round's start to the last one's (at most the count × 60 / cadence: the scheduler waits for the next tick). \"Capacity per min\" is the count × 60 / median round seconds: the rate if rounds ran back to back. Creation errors: {}.\n",
         r.counts
             .iter()
             .map(|c| format!(
