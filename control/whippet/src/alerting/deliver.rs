@@ -48,12 +48,12 @@
 //! notification in memory across rounds: the store is the only queue.
 //!
 //! # Limits
-//! Only `http://` URLs: Whippet has no TLS client yet (no dependency for
-//! one), so an `https://` webhook or Slack URL fails with an error saying
-//! so, and is retried like any failure. For the same reason e-mail goes
-//! over plain SMTP, without STARTTLS or AUTH. Redirects are not followed (a 3xx is a
-//! failure). Credentials in the URL (`http://user:pass@host`) are refused;
-//! send an `Authorization` custom header instead.
+//! `https://` URLs are verified against the built-in roots and the
+//! certificates of `SSL_CERT_FILE` ([`tls`](super::tls)); a certificate
+//! that does not verify is a failure like any other, retried. HTTP/1.1
+//! only. Redirects are not followed (a 3xx is a failure). Credentials in
+//! the URL (`http://user:pass@host`) are refused; send an `Authorization`
+//! custom header instead.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -187,8 +187,9 @@ pub enum DeliveryError {
     Smtp(String),
     /// The webhook's URL, headers or payload cannot make a request.
     Config(String),
-    /// An `https://` URL: no TLS client yet.
-    Tls,
+    /// The TLS handshake failed (an unverified certificate, a server that
+    /// does not speak TLS...), or the TLS setup could not be read.
+    Tls(String),
     /// Connecting, sending or reading failed.
     Network(String),
     /// No answer within [`DELIVERY_TIMEOUT`].
@@ -206,7 +207,7 @@ impl DeliveryError {
             DeliveryError::NoChannel(_) => "no_channel",
             DeliveryError::Smtp(_) => "smtp",
             DeliveryError::Config(_) => "config",
-            DeliveryError::Tls => "tls",
+            DeliveryError::Tls(_) => "tls",
             DeliveryError::Network(_) => "network",
             DeliveryError::Timeout => "timeout",
             DeliveryError::Status(..) => "status",
@@ -231,11 +232,7 @@ impl fmt::Display for DeliveryError {
             ),
             DeliveryError::Smtp(e) => write!(f, "{e}"),
             DeliveryError::Config(e) => write!(f, "webhook misconfigured: {e}"),
-            DeliveryError::Tls => write!(
-                f,
-                "https:// webhook URLs are not supported yet (Whippet has no TLS client); \
-                 use an http:// URL, for example through a local proxy"
-            ),
+            DeliveryError::Tls(e) => write!(f, "{e}"),
             DeliveryError::Network(e) => write!(f, "{e}"),
             DeliveryError::Timeout => {
                 write!(f, "no answer within {} s", DELIVERY_TIMEOUT.as_secs())
@@ -340,29 +337,34 @@ pub(crate) fn parse_custom_headers(text: &str) -> Result<Vec<(String, String)>, 
     Ok(out)
 }
 
-/// Where an `http://` URL goes.
+/// Where an `http://` or `https://` URL goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpTarget {
+    /// `https://`: TLS, verified against the server name `host`.
+    pub tls: bool,
+    /// The host without port or IPv6 brackets, the name TLS verifies.
+    pub host: String,
     /// `host[:port]` as written, for the `Host` header.
     pub authority: String,
-    /// `host:port` to connect to (port 80 when none is given).
+    /// `host:port` to connect to (port 80, or 443 for `https://`, when
+    /// none is given).
     pub connect: String,
     /// Path and query, at least `/`; the fragment dropped.
     pub path: String,
 }
 
-/// Splits an `http://` URL; `https://` is [`DeliveryError::Tls`].
+/// Splits an `http://` or `https://` URL.
 pub fn parse_url(url: &str) -> Result<HttpTarget, DeliveryError> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return Err(DeliveryError::Tls);
-    }
-    if !lower.starts_with("http://") {
+    let (tls, rest) = if lower.starts_with("https://") {
+        (true, &url["https://".len()..])
+    } else if lower.starts_with("http://") {
+        (false, &url["http://".len()..])
+    } else {
         return Err(DeliveryError::Config(format!(
-            "URL {url:?} must start with http://"
+            "URL {url:?} must start with http:// or https://"
         )));
-    }
-    let rest = &url["http://".len()..];
+    };
     let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(end);
@@ -379,16 +381,28 @@ pub fn parse_url(url: &str) -> Result<HttpTarget, DeliveryError> {
         Some(i) => !authority[i..].contains(']'),
         None => false,
     };
-    let connect = if has_port {
-        let port = &authority[authority.rfind(':').unwrap_or(0) + 1..];
-        if port.parse::<u16>().is_err() {
+    let host_port = if has_port {
+        let i = authority.rfind(':').unwrap_or(0);
+        if authority[i + 1..].parse::<u16>().is_err() {
             return Err(DeliveryError::Config(format!(
                 "URL {url:?} has an invalid port"
             )));
         }
+        &authority[..i]
+    } else {
+        authority
+    };
+    let host = host_port
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host_port);
+    if host.is_empty() {
+        return Err(DeliveryError::Config(format!("URL {url:?} has no host")));
+    }
+    let connect = if has_port {
         authority.to_owned()
     } else {
-        format!("{authority}:80")
+        format!("{authority}:{}", if tls { 443 } else { 80 })
     };
     let path = if path.starts_with('/') {
         path.to_owned()
@@ -396,6 +410,8 @@ pub fn parse_url(url: &str) -> Result<HttpTarget, DeliveryError> {
         format!("/{path}")
     };
     Ok(HttpTarget {
+        tls,
+        host: host.to_owned(),
         authority: authority.to_owned(),
         connect,
         path,
@@ -495,15 +511,53 @@ pub fn build_request(
     })
 }
 
-/// Sends `req`; a 2xx answer is `Ok`.
+/// Sends `req`; a 2xx answer is `Ok`. `https://` goes through the
+/// process' TLS [`connector`](super::tls::connector).
 pub async fn post(req: WebhookRequest) -> Result<(), DeliveryError> {
+    let tls = if req.target.tls {
+        Some(super::tls::connector().map_err(DeliveryError::Tls)?)
+    } else {
+        None
+    };
+    post_with(req, tls.as_ref()).await
+}
+
+/// [`post`] with `tls` as the connector for `https://` targets.
+pub async fn post_with(
+    req: WebhookRequest,
+    tls: Option<&tokio_rustls::TlsConnector>,
+) -> Result<(), DeliveryError> {
+    let work = async {
+        let tcp = tokio::net::TcpStream::connect(&req.target.connect)
+            .await
+            .map_err(|e| {
+                DeliveryError::Network(format!("connecting to {}: {e}", req.target.connect))
+            })?;
+        match (req.target.tls, tls) {
+            (false, _) => exchange(&req, tcp).await,
+            (true, Some(tls)) => {
+                let stream = super::tls::handshake(tls, &req.target.host, tcp)
+                    .await
+                    .map_err(DeliveryError::Tls)?;
+                exchange(&req, stream).await
+            }
+            (true, None) => Err(DeliveryError::Tls("no TLS connector".into())),
+        }
+    };
+    tokio::time::timeout(DELIVERY_TIMEOUT, work)
+        .await
+        .map_err(|_| DeliveryError::Timeout)?
+}
+
+/// One HTTP/1.1 request and its answer over a connected `stream`.
+async fn exchange<S>(req: &WebhookRequest, stream: S) -> Result<(), DeliveryError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let net = |what: &str, e: &dyn fmt::Display| {
         DeliveryError::Network(format!("{what} {}: {e}", req.target.connect))
     };
-    let work = async {
-        let stream = tokio::net::TcpStream::connect(&req.target.connect)
-            .await
-            .map_err(|e| net("connecting to", &e))?;
+    {
         // Header names go out in title case (`Content-Type`,
         // `X-Whippet-Notification-Id`), as Go's and most clients write
         // them: names are case-insensitive, but not every receiver knows.
@@ -542,10 +596,7 @@ pub async fn post(req: WebhookRequest) -> Result<(), DeliveryError> {
             status.as_u16(),
             text.trim().to_owned(),
         ))
-    };
-    tokio::time::timeout(DELIVERY_TIMEOUT, work)
-        .await
-        .map_err(|_| DeliveryError::Timeout)?
+    }
 }
 
 /// The request a Slack-compatible incoming webhook gets for notification
@@ -871,9 +922,22 @@ mod tests {
             ("[::1]:9000", "/?x=1")
         );
         assert_eq!(parse_url("http://[::1]/a").unwrap().connect, "[::1]:80");
-        assert_eq!(parse_url("https://example.com/"), Err(DeliveryError::Tls));
-        assert!(DeliveryError::Tls.to_string().contains("not supported yet"));
-        for bad in ["ftp://x/", "http:///x", "http://u:p@x/", "http://x:99999/"] {
+        let t = parse_url("https://hooks.example.com/services/T0").unwrap();
+        assert_eq!(
+            (t.tls, t.host.as_str(), t.connect.as_str()),
+            (true, "hooks.example.com", "hooks.example.com:443")
+        );
+        let t = parse_url("https://[::1]:8443/").unwrap();
+        assert_eq!((t.host.as_str(), t.connect.as_str()), ("::1", "[::1]:8443"));
+        assert!(!parse_url("http://a").unwrap().tls);
+        for bad in [
+            "ftp://x/",
+            "http:///x",
+            "https:///x",
+            "https://:443/",
+            "http://u:p@x/",
+            "http://x:99999/",
+        ] {
             assert!(
                 matches!(parse_url(bad), Err(DeliveryError::Config(_))),
                 "{bad}"
@@ -949,36 +1013,126 @@ mod tests {
     /// A receiver on a local port that answers `answer` to one request and
     /// hands back what it read.
     async fn receiver(answer: &'static str) -> (String, tokio::task::JoinHandle<String>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/in?x=1", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            let mut seen = Vec::new();
-            let mut buf = [0u8; 4096];
-            // Headers, then as many body bytes as Content-Length says.
-            loop {
-                let n = sock.read(&mut buf).await.unwrap();
-                seen.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&seen).into_owned();
-                if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length: ")
-                                .map(str::to_owned)
-                        })
-                        .map_or(0, |v| v.trim().parse().unwrap());
-                    if body.len() >= len || n == 0 {
-                        break;
-                    }
-                }
-            }
-            sock.write_all(answer.as_bytes()).await.unwrap();
-            String::from_utf8_lossy(&seen).into_owned()
+            let (sock, _) = listener.accept().await.unwrap();
+            serve_one(sock, answer).await
         });
         (url, task)
+    }
+
+    /// The test certificates (`testdata/tls/README.md`).
+    fn testdata(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/tls")
+            .join(name)
+    }
+
+    /// [`receiver`] over TLS with the test server certificate, at
+    /// `https://localhost:PORT/in`; the task ends with the TLS error when
+    /// the handshake fails.
+    async fn tls_receiver(
+        answer: &'static str,
+    ) -> (String, tokio::task::JoinHandle<Result<String, String>>) {
+        use tokio_rustls::rustls::{
+            self,
+            pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+        };
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(testdata("server.pem"))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let key = PrivateKeyDer::from_pem_file(testdata("server.key")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "https://localhost:{}/in",
+            listener.local_addr().unwrap().port()
+        );
+        let task = tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.unwrap();
+            let tls = acceptor.accept(sock).await.map_err(|e| e.to_string())?;
+            Ok(serve_one(tls, answer).await)
+        });
+        (url, task)
+    }
+
+    /// Reads one request from `sock`, answers `answer`, returns the request.
+    async fn serve_one<S>(mut sock: S, answer: &str) -> String
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Headers, then as many body bytes as Content-Length says.
+        loop {
+            let n = sock.read(&mut buf).await.unwrap();
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_owned)
+                    })
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if body.len() >= len || n == 0 {
+                    break;
+                }
+            }
+        }
+        sock.write_all(answer.as_bytes()).await.unwrap();
+        sock.flush().await.unwrap();
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    #[tokio::test]
+    async fn https_posts_verify_the_server_certificate() {
+        let trusting = tokio_rustls::TlsConnector::from(
+            super::super::tls::client_config(Some(&testdata("ca.pem"))).unwrap(),
+        );
+        let (url, seen) = tls_receiver("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+        let w = Webhook {
+            url,
+            ..webhook(None, None, "json")
+        };
+        let req = build_request(&w, &payload_vars(&body()), 7).unwrap();
+        assert!(req.target.tls);
+        assert_eq!(post_with(req, Some(&trusting)).await, Ok(()));
+        let seen = seen.await.unwrap().unwrap();
+        assert!(seen.starts_with("POST /in HTTP/1.1\r\n"), "{seen}");
+        assert!(seen.contains("X-Whippet-Notification-Id: 7\r\n"), "{seen}");
+
+        // The built-in roots alone do not know the test CA.
+        let default =
+            tokio_rustls::TlsConnector::from(super::super::tls::client_config(None).unwrap());
+        let (url, refused) = tls_receiver("HTTP/1.1 200 OK\r\n\r\n").await;
+        let w = Webhook {
+            url,
+            ..webhook(None, None, "json")
+        };
+        let req = build_request(&w, &PayloadVars::new(), 8).unwrap();
+        let err = post_with(req, Some(&default)).await.unwrap_err();
+        assert_eq!(err.reason(), "tls", "{err}");
+        assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+        assert!(refused.await.unwrap().is_err(), "no request got through");
+
+        // An unreadable CA file is a setup error naming the file.
+        let e = super::super::tls::client_config(Some(&testdata("missing.pem"))).unwrap_err();
+        assert!(e.contains("missing.pem"), "{e}");
     }
 
     #[tokio::test]
@@ -1069,9 +1223,10 @@ mod tests {
         assert_eq!(header(&r, NOTIFICATION_ID_HEADER), Some("5"));
         let sent: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(sent, json!({"text": "*fallback title*\nfallback message"}));
+        let r = slack_request(&slack, "acme-alerts", &body(), 5).unwrap();
         assert_eq!(
-            slack_request(&slack, "acme-alerts", &body(), 5),
-            Err(DeliveryError::Tls)
+            (r.target.tls, r.target.host.as_str()),
+            (true, "hooks.slack.com")
         );
         let e = slack_request(&slack, "acme-ops", &body(), 5).unwrap_err();
         assert_eq!(e.reason(), "no_channel");

@@ -11,3 +11,4 @@ pub mod deliver;
 pub mod downtime;
 pub mod schedule;
 pub mod smtp;
+pub mod tls;

@@ -77,10 +77,9 @@ pub struct WebhookConfig {
     /// The name `@webhook-NAME` refers to: letters, digits and `- _ . + /`,
     /// unique in the file.
     pub name: String,
-    /// Where to POST: an `http://` URL, which may hold `$VARIABLES`
-    /// (percent-encoded when rendered). `https://` is accepted but fails at
-    /// delivery until Whippet has a TLS client, as it does for API
-    /// webhooks.
+    /// Where to POST: an `http://` or `https://` URL, which may hold
+    /// `$VARIABLES` (percent-encoded when rendered). Certificates are
+    /// verified against the built-in roots and `SSL_CERT_FILE`.
     pub url: String,
     /// The payload template with Datadog's `$VARIABLES`; absent: Datadog's
     /// default payload.
@@ -129,9 +128,8 @@ pub struct SlackConfig {
     #[serde(default)]
     pub workspaces: Vec<String>,
     /// `[slack.channels]`: `CHANNEL` or `WORKSPACE-CHANNEL` to the
-    /// incoming webhook's `http://` URL (`https://` fails at delivery until
-    /// Whippet has a TLS client). Keys are letters, digits and `- _ . + /`,
-    /// matched exactly.
+    /// incoming webhook's `http://` or `https://` URL. Keys are letters,
+    /// digits and `- _ . + /`, matched exactly.
     #[serde(default)]
     pub channels: BTreeMap<String, String>,
 }
@@ -283,17 +281,12 @@ fn is_handle_name(name: &str, handle: impl Fn(&str) -> Handle, prefix: &str) -> 
         && mentions(&format!("@{prefix}{name}")) == [handle(name)]
 }
 
-/// An `http://` (or, failing at delivery, `https://`) URL with a host.
+/// An `http://` or `https://` URL with a host.
 fn check_url(url: &str) -> Result<(), String> {
     match parse_url(url) {
         Ok(_) => Ok(()),
-        // Refused at delivery with a clear error, like an API webhook.
-        Err(DeliveryError::Tls) if url.len() > "https://".len() => Ok(()),
-        Err(DeliveryError::Tls) => Err(format!("{url:?} has no host")),
-        Err(e) => Err(match e {
-            DeliveryError::Config(why) => why,
-            other => other.to_string(),
-        }),
+        Err(DeliveryError::Config(why)) => Err(why),
+        Err(other) => Err(other.to_string()),
     }
 }
 
@@ -388,7 +381,7 @@ from = "whippet@example.com"
             ),
             (
                 "[[webhooks]]\nname = \"a\"\nurl = \"ftp://x/\"",
-                "`url` URL \"ftp://x/\" must start with http://",
+                "`url` URL \"ftp://x/\" must start with http:// or https://",
             ),
             (
                 "[[webhooks]]\nname = \"a\"\nurl = \"https://\"",
