@@ -21,17 +21,15 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use whippet_meta::{DowntimeRecord, OrgId};
 
 use super::AppState;
-use super::auth::app_org;
 use super::error::{ApiError, json};
-use super::intake::{V1_LIMITS, read_body};
+use super::extract::{AppOrg, JsonBody};
 use crate::alerting::downtime::{Downtime, monitor_tags};
 
 /// The fields of a v1 downtime a client writes, and their defaults on
@@ -89,17 +87,6 @@ fn monitor_not_found() -> ApiError {
 
 fn parse_id(id: &str, missing: fn() -> ApiError) -> Result<i64, ApiError> {
     id.parse::<i64>().map_err(|_| missing())
-}
-
-/// The request body as JSON; `None` when it is empty.
-async fn body_json(headers: &HeaderMap, body: Body) -> Result<Option<Value>, ApiError> {
-    let raw = read_body(headers, body, V1_LIMITS.body).await?;
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    serde_json::from_slice(&raw)
-        .map(Some)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON in the request body: {e}")))
 }
 
 /// A list of allowed strings.
@@ -212,7 +199,7 @@ async fn check_monitor(s: &AppState, org: OrgId, def: &Value) -> Result<(), ApiE
     let Some(id) = def.get("monitor_id").and_then(Value::as_i64) else {
         return Ok(());
     };
-    match s.meta.get_monitor(org, id).await.map_err(ApiError::from)? {
+    match s.meta.get_monitor(org, id).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::bad_request(format!(
             "monitor_id {id} does not name a monitor"
@@ -220,149 +207,104 @@ async fn check_monitor(s: &AppState, org: OrgId, def: &Value) -> Result<(), ApiE
     }
 }
 
-/// Runs a handler body and turns its error into a response.
-async fn answer(f: impl Future<Output = Result<Response, ApiError>>) -> Response {
-    f.await.unwrap_or_else(IntoResponse::into_response)
-}
-
 /// `POST /api/v1/downtime`.
 pub async fn create(
     State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let body = body_json(&headers, body)
-            .await?
-            .ok_or_else(|| ApiError::bad_request("a downtime needs a JSON body"))?;
-        if body.get("scope").is_none_or(Value::is_null) {
-            return Err(ApiError::bad_request(
-                "scope is required, such as [\"*\"] or [\"env:prod\"]",
-            ));
-        }
-        let now = now_s();
-        let def = normalise(&defaults(now), &body).map_err(ApiError::bad_request)?;
-        check_monitor(&s, org, &def).await?;
-        let r = s
-            .meta
-            .create_downtime(org, &def)
-            .await
-            .map_err(ApiError::from)?;
-        tracing::info!(org = org.0, downtime = r.id, "downtime created");
-        Ok(json(StatusCode::OK, downtime_json(&r, now)))
-    })
-    .await
+    AppOrg(org): AppOrg,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let body = body.ok_or_else(|| ApiError::bad_request("a downtime needs a JSON body"))?;
+    if body.get("scope").is_none_or(Value::is_null) {
+        return Err(ApiError::bad_request(
+            "scope is required, such as [\"*\"] or [\"env:prod\"]",
+        ));
+    }
+    let now = now_s();
+    let def = normalise(&defaults(now), &body).map_err(ApiError::bad_request)?;
+    check_monitor(&s, org, &def).await?;
+    let r = s.meta.create_downtime(org, &def).await?;
+    tracing::info!(org = org.0, downtime = r.id, "downtime created");
+    Ok(json(StatusCode::OK, downtime_json(&r, now)))
 }
 
 /// `GET /api/v1/downtime`: every downtime of the org, canceled ones
 /// included, or only those in effect now with `current_only=true`.
 pub async fn list(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let current_only = flag(&q, "current_only");
-        let now = now_s();
-        let all = s
-            .meta
-            .list_downtimes(Some(org), !current_only)
-            .await
-            .map_err(ApiError::from)?;
-        let out: Vec<Value> = all
-            .iter()
-            .map(|r| downtime_json(r, now))
-            .filter(|d| !current_only || d["active"] == json!(true))
-            .collect();
-        Ok(json(StatusCode::OK, Value::Array(out)))
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let current_only = flag(&q, "current_only");
+    let now = now_s();
+    let all = s.meta.list_downtimes(Some(org), !current_only).await?;
+    let out: Vec<Value> = all
+        .iter()
+        .map(|r| downtime_json(r, now))
+        .filter(|d| !current_only || d["active"] == json!(true))
+        .collect();
+    Ok(json(StatusCode::OK, Value::Array(out)))
 }
 
 /// `GET /api/v1/downtime/{id}`.
 pub async fn get_one(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id, downtime_not_found)?;
-        let r = s
-            .meta
-            .get_downtime(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(downtime_not_found)?;
-        Ok(json(StatusCode::OK, downtime_json(&r, now_s())))
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, downtime_not_found)?;
+    let r = s
+        .meta
+        .get_downtime(org, id)
+        .await?
+        .ok_or_else(downtime_not_found)?;
+    Ok(json(StatusCode::OK, downtime_json(&r, now_s())))
 }
 
 /// `PUT /api/v1/downtime/{id}`: the fields given replace the stored ones.
 pub async fn update(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id, downtime_not_found)?;
-        let stored = s
-            .meta
-            .get_downtime(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(downtime_not_found)?;
-        if stored.canceled_at.is_some() {
-            return Err(ApiError::bad_request(
-                "the downtime is canceled and can no longer be updated",
-            ));
-        }
-        let body = body_json(&headers, body)
-            .await?
-            .unwrap_or_else(|| json!({}));
-        let def = normalise(&stored.definition, &body).map_err(ApiError::bad_request)?;
-        check_monitor(&s, org, &def).await?;
-        let r = s
-            .meta
-            .update_downtime(org, id, &def)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| {
-                ApiError::bad_request("the downtime is canceled and can no longer be updated")
-            })?;
-        Ok(json(StatusCode::OK, downtime_json(&r, now_s())))
-    })
-    .await
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, downtime_not_found)?;
+    let stored = s
+        .meta
+        .get_downtime(org, id)
+        .await?
+        .ok_or_else(downtime_not_found)?;
+    if stored.canceled_at.is_some() {
+        return Err(ApiError::bad_request(
+            "the downtime is canceled and can no longer be updated",
+        ));
+    }
+    let body = body.unwrap_or_else(|| json!({}));
+    let def = normalise(&stored.definition, &body).map_err(ApiError::bad_request)?;
+    check_monitor(&s, org, &def).await?;
+    let r = s
+        .meta
+        .update_downtime(org, id, &def)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request("the downtime is canceled and can no longer be updated")
+        })?;
+    Ok(json(StatusCode::OK, downtime_json(&r, now_s())))
 }
 
 /// `DELETE /api/v1/downtime/{id}`: cancels it (204, no body; again on a
 /// canceled one).
 pub async fn cancel(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id, downtime_not_found)?;
-        s.meta
-            .cancel_downtime(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(downtime_not_found)?;
-        tracing::info!(org = org.0, downtime = id, "downtime canceled");
-        Ok(StatusCode::NO_CONTENT.into_response())
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, downtime_not_found)?;
+    s.meta
+        .cancel_downtime(org, id)
+        .await?
+        .ok_or_else(downtime_not_found)?;
+    tracing::info!(org = org.0, downtime = id, "downtime canceled");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /api/v1/downtime/cancel/by_scope` with `{"scope": "env:prod"}`:
@@ -370,86 +312,63 @@ pub async fn cancel(
 /// tags (in any order); `{"cancelled_ids": [...]}`, or 404 when none.
 pub async fn cancel_by_scope(
     State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let body = body_json(&headers, body)
-            .await?
-            .unwrap_or_else(|| json!({}));
-        let Some(scope) = body.get("scope").and_then(Value::as_str) else {
-            return Err(ApiError::bad_request(
-                "scope is required: the scope of the downtimes to cancel, such as \"env:prod\"",
-            ));
-        };
-        let wanted = Downtime::parse(&json!({"scope": [scope], "start": 0}))
-            .map_err(ApiError::bad_request)?
-            .scope_tags;
-        let same =
-            |tags: &[String]| tags.len() == wanted.len() && tags.iter().all(|t| wanted.contains(t));
-        let mut cancelled = Vec::new();
-        for r in s
-            .meta
-            .list_downtimes(Some(org), false)
-            .await
-            .map_err(ApiError::from)?
+    AppOrg(org): AppOrg,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let body = body.unwrap_or_else(|| json!({}));
+    let Some(scope) = body.get("scope").and_then(Value::as_str) else {
+        return Err(ApiError::bad_request(
+            "scope is required: the scope of the downtimes to cancel, such as \"env:prod\"",
+        ));
+    };
+    let wanted = Downtime::parse(&json!({"scope": [scope], "start": 0}))
+        .map_err(ApiError::bad_request)?
+        .scope_tags;
+    let same =
+        |tags: &[String]| tags.len() == wanted.len() && tags.iter().all(|t| wanted.contains(t));
+    let mut cancelled = Vec::new();
+    for r in s.meta.list_downtimes(Some(org), false).await? {
+        if Downtime::parse(&r.definition).is_ok_and(|d| same(&d.scope_tags))
+            && s.meta.cancel_downtime(org, r.id).await?.is_some()
         {
-            if Downtime::parse(&r.definition).is_ok_and(|d| same(&d.scope_tags))
-                && s.meta
-                    .cancel_downtime(org, r.id)
-                    .await
-                    .map_err(ApiError::from)?
-                    .is_some()
-            {
-                cancelled.push(r.id);
-            }
+            cancelled.push(r.id);
         }
-        if cancelled.is_empty() {
-            return Err(ApiError::not_found(format!(
-                "No downtime with scope {scope:?} to cancel"
-            )));
-        }
-        Ok(json(StatusCode::OK, json!({"cancelled_ids": cancelled})))
-    })
-    .await
+    }
+    if cancelled.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "No downtime with scope {scope:?} to cancel"
+        )));
+    }
+    Ok(json(StatusCode::OK, json!({"cancelled_ids": cancelled})))
 }
 
 /// `GET /api/v1/monitor/{id}/downtimes`: the downtimes in effect now that
 /// cover the monitor (any of its groups).
 pub async fn of_monitor(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id, monitor_not_found)?;
-        let m = s
-            .meta
-            .get_monitor(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(monitor_not_found)?;
-        let tags = monitor_tags(&m.definition);
-        let now = now_s();
-        let out: Vec<Value> = s
-            .meta
-            .list_downtimes(Some(org), false)
-            .await
-            .map_err(ApiError::from)?
-            .iter()
-            .filter(|r| {
-                Downtime::parse(&r.definition)
-                    .is_ok_and(|d| d.covers_monitor(id, &tags) && d.active_at(now))
-            })
-            .map(|r| downtime_json(r, now))
-            .collect();
-        Ok(json(StatusCode::OK, Value::Array(out)))
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, monitor_not_found)?;
+    let m = s
+        .meta
+        .get_monitor(org, id)
+        .await?
+        .ok_or_else(monitor_not_found)?;
+    let tags = monitor_tags(&m.definition);
+    let now = now_s();
+    let out: Vec<Value> = s
+        .meta
+        .list_downtimes(Some(org), false)
+        .await?
+        .iter()
+        .filter(|r| {
+            Downtime::parse(&r.definition)
+                .is_ok_and(|d| d.covers_monitor(id, &tags) && d.active_at(now))
+        })
+        .map(|r| downtime_json(r, now))
+        .collect();
+    Ok(json(StatusCode::OK, Value::Array(out)))
 }
 
 /// A mute or unmute parameter from the JSON body, else the query string.
@@ -485,14 +404,12 @@ async fn edit_silenced(
     org: OrgId,
     id: i64,
     q: HashMap<String, String>,
-    headers: HeaderMap,
     edit: impl FnOnce(&mut Map<String, Value>),
 ) -> Result<Response, ApiError> {
     let m = s
         .meta
         .get_monitor(org, id)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .ok_or_else(monitor_not_found)?;
     let mut def = m.definition;
     let Some(obj) = def.as_object_mut() else {
@@ -515,11 +432,10 @@ async fn edit_silenced(
     edit(silenced.as_object_mut().expect("silenced is an object"));
     s.meta
         .update_monitor(org, id, &def)
-        .await
-        .map_err(ApiError::from)?
+        .await?
         .ok_or_else(monitor_not_found)?;
     s.monitors_changed();
-    Ok(super::monitors::get_one(State(s), Path(id.to_string()), Query(q), headers).await)
+    super::monitors::get_one(State(s), AppOrg(org), Path(id.to_string()), Query(q)).await
 }
 
 /// `POST /api/v1/monitor/{id}/mute`: `scope` (default `*`: every group)
@@ -527,37 +443,32 @@ async fn edit_silenced(
 /// unmuted), in a JSON body or the query string.
 pub async fn mute(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id, monitor_not_found)?;
-        let body = body_json(&headers, body).await?;
-        let scope = mute_scope(param(&body, &q, "scope"))?;
-        let end = match param(&body, &q, "end") {
-            None | Some(Value::Null) => Value::Null,
-            Some(v) => match v.as_i64() {
-                Some(end) if end > now_s() => json!(end),
-                Some(end) => {
-                    return Err(ApiError::bad_request(format!(
-                        "end ({end}) must be in the future (epoch seconds)"
-                    )));
-                }
-                None => {
-                    return Err(ApiError::bad_request(
-                        "end must be an integer (epoch seconds) or null",
-                    ));
-                }
-            },
-        };
-        tracing::info!(org = org.0, monitor = id, %scope, "monitor muted");
-        edit_silenced(s, org, id, q, headers, move |silenced| {
-            silenced.insert(scope, end);
-        })
-        .await
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, monitor_not_found)?;
+    let scope = mute_scope(param(&body, &q, "scope"))?;
+    let end = match param(&body, &q, "end") {
+        None | Some(Value::Null) => Value::Null,
+        Some(v) => match v.as_i64() {
+            Some(end) if end > now_s() => json!(end),
+            Some(end) => {
+                return Err(ApiError::bad_request(format!(
+                    "end ({end}) must be in the future (epoch seconds)"
+                )));
+            }
+            None => {
+                return Err(ApiError::bad_request(
+                    "end must be an integer (epoch seconds) or null",
+                ));
+            }
+        },
+    };
+    tracing::info!(org = org.0, monitor = id, %scope, "monitor muted");
+    edit_silenced(s, org, id, q, move |silenced| {
+        silenced.insert(scope, end);
     })
     .await
 }
@@ -567,32 +478,27 @@ pub async fn mute(
 /// was not muted succeeds and changes nothing.
 pub async fn unmute(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id, monitor_not_found)?;
-        let body = body_json(&headers, body).await?;
-        let all = match param(&body, &q, "all_scopes") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => b,
-            Some(Value::String(s)) if s == "true" => true,
-            Some(Value::String(s)) if s == "false" => false,
-            Some(_) => return Err(ApiError::bad_request("all_scopes must be true or false")),
-        };
-        let scope = mute_scope(param(&body, &q, "scope"))?;
-        tracing::info!(org = org.0, monitor = id, %scope, all, "monitor unmuted");
-        edit_silenced(s, org, id, q, headers, move |silenced| {
-            if all {
-                silenced.clear();
-            } else {
-                silenced.remove(&scope);
-            }
-        })
-        .await
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, monitor_not_found)?;
+    let all = match param(&body, &q, "all_scopes") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(Value::String(s)) if s == "true" => true,
+        Some(Value::String(s)) if s == "false" => false,
+        Some(_) => return Err(ApiError::bad_request("all_scopes must be true or false")),
+    };
+    let scope = mute_scope(param(&body, &q, "scope"))?;
+    tracing::info!(org = org.0, monitor = id, %scope, all, "monitor unmuted");
+    edit_silenced(s, org, id, q, move |silenced| {
+        if all {
+            silenced.clear();
+        } else {
+            silenced.remove(&scope);
+        }
     })
     .await
 }

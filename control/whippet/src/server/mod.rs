@@ -11,6 +11,7 @@ mod downtimes;
 mod error;
 mod events;
 mod export;
+mod extract;
 mod ingest;
 mod intake;
 mod jsonfmt;

@@ -8,19 +8,17 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde_json::{Map, Value, json};
 use whippet_meta::MonitorRecord;
 use whippet_monitors::definition::{self, EVALUATED_TYPES};
 use whippet_monitors::state::{GroupState, Status, overall};
 
 use super::AppState;
-use super::auth::app_org;
 use super::error::{ApiError, json};
-use super::intake::{V1_LIMITS, read_body};
+use super::extract::{AppOrg, JsonBody};
 
 /// Most monitors one list page returns (Datadog's cap on `page_size`).
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -77,7 +75,7 @@ impl GroupFilter {
 
 /// The group states of a monitor, parsed (unreadable ones skipped).
 async fn groups_of(s: &AppState, id: i64) -> Result<Vec<(String, GroupState)>, ApiError> {
-    let rows = s.meta.monitor_groups(id).await.map_err(ApiError::from)?;
+    let rows = s.meta.monitor_groups(id).await?;
     Ok(rows
         .into_iter()
         .filter_map(|(g, v)| Some((g, serde_json::from_value::<GroupState>(v).ok()?)))
@@ -144,12 +142,6 @@ fn monitor_json(
     Value::Object(out)
 }
 
-async fn body_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
-    let raw = read_body(headers, body, V1_LIMITS.body).await?;
-    serde_json::from_slice(&raw)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON in the request body: {e}")))
-}
-
 fn check(body: &Value) -> Result<Value, ApiError> {
     definition::check(body).map_err(|e| ApiError::bad_request(e.0))
 }
@@ -165,93 +157,52 @@ fn flag(q: &HashMap<String, String>, name: &str) -> bool {
 /// `POST /api/v1/monitor`.
 pub async fn create(
     State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let def = check(&body_json(&headers, body).await?)?;
-        let m = s
-            .meta
-            .create_monitor(org, &def)
-            .await
-            .map_err(ApiError::from)?;
-        tracing::info!(org = org.0, monitor = m.id, "monitor created");
-        s.monitors_changed();
-        Ok::<_, ApiError>(json(StatusCode::OK, monitor_json(&m, &[], None, false)))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    AppOrg(org): AppOrg,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let def = check(&body.required()?)?;
+    let m = s.meta.create_monitor(org, &def).await?;
+    tracing::info!(org = org.0, monitor = m.id, "monitor created");
+    s.monitors_changed();
+    Ok(json(StatusCode::OK, monitor_json(&m, &[], None, false)))
 }
 
 /// `POST /api/v1/monitor/validate`.
-pub async fn validate(
-    State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        app_org(&s.meta, &headers, &q).await?;
-        check(&body_json(&headers, body).await?)?;
-        Ok::<_, ApiError>(json(StatusCode::OK, json!({})))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+pub async fn validate(AppOrg(_): AppOrg, body: JsonBody) -> Result<Response, ApiError> {
+    check(&body.required()?)?;
+    Ok(json(StatusCode::OK, json!({})))
 }
 
 /// `POST /api/v1/monitor/{id}/validate`: the body as an update of monitor
 /// `id`.
 pub async fn validate_existing(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id)?;
-        let m = s
-            .meta
-            .get_monitor(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(not_found)?;
-        let patch = body_json(&headers, body).await?;
-        definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
-        Ok::<_, ApiError>(json(StatusCode::OK, json!({})))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let m = s.meta.get_monitor(org, id).await?.ok_or_else(not_found)?;
+    let patch = body.required()?;
+    definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
+    Ok(json(StatusCode::OK, json!({})))
 }
 
 /// `GET /api/v1/monitor/{id}`.
 pub async fn get_one(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let filter = GroupFilter::parse(&q)?;
-        let id = parse_id(&id)?;
-        let m = s
-            .meta
-            .get_monitor(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(not_found)?;
-        let groups = groups_of(&s, m.id).await?;
-        Ok::<_, ApiError>(json(
-            StatusCode::OK,
-            monitor_json(&m, &groups, filter.as_ref(), flag(&q, "with_downtimes")),
-        ))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiError> {
+    let filter = GroupFilter::parse(&q)?;
+    let id = parse_id(&id)?;
+    let m = s.meta.get_monitor(org, id).await?.ok_or_else(not_found)?;
+    let groups = groups_of(&s, m.id).await?;
+    Ok(json(
+        StatusCode::OK,
+        monitor_json(&m, &groups, filter.as_ref(), flag(&q, "with_downtimes")),
+    ))
 }
 
 /// `GET /api/v1/monitor`: `name` (substring, any case), `tags` (scope
@@ -259,141 +210,109 @@ pub async fn get_one(
 /// must be among the monitor's tags), `id_offset`, `page`, `page_size`.
 pub async fn list(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let filter = GroupFilter::parse(&q)?;
-        let name = q.get("name").map(|n| n.to_lowercase());
-        let split = |k: &str| -> Vec<String> {
-            q.get(k)
-                .map(|v| {
-                    v.split(',')
-                        .map(|t| t.trim().to_string())
-                        .filter(|t| !t.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let scope_tags = split("tags");
-        let monitor_tags = split("monitor_tags");
-        let id_offset: i64 = q.get("id_offset").and_then(|v| v.parse().ok()).unwrap_or(0);
-        let page_size = match q.get("page_size") {
-            None => MAX_PAGE_SIZE,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::bad_request(format!(
-                        "page_size must be an integer from 1 to {MAX_PAGE_SIZE}"
-                    )));
-                }
-            },
-        };
-        let page: usize = match q.get("page") {
-            None => 0,
-            Some(v) => v
-                .parse()
-                .map_err(|_| ApiError::bad_request("page must be a non-negative integer"))?,
-        };
-        let all = s
-            .meta
-            .list_monitors(Some(org))
-            .await
-            .map_err(ApiError::from)?;
-        let mut out = Vec::new();
-        let matching = all.iter().filter(|m| {
-            let d = &m.definition;
-            let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
-            let tags: Vec<&str> = d
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            m.id > id_offset
-                && name
-                    .as_ref()
-                    .is_none_or(|n| text("name").to_lowercase().contains(n))
-                && scope_tags
-                    .iter()
-                    .all(|t| text("query").contains(t.as_str()))
-                && monitor_tags.iter().all(|t| tags.contains(&t.as_str()))
-        });
-        for m in matching
-            .skip(page.saturating_mul(page_size))
-            .take(page_size)
-        {
-            let groups = groups_of(&s, m.id).await?;
-            out.push(monitor_json(
-                m,
-                &groups,
-                filter.as_ref(),
-                flag(&q, "with_downtimes"),
-            ));
-        }
-        Ok::<_, ApiError>(json(StatusCode::OK, Value::Array(out)))
+) -> Result<Response, ApiError> {
+    let filter = GroupFilter::parse(&q)?;
+    let name = q.get("name").map(|n| n.to_lowercase());
+    let split = |k: &str| -> Vec<String> {
+        q.get(k)
+            .map(|v| {
+                v.split(',')
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let scope_tags = split("tags");
+    let monitor_tags = split("monitor_tags");
+    let id_offset: i64 = q.get("id_offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let page_size = match q.get("page_size") {
+        None => MAX_PAGE_SIZE,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "page_size must be an integer from 1 to {MAX_PAGE_SIZE}"
+                )));
+            }
+        },
+    };
+    let page: usize = match q.get("page") {
+        None => 0,
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::bad_request("page must be a non-negative integer"))?,
+    };
+    let all = s.meta.list_monitors(Some(org)).await?;
+    let mut out = Vec::new();
+    let matching = all.iter().filter(|m| {
+        let d = &m.definition;
+        let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+        let tags: Vec<&str> = d
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        m.id > id_offset
+            && name
+                .as_ref()
+                .is_none_or(|n| text("name").to_lowercase().contains(n))
+            && scope_tags
+                .iter()
+                .all(|t| text("query").contains(t.as_str()))
+            && monitor_tags.iter().all(|t| tags.contains(&t.as_str()))
+    });
+    for m in matching
+        .skip(page.saturating_mul(page_size))
+        .take(page_size)
+    {
+        let groups = groups_of(&s, m.id).await?;
+        out.push(monitor_json(
+            m,
+            &groups,
+            filter.as_ref(),
+            flag(&q, "with_downtimes"),
+        ));
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    Ok(json(StatusCode::OK, Value::Array(out)))
 }
 
 /// `PUT /api/v1/monitor/{id}`: the fields given replace the stored ones.
 pub async fn update(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id)?;
-        let m = s
-            .meta
-            .get_monitor(org, id)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(not_found)?;
-        let patch = body_json(&headers, body).await?;
-        let def = definition::merge_update(&m.definition, &patch)
-            .map_err(|e| ApiError::bad_request(e.0))?;
-        let m = s
-            .meta
-            .update_monitor(org, id, &def)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(not_found)?;
-        s.monitors_changed();
-        let groups = groups_of(&s, m.id).await?;
-        Ok::<_, ApiError>(json(StatusCode::OK, monitor_json(&m, &groups, None, false)))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let m = s.meta.get_monitor(org, id).await?.ok_or_else(not_found)?;
+    let patch = body.required()?;
+    let def =
+        definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
+    let m = s
+        .meta
+        .update_monitor(org, id, &def)
+        .await?
+        .ok_or_else(not_found)?;
+    s.monitors_changed();
+    let groups = groups_of(&s, m.id).await?;
+    Ok(json(StatusCode::OK, monitor_json(&m, &groups, None, false)))
 }
 
 /// `DELETE /api/v1/monitor/{id}`.
 pub async fn delete(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let id = parse_id(&id)?;
-        if !s
-            .meta
-            .delete_monitor(org, id)
-            .await
-            .map_err(ApiError::from)?
-        {
-            return Err(not_found());
-        }
-        s.monitors_changed();
-        Ok::<_, ApiError>(json(StatusCode::OK, json!({"deleted_monitor_id": id})))
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    if !s.meta.delete_monitor(org, id).await? {
+        return Err(not_found());
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    s.monitors_changed();
+    Ok(json(StatusCode::OK, json!({"deleted_monitor_id": id})))
 }
 
 #[cfg(test)]

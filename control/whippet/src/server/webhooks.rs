@@ -27,19 +27,15 @@
 //! the client raises as an `ApiException` all the same. A rename onto a
 //! name that exists is the same 409.
 
-use std::collections::HashMap;
-
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use whippet_meta::Webhook;
 
 use super::AppState;
-use super::auth::app_org;
 use super::error::{ApiError, json};
-use super::intake::{V1_LIMITS, read_body};
+use super::extract::{AppOrg, JsonBody};
 use crate::alerting::deliver::parse_custom_headers;
 
 /// The encoding of a webhook created without `encode_as` (Datadog's
@@ -62,16 +58,13 @@ fn webhook_json(w: &Webhook) -> Value {
     })
 }
 
-async fn body_object(headers: &HeaderMap, body: Body) -> Result<Map<String, Value>, ApiError> {
-    let raw = read_body(headers, body, V1_LIMITS.body).await?;
-    match serde_json::from_slice(&raw) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request(
+/// A webhook body: a JSON object.
+fn body_object(body: JsonBody) -> Result<Map<String, Value>, ApiError> {
+    match body.required()? {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request(
             "The request body must be a JSON object (a webhook).",
         )),
-        Err(e) => Err(ApiError::bad_request(format!(
-            "Invalid JSON in the request body: {e}"
-        ))),
     }
 }
 
@@ -122,58 +115,42 @@ fn apply(base: Webhook, body: &Map<String, Value>) -> Result<Webhook, ApiError> 
 /// `POST /api/v1/integration/webhooks/configuration/webhooks`.
 pub async fn create(
     State(s): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let body = body_object(&headers, body).await?;
-        for required in ["name", "url"] {
-            if !body.contains_key(required) {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid webhook: '{required}' is required"
-                )));
-            }
+    AppOrg(org): AppOrg,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let body = body_object(body)?;
+    for required in ["name", "url"] {
+        if !body.contains_key(required) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid webhook: '{required}' is required"
+            )));
         }
-        let empty = Webhook {
-            name: String::new(),
-            url: String::new(),
-            payload: None,
-            custom_headers: None,
-            encode_as: DEFAULT_ENCODING.to_owned(),
-        };
-        let w = apply(empty, &body)?;
-        s.meta
-            .put_webhook(org, &w, false)
-            .await
-            .map_err(ApiError::from)?;
-        tracing::info!(org = org.0, webhook = %w.name, "webhook created");
-        Ok::<_, ApiError>(json(StatusCode::CREATED, webhook_json(&w)))
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let empty = Webhook {
+        name: String::new(),
+        url: String::new(),
+        payload: None,
+        custom_headers: None,
+        encode_as: DEFAULT_ENCODING.to_owned(),
+    };
+    let w = apply(empty, &body)?;
+    s.meta.put_webhook(org, &w, false).await?;
+    tracing::info!(org = org.0, webhook = %w.name, "webhook created");
+    Ok(json(StatusCode::CREATED, webhook_json(&w)))
 }
 
 /// `GET /api/v1/integration/webhooks/configuration/webhooks/{webhook_name}`.
 pub async fn get_one(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(name): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let w = s
-            .meta
-            .get_webhook(org, &name)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| not_found(&name))?;
-        Ok::<_, ApiError>(json(StatusCode::OK, webhook_json(&w)))
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Response, ApiError> {
+    let w = s
+        .meta
+        .get_webhook(org, &name)
+        .await?
+        .ok_or_else(|| not_found(&name))?;
+    Ok(json(StatusCode::OK, webhook_json(&w)))
 }
 
 /// `PUT /api/v1/integration/webhooks/configuration/webhooks/{webhook_name}`:
@@ -184,65 +161,38 @@ pub async fn get_one(
 /// webhook and wait until one of that name exists again.
 pub async fn update(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(name): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        let stored = s
-            .meta
-            .get_webhook(org, &name)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| not_found(&name))?;
-        let body = body_object(&headers, body).await?;
-        let w = apply(stored, &body)?;
-        if w.name == name {
-            s.meta
-                .put_webhook(org, &w, true)
-                .await
-                .map_err(ApiError::from)?;
-        } else {
-            s.meta
-                .put_webhook(org, &w, false)
-                .await
-                .map_err(ApiError::from)?;
-            s.meta
-                .delete_webhook(org, &name)
-                .await
-                .map_err(ApiError::from)?;
-            tracing::info!(org = org.0, from = %name, to = %w.name, "webhook renamed");
-        }
-        Ok::<_, ApiError>(json(StatusCode::OK, webhook_json(&w)))
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let stored = s
+        .meta
+        .get_webhook(org, &name)
+        .await?
+        .ok_or_else(|| not_found(&name))?;
+    let body = body_object(body)?;
+    let w = apply(stored, &body)?;
+    if w.name == name {
+        s.meta.put_webhook(org, &w, true).await?;
+    } else {
+        s.meta.put_webhook(org, &w, false).await?;
+        s.meta.delete_webhook(org, &name).await?;
+        tracing::info!(org = org.0, from = %name, to = %w.name, "webhook renamed");
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    Ok(json(StatusCode::OK, webhook_json(&w)))
 }
 
 /// `DELETE /api/v1/integration/webhooks/configuration/webhooks/{webhook_name}`.
 pub async fn delete(
     State(s): State<AppState>,
+    AppOrg(org): AppOrg,
     Path(name): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let org = app_org(&s.meta, &headers, &q).await?;
-        if !s
-            .meta
-            .delete_webhook(org, &name)
-            .await
-            .map_err(ApiError::from)?
-        {
-            return Err(not_found(&name));
-        }
-        tracing::info!(org = org.0, webhook = %name, "webhook deleted");
-        Ok::<_, ApiError>(StatusCode::OK.into_response())
+) -> Result<Response, ApiError> {
+    if !s.meta.delete_webhook(org, &name).await? {
+        return Err(not_found(&name));
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    tracing::info!(org = org.0, webhook = %name, "webhook deleted");
+    Ok(StatusCode::OK.into_response())
 }
 
 #[cfg(test)]
