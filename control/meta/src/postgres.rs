@@ -307,6 +307,44 @@ impl Postgres {
         rows.iter().map(|r| f(op, r)).collect()
     }
 
+    /// Inserts a row of `org` with `insert` (parameters org, definition,
+    /// now; it returns the new id) and reads it back with `get`
+    /// (parameters org, id) through `f`: the shape of the monitor and
+    /// downtime tables. An org that does not exist is
+    /// [`MetaError::NotFound`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_for_org<T>(
+        &self,
+        op: &'static str,
+        org: OrgId,
+        definition: &str,
+        now: i64,
+        insert: &str,
+        get_sql: &str,
+        f: fn(&'static str, &Row) -> Result<T>,
+    ) -> Result<T> {
+        let org_param = i64::from(org.0);
+        let id: i64 = {
+            let mut conn = self.conn(op).await?;
+            let row = conn
+                .client()
+                .query_one(insert, &[&org_param, &definition, &now])
+                .await
+                .map_err(|e| {
+                    if is_state(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
+                        MetaError::NotFound(format!("org {org}"))
+                    } else {
+                        self.err(op)(e)
+                    }
+                })?;
+            get(op, &row, 0)?
+        };
+        self.rows(op, get_sql, &[&org_param, &id], f)
+            .await?
+            .pop()
+            .ok_or_else(|| crate::sql::corrupt(op, "the new row vanished".into()))
+    }
+
     pub(crate) async fn bootstrap(
         &self,
         org_name: String,

@@ -662,6 +662,39 @@ pub(crate) fn query_rows<T>(
     Ok(out)
 }
 
+/// Inserts a row of `org` with `insert` (parameters org, definition, now;
+/// it returns the new id) and reads it back with `get` (parameters org,
+/// id) through `f`: the shape of the monitor and downtime tables. An org
+/// that does not exist is [`MetaError::NotFound`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_for_org<T>(
+    conn: &rusqlite::Connection,
+    op: &'static str,
+    org: crate::model::OrgId,
+    definition: &str,
+    now: i64,
+    insert: &str,
+    get: &str,
+    f: fn(&'static str, &rusqlite::Row<'_>) -> Result<T>,
+) -> Result<T> {
+    let id: i64 = conn
+        .query_row(
+            &for_sqlite(insert),
+            rusqlite::params![i64::from(org.0), definition, now],
+            |r| r.get(0),
+        )
+        .map_err(|e| {
+            if is_fk_violation(&e) {
+                MetaError::NotFound(format!("org {org}"))
+            } else {
+                MetaError::backend(op, e)
+            }
+        })?;
+    query_rows(conn, op, get, rusqlite::params![i64::from(org.0), id], f)?
+        .pop()
+        .ok_or_else(|| crate::sql::corrupt(op, "the new row vanished".into()))
+}
+
 /// Brings the schema to [`SCHEMA_VERSION`] in one IMMEDIATE transaction,
 /// so two processes opening a fresh file migrate it once.
 fn migrate(conn: &mut Connection) -> Result<()> {

@@ -1,13 +1,12 @@
 //! The downtime table on PostgreSQL (see the parent module for the rules).
 
 use tokio_postgres::Row;
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::{DowntimeRecord, record, sql};
-use crate::error::{MetaError, Result};
+use crate::error::Result;
 use crate::model::OrgId;
-use crate::postgres::{Postgres, get, is_state};
+use crate::postgres::{Postgres, get};
 
 fn downtime_row(op: &'static str, r: &Row) -> Result<DowntimeRecord> {
     let definition: String = get(op, r, 2)?;
@@ -40,26 +39,16 @@ impl Postgres {
         now: i64,
     ) -> Result<DowntimeRecord> {
         let op = "create downtime";
-        let org_param = i64::from(org.0);
-        let id: i64 = {
-            let mut conn = self.conn(op).await?;
-            let row = conn
-                .client()
-                .query_one(sql::INSERT_DOWNTIME, &[&org_param, &definition, &now])
-                .await
-                .map_err(|e| {
-                    if is_state(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
-                        MetaError::NotFound(format!("org {org}"))
-                    } else {
-                        self.err(op)(e)
-                    }
-                })?;
-            get(op, &row, 0)?
-        };
-        downtimes(self, op, sql::GET_DOWNTIME, &[&org_param, &id])
-            .await?
-            .pop()
-            .ok_or_else(|| crate::sql::corrupt(op, "the new downtime vanished".into()))
+        self.insert_for_org(
+            op,
+            org,
+            &definition,
+            now,
+            sql::INSERT_DOWNTIME,
+            sql::GET_DOWNTIME,
+            downtime_row,
+        )
+        .await
     }
 
     pub(crate) async fn get_downtime(&self, org: OrgId, id: i64) -> Result<Option<DowntimeRecord>> {

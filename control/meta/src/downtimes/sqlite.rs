@@ -3,10 +3,9 @@
 use rusqlite::params;
 
 use super::{DowntimeRecord, record, sql};
-use crate::error::{MetaError, Result};
+use crate::error::Result;
 use crate::model::OrgId;
-use crate::sql::for_sqlite;
-use crate::sqlite::{Sqlite, err, is_fk_violation, query_rows};
+use crate::sqlite::{Sqlite, err, insert_for_org, query_rows};
 
 fn downtime_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<DowntimeRecord> {
     let definition: String = r.get(2).map_err(err(op))?;
@@ -40,22 +39,16 @@ impl Sqlite {
     ) -> Result<DowntimeRecord> {
         let op = "create downtime";
         self.call(op, move |conn| {
-            let id: i64 = conn
-                .query_row(
-                    &for_sqlite(sql::INSERT_DOWNTIME),
-                    params![i64::from(org.0), definition, now],
-                    |r| r.get(0),
-                )
-                .map_err(|e| {
-                    if is_fk_violation(&e) {
-                        MetaError::NotFound(format!("org {org}"))
-                    } else {
-                        MetaError::backend(op, e)
-                    }
-                })?;
-            downtimes(conn, op, sql::GET_DOWNTIME, params![i64::from(org.0), id])?
-                .pop()
-                .ok_or_else(|| crate::sql::corrupt(op, "the new downtime vanished".into()))
+            insert_for_org(
+                conn,
+                op,
+                org,
+                &definition,
+                now,
+                sql::INSERT_DOWNTIME,
+                sql::GET_DOWNTIME,
+                downtime_row,
+            )
         })
         .await
     }

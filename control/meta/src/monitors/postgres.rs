@@ -69,26 +69,16 @@ impl Postgres {
         now: i64,
     ) -> Result<MonitorRecord> {
         let op = "create monitor";
-        let org_param = i64::from(org.0);
-        let id: i64 = {
-            let mut conn = self.conn(op).await?;
-            let row = conn
-                .client()
-                .query_one(sql::INSERT_MONITOR, &[&org_param, &definition, &now])
-                .await
-                .map_err(|e| {
-                    if is_state(&e, &SqlState::FOREIGN_KEY_VIOLATION) {
-                        MetaError::NotFound(format!("org {org}"))
-                    } else {
-                        self.err(op)(e)
-                    }
-                })?;
-            get(op, &row, 0)?
-        };
-        self.rows(op, sql::GET_MONITOR, &[&org_param, &id], monitor_row)
-            .await?
-            .pop()
-            .ok_or_else(|| crate::sql::corrupt(op, "the new monitor vanished".into()))
+        self.insert_for_org(
+            op,
+            org,
+            &definition,
+            now,
+            sql::INSERT_MONITOR,
+            sql::GET_MONITOR,
+            monitor_row,
+        )
+        .await
     }
 
     pub(crate) async fn get_monitor(&self, org: OrgId, id: i64) -> Result<Option<MonitorRecord>> {

@@ -6,7 +6,9 @@ use super::{Evaluation, MonitorRecord, Notification, Transition, Webhook, json_o
 use crate::error::{MetaError, Result};
 use crate::model::OrgId;
 use crate::sql::{for_sqlite, org_id};
-use crate::sqlite::{Sqlite, err, is_fk_violation, is_unique_violation, query_rows as rows};
+use crate::sqlite::{
+    Sqlite, err, insert_for_org, is_fk_violation, is_unique_violation, query_rows as rows,
+};
 
 fn monitor_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<MonitorRecord> {
     let text: String = r.get(2).map_err(err(op))?;
@@ -55,28 +57,16 @@ impl Sqlite {
     ) -> Result<MonitorRecord> {
         let op = "create monitor";
         self.call(op, move |conn| {
-            let id: i64 = conn
-                .query_row(
-                    &for_sqlite(sql::INSERT_MONITOR),
-                    params![i64::from(org.0), definition, now],
-                    |r| r.get(0),
-                )
-                .map_err(|e| {
-                    if is_fk_violation(&e) {
-                        MetaError::NotFound(format!("org {org}"))
-                    } else {
-                        MetaError::backend(op, e)
-                    }
-                })?;
-            let mut got = rows(
+            insert_for_org(
                 conn,
                 op,
+                org,
+                &definition,
+                now,
+                sql::INSERT_MONITOR,
                 sql::GET_MONITOR,
-                params![i64::from(org.0), id],
                 monitor_row,
-            )?;
-            got.pop()
-                .ok_or_else(|| crate::sql::corrupt(op, "the new monitor vanished".into()))
+            )
         })
         .await
     }
