@@ -73,16 +73,20 @@ def test_downtime_crud_through_the_client(server):
 
         later = api.create_downtime(body=Downtime(scope=["*"], start=now + 7200, end=now + 9000))
         assert later.active is False and later.downtime_type == 0
+        # Week days other than today's (UTC), so that it is not in effect now.
+        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        today = time.gmtime(now).tm_wday
+        days = [names[(today + 2) % 7], names[(today + 4) % 7]]
         recurring = api.create_downtime(
             body=Downtime(
                 scope=["host:b"],
                 start=now - 60,
                 end=now + 600,
-                recurrence=DowntimeRecurrence(type="weeks", period=1, week_days=["Mon", "Fri"], until_occurrences=4),
+                recurrence=DowntimeRecurrence(type="weeks", period=1, week_days=days, until_occurrences=4),
             )
         )
         assert recurring.recurrence.type == "weeks"
-        assert recurring.recurrence.week_days == ["Mon", "Fri"]
+        assert recurring.recurrence.week_days == days
         assert recurring.downtime_type == 1
 
         got = api.get_downtime(did)
@@ -94,6 +98,9 @@ def test_downtime_crud_through_the_client(server):
         assert did in current and later.id not in current
 
         assert [d.id for d in api.list_monitor_downtimes(mon.id)] == [did]
+        shown = MonitorsApi(c).get_monitor(mon.id, with_downtimes=True).matching_downtimes
+        assert [(d.id, d.scope, d.start, d.end) for d in shown] == [(did, ["env:prod", "host:a"], now - 60, now + 3600)]
+        assert "matching_downtimes" not in MonitorsApi(c).get_monitor(mon.id).to_dict()
 
         updated = api.update_downtime(did, body=Downtime(message="extended", end=now + 7200))
         assert updated.message == "extended" and updated.end == now + 7200

@@ -25,7 +25,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use whippet_meta::{DowntimeRecord, OrgId};
+use whippet_meta::{DowntimeRecord, MonitorRecord, OrgId};
 
 use super::AppState;
 use super::error::{ApiError, json};
@@ -355,20 +355,34 @@ pub async fn of_monitor(
         .get_monitor(org, id)
         .await?
         .ok_or_else(monitor_not_found)?;
-    let tags = monitor_tags(&m.definition);
     let now = now_s();
-    let out: Vec<Value> = s
-        .meta
-        .list_downtimes(Some(org), false)
-        .await?
-        .iter()
-        .filter(|r| {
-            Downtime::parse(&r.definition)
-                .is_ok_and(|d| d.covers_monitor(id, &tags) && d.active_at(now))
-        })
+    let all = s.meta.list_downtimes(Some(org), false).await?;
+    let out: Vec<Value> = in_effect_for(&all, &m, now)
         .map(|r| downtime_json(r, now))
         .collect();
     Ok(json(StatusCode::OK, Value::Array(out)))
+}
+
+/// The downtimes of `all` (not canceled) in effect at `now_s` that cover
+/// monitor `m`, any of its groups.
+pub(super) fn in_effect_for<'a>(
+    all: &'a [DowntimeRecord],
+    m: &MonitorRecord,
+    now_s: i64,
+) -> impl Iterator<Item = &'a DowntimeRecord> {
+    let tags = monitor_tags(&m.definition);
+    let id = m.id;
+    all.iter().filter(move |r| {
+        Downtime::parse(&r.definition)
+            .is_ok_and(|d| d.covers_monitor(id, &tags) && d.active_at(now_s))
+    })
+}
+
+/// A downtime as a monitor's `matching_downtimes` lists it (Datadog's
+/// `MatchingDowntime`: `id`, `start`, `end`, `scope`).
+pub(super) fn matching_json(r: &DowntimeRecord) -> Value {
+    let field = |k: &str| r.definition.get(k).cloned().unwrap_or(Value::Null);
+    json!({"id": r.id, "start": field("start"), "end": field("end"), "scope": field("scope")})
 }
 
 /// A mute or unmute parameter from the JSON body, else the query string.

@@ -12,11 +12,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
-use whippet_meta::MonitorRecord;
+use whippet_meta::{DowntimeRecord, MonitorRecord, OrgId};
 use whippet_monitors::definition::{self, EVALUATED_TYPES};
 use whippet_monitors::state::{GroupState, Status, overall};
 
 use super::AppState;
+use super::downtimes::{in_effect_for, matching_json};
 use super::error::{ApiError, json};
 use super::extract::{AppOrg, JsonBody};
 
@@ -87,7 +88,7 @@ fn monitor_json(
     m: &MonitorRecord,
     groups: &[(String, GroupState)],
     filter: Option<&GroupFilter>,
-    with_downtimes: bool,
+    matching_downtimes: Option<Vec<Value>>,
 ) -> Value {
     let mut out = m.definition.as_object().cloned().unwrap_or_default();
     let ty = out.get("type").and_then(Value::as_str).unwrap_or("");
@@ -136,8 +137,8 @@ fn monitor_json(
         }
         out.insert("state".into(), json!({"groups": gs}));
     }
-    if with_downtimes {
-        out.insert("matching_downtimes".into(), json!([]));
+    if let Some(d) = matching_downtimes {
+        out.insert("matching_downtimes".into(), Value::Array(d));
     }
     Value::Object(out)
 }
@@ -154,6 +155,28 @@ fn flag(q: &HashMap<String, String>, name: &str) -> bool {
     q.get(name).is_some_and(|v| v == "true" || v == "1")
 }
 
+/// The org's downtimes (not canceled) when `with_downtimes=true` asks for
+/// monitors' `matching_downtimes`; read once per request.
+async fn downtimes_if_asked(
+    s: &AppState,
+    org: OrgId,
+    q: &HashMap<String, String>,
+) -> Result<Option<Vec<DowntimeRecord>>, ApiError> {
+    if !flag(q, "with_downtimes") {
+        return Ok(None);
+    }
+    Ok(Some(s.meta.list_downtimes(Some(org), false).await?))
+}
+
+/// Monitor `m`'s `matching_downtimes`: those of `all` in effect now that
+/// cover it; `None` when not asked for.
+fn matching(all: Option<&[DowntimeRecord]>, m: &MonitorRecord) -> Option<Vec<Value>> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    all.map(|all| in_effect_for(all, m, now).map(matching_json).collect())
+}
+
 /// `POST /api/v1/monitor`.
 pub async fn create(
     State(s): State<AppState>,
@@ -164,7 +187,7 @@ pub async fn create(
     let m = s.meta.create_monitor(org, &def).await?;
     tracing::info!(org = org.0, monitor = m.id, "monitor created");
     s.monitors_changed();
-    Ok(json(StatusCode::OK, monitor_json(&m, &[], None, false)))
+    Ok(json(StatusCode::OK, monitor_json(&m, &[], None, None)))
 }
 
 /// `POST /api/v1/monitor/validate`.
@@ -201,7 +224,12 @@ pub async fn get_one(
     let groups = groups_of(&s, m.id).await?;
     Ok(json(
         StatusCode::OK,
-        monitor_json(&m, &groups, filter.as_ref(), flag(&q, "with_downtimes")),
+        monitor_json(
+            &m,
+            &groups,
+            filter.as_ref(),
+            matching(downtimes_if_asked(&s, org, &q).await?.as_deref(), &m),
+        ),
     ))
 }
 
@@ -246,8 +274,9 @@ pub async fn list(
             .map_err(|_| ApiError::bad_request("page must be a non-negative integer"))?,
     };
     let all = s.meta.list_monitors(Some(org)).await?;
+    let downtimes = downtimes_if_asked(&s, org, &q).await?;
     let mut out = Vec::new();
-    let matching = all.iter().filter(|m| {
+    let selected = all.iter().filter(|m| {
         let d = &m.definition;
         let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
         let tags: Vec<&str> = d
@@ -264,7 +293,7 @@ pub async fn list(
                 .all(|t| text("query").contains(t.as_str()))
             && monitor_tags.iter().all(|t| tags.contains(&t.as_str()))
     });
-    for m in matching
+    for m in selected
         .skip(page.saturating_mul(page_size))
         .take(page_size)
     {
@@ -273,7 +302,7 @@ pub async fn list(
             m,
             &groups,
             filter.as_ref(),
-            flag(&q, "with_downtimes"),
+            matching(downtimes.as_deref(), m),
         ));
     }
     Ok(json(StatusCode::OK, Value::Array(out)))
@@ -298,7 +327,7 @@ pub async fn update(
         .ok_or_else(not_found)?;
     s.monitors_changed();
     let groups = groups_of(&s, m.id).await?;
-    Ok(json(StatusCode::OK, monitor_json(&m, &groups, None, false)))
+    Ok(json(StatusCode::OK, monitor_json(&m, &groups, None, None)))
 }
 
 /// `DELETE /api/v1/monitor/{id}`.
