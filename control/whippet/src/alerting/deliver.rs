@@ -645,11 +645,13 @@ pub fn email_for(relay: &SmtpConfig, to: &str, body: &Value, id: i64, now_ms: i6
     }
 }
 
-/// An SMTP failure as a delivery error: network and time-outs as for
-/// webhooks, a refusal or a bad address as [`DeliveryError::Smtp`].
+/// An SMTP failure as a delivery error: network, TLS and time-outs as
+/// for webhooks; a refusal, a missing capability (no STARTTLS when it is
+/// required, no AUTH) or a bad address as [`DeliveryError::Smtp`].
 fn smtp_error(e: SmtpError) -> DeliveryError {
     match e {
         SmtpError::Io(text) => DeliveryError::Network(text),
+        SmtpError::Tls(text) => DeliveryError::Tls(text),
         SmtpError::Timeout(_) => DeliveryError::Timeout,
         other => DeliveryError::Smtp(other.to_string()),
     }
@@ -1243,6 +1245,9 @@ mod tests {
             port: 25,
             from: "whippet@alerts.example.com".into(),
             helo: None,
+            starttls: crate::config::notifications::StartTls::Opportunistic,
+            username: None,
+            password: None,
         };
         let body =
             json!({"title": "[Triggered] CPU", "message": "%%%\n**CPU** is [high](http://x)\n%%%"});
@@ -1257,6 +1262,11 @@ mod tests {
             DeliveryError::Timeout
         );
         assert_eq!(smtp_error(SmtpError::Io("x".into())).reason(), "network");
+        assert_eq!(smtp_error(SmtpError::Tls("x".into())).reason(), "tls");
+        assert_eq!(
+            smtp_error(SmtpError::Capability("x".into())).reason(),
+            "smtp"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A minimal SMTP client: sends one plain-text e-mail to one recipient
-//! through the relay of the config file's `[smtp]` table.
+//! through the relay of the config file's `[smtp]` table, over plain TCP,
+//! STARTTLS or implicit TLS, logging in when credentials are configured.
 //!
 //! # What it owns
 //! - **The message** ([`Email::to_message`]): RFC 5322 headers (`Date`,
@@ -9,38 +10,61 @@
 //!   the message is 7-bit clean whatever the relay supports. A subject
 //!   that is not short ASCII becomes RFC 2047 encoded words. Line breaks
 //!   in the subject become spaces (no header injection).
-//! - **The dialogue** ([`send`]): greeting `220`; `EHLO` `250` (on a
-//!   `5xx`, `HELO` `250`); `MAIL FROM:<from>` `250`; `RCPT TO:<to>`
+//! - **The dialogue** ([`send`]): with `starttls = "implicit"` the TLS
+//!   handshake first; greeting `220`; `EHLO` `250` (on a `5xx`, `HELO`
+//!   `250`, which offers no extension); then, by the `starttls` mode
+//!   ([`StartTls`]), `STARTTLS` `220`, the TLS handshake and `EHLO` again
+//!   (RFC 3207: what the server offered in plain text is forgotten); with
+//!   credentials, `AUTH` (below); `MAIL FROM:<from>` `250`; `RCPT TO:<to>`
 //!   `250`/`251`; `DATA` `354`; the message with CRLF line endings and
 //!   dot-stuffing ([`data_block`]), `250`; `QUIT`. Every reply code is
 //!   checked (multi-line replies read to their last line); any other code
 //!   fails the send with the code and the server's text, which is what
 //!   the outbox keeps as the notification's last error.
-//! - **A bound on time and memory**: the whole dialogue runs under one
-//!   timeout given by the caller, and reply lines and replies are capped
-//!   ([`MAX_REPLY_LINE_BYTES`], [`MAX_REPLY_LINES`]).
+//! - **TLS**: the process' connector ([`tls::connector`]: Mozilla's roots
+//!   and `SSL_CERT_FILE`), the server name being `[smtp] host`. A
+//!   certificate that does not verify fails the send ([`SmtpError::Tls`]);
+//!   so does a `required` relay whose `EHLO` does not list `STARTTLS`
+//!   ([`SmtpError::Capability`]). Bytes the server sends after its
+//!   `STARTTLS` answer and before the handshake are refused (they would
+//!   be read as if they had come over TLS).
+//! - **AUTH** (RFC 4954): `PLAIN` (one command with the initial response)
+//!   when the `EHLO` answer lists it, else `LOGIN` (user name and
+//!   password each answering a `334`), expecting `235`; a `535` fails
+//!   with the server's code and text. Credentials are sent over TLS only:
+//!   on a plain connection (the relay did not offer STARTTLS) the send
+//!   fails before `AUTH`. They never appear in an error.
+//! - **A bound on time and memory**: the whole dialogue, TLS handshakes
+//!   included, runs under one timeout given by the caller, and reply
+//!   lines and replies are capped ([`MAX_REPLY_LINE_BYTES`],
+//!   [`MAX_REPLY_LINES`]).
 //!
 //! # What it must never do
 //! Retry or queue: one call is one attempt; the outbox retries. Nor report
 //! a failure once the server has accepted the message (`250` after the
 //! data): a failed `QUIT` is ignored, or the notification would be sent
-//! twice.
+//! twice. Nor fall back to plain text once a TLS handshake has started,
+//! nor send credentials before one has succeeded.
 //!
 //! # Limits
-//! Plain SMTP only: no STARTTLS and no AUTH yet (no TLS client in
-//! Whippet), so the relay must accept mail from Whippet's address without
-//! a password, on a network where plain text is acceptable (a local MTA
-//! or an internal smarthost). Addresses are ASCII (no SMTPUTF8). One
-//! recipient per message: each `@address` is its own notification.
+//! `PLAIN` and `LOGIN` only (no `CRAM-MD5`, `XOAUTH2`); a relay offering
+//! neither fails the send saying what it offers. A `STARTTLS` answered
+//! with anything but `220` (such as `454`) fails the send even in
+//! `opportunistic` mode. No client certificates. Addresses are ASCII (no
+//! SMTPUTF8). One recipient per message: each `@address` is its own
+//! notification.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
-use crate::config::notifications::{SmtpConfig, is_address};
+use super::tls;
+use crate::config::notifications::{SmtpConfig, StartTls, is_address};
 
 /// Bytes of one reply line read at most. RFC 5321 (4.5.3.1.5) caps a
 /// reply line at 512 octets; twice that tolerates a chatty server while
@@ -101,6 +125,14 @@ pub enum SmtpError {
     Address(String),
     /// Connecting, reading or writing failed, or the server hung up.
     Io(String),
+    /// The TLS handshake failed (a certificate that does not verify, a
+    /// server that does not speak TLS), or the TLS setup could not be
+    /// read (`SSL_CERT_FILE`).
+    Tls(String),
+    /// The server lacks what the `[smtp]` table asks for: `STARTTLS` with
+    /// `starttls = "required"`, TLS before credentials, an AUTH mechanism
+    /// Whippet speaks. The text names the fix.
+    Capability(String),
     /// The dialogue did not finish within the caller's timeout.
     Timeout(Duration),
     /// The server answered `code` where another was expected.
@@ -120,7 +152,7 @@ impl fmt::Display for SmtpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SmtpError::Address(a) => write!(f, "{a:?} is not an address SMTP can send to"),
-            SmtpError::Io(e) => write!(f, "{e}"),
+            SmtpError::Io(e) | SmtpError::Tls(e) | SmtpError::Capability(e) => write!(f, "{e}"),
             SmtpError::Timeout(t) => {
                 write!(
                     f,
@@ -138,13 +170,25 @@ impl fmt::Display for SmtpError {
 
 /// Sends `mail` through `relay`, the whole dialogue within `timeout`.
 /// `Ok` means the server accepted the message (`250` after the data).
+/// TLS goes through the process' connector ([`tls::connector`]).
 pub async fn send(relay: &SmtpConfig, mail: &Email, timeout: Duration) -> Result<(), SmtpError> {
+    send_with(relay, mail, timeout, None).await
+}
+
+/// [`send`] with `tls` as the TLS connector; `None`: the process' one,
+/// built only when the connection is encrypted.
+pub async fn send_with(
+    relay: &SmtpConfig,
+    mail: &Email,
+    timeout: Duration,
+    tls: Option<&TlsConnector>,
+) -> Result<(), SmtpError> {
     for a in [&mail.from, &mail.to] {
         if !is_address(a) {
             return Err(SmtpError::Address(a.clone()));
         }
     }
-    tokio::time::timeout(timeout, dialogue(relay, mail))
+    tokio::time::timeout(timeout, dialogue(relay, mail, tls))
         .await
         .map_err(|_| SmtpError::Timeout(timeout))?
 }
@@ -167,7 +211,11 @@ fn address_literal(addr: SocketAddr) -> String {
     }
 }
 
-async fn dialogue(relay: &SmtpConfig, mail: &Email) -> Result<(), SmtpError> {
+async fn dialogue(
+    relay: &SmtpConfig,
+    mail: &Email,
+    tls: Option<&TlsConnector>,
+) -> Result<(), SmtpError> {
     let server = connect_addr(relay);
     let stream = TcpStream::connect(&server)
         .await
@@ -179,19 +227,85 @@ async fn dialogue(relay: &SmtpConfig, mail: &Email) -> Result<(), SmtpError> {
             .map(address_literal)
             .unwrap_or_else(|_| "[127.0.0.1]".into()),
     };
-    let mut c = Conn {
-        io: BufReader::new(stream),
-        server,
-    };
+    if relay.starttls == StartTls::Implicit {
+        let stream = encrypt(relay, tls, stream).await?;
+        let mut c = Conn::new(stream, server);
+        c.expect("the greeting", &[220]).await?;
+        let offered = c.hello(&helo).await?;
+        return transaction(c, &offered, true, relay, mail).await;
+    }
+    let mut c = Conn::new(stream, server);
     c.expect("the greeting", &[220]).await?;
-    c.write(&format!("EHLO {helo}\r\n")).await?;
-    let (code, text) = c.reply().await?;
-    if code != 250 {
-        if !(500..600).contains(&code) {
-            return Err(reply_error("EHLO", code, &text));
+    let offered = c.hello(&helo).await?;
+    let upgrade = match relay.starttls {
+        StartTls::Off => false,
+        _ if offered.has("STARTTLS") => true,
+        StartTls::Required => {
+            return Err(SmtpError::Capability(format!(
+                "SMTP server {} does not offer STARTTLS, and [smtp] `starttls` is \
+                 \"required\": use a relay that offers it, `starttls = \"implicit\"` \
+                 for one that speaks TLS from the start (port 465), or \"opportunistic\" \
+                 to accept plain text",
+                c.server
+            )));
         }
-        // A server without ESMTP: the plain greeting will do.
-        c.command(&format!("HELO {helo}"), "HELO", &[250]).await?;
+        // Implicit TLS returned above.
+        StartTls::Opportunistic | StartTls::Implicit => false,
+    };
+    if !upgrade {
+        return transaction(c, &offered, false, relay, mail).await;
+    }
+    c.command("STARTTLS", "STARTTLS", &[220]).await?;
+    let server = c.server.clone();
+    let stream = encrypt(relay, tls, c.into_stream()?).await?;
+    let mut c = Conn::new(stream, server);
+    let offered = c.hello(&helo).await?;
+    transaction(c, &offered, true, relay, mail).await
+}
+
+/// The TLS handshake over `stream` with the certificate of `relay.host`.
+async fn encrypt(
+    relay: &SmtpConfig,
+    tls: Option<&TlsConnector>,
+    stream: TcpStream,
+) -> Result<TlsStream<TcpStream>, SmtpError> {
+    let process;
+    let connector = match tls {
+        Some(c) => c,
+        None => {
+            process = tls::connector().map_err(SmtpError::Tls)?;
+            &process
+        }
+    };
+    let name = relay.host.trim_start_matches('[').trim_end_matches(']');
+    tls::handshake(connector, name, stream)
+        .await
+        .map_err(SmtpError::Tls)
+}
+
+/// After `EHLO`: `AUTH` when configured, then the mail. `secure`: the
+/// connection is TLS.
+async fn transaction<S>(
+    mut c: Conn<S>,
+    offered: &Extensions,
+    secure: bool,
+    relay: &SmtpConfig,
+    mail: &Email,
+) -> Result<(), SmtpError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if let Some((user, password)) = relay.credentials() {
+        if !secure {
+            return Err(SmtpError::Capability(format!(
+                "SMTP server {} does not offer STARTTLS, and Whippet does not send the \
+                 [smtp] `username` and `password` in plain text: use a relay that offers \
+                 STARTTLS (usually on port 587), `starttls = \"implicit\"` for one that \
+                 speaks TLS from the start (port 465), or remove the credentials",
+                c.server
+            )));
+        }
+        c.authenticate(offered, user, password).await?;
     }
     c.command(&format!("MAIL FROM:<{}>", mail.from), "MAIL FROM", &[250])
         .await?;
@@ -215,20 +329,94 @@ fn reply_error(after: &'static str, code: u16, text: &str) -> SmtpError {
     }
 }
 
-/// One connection to the server.
-struct Conn {
-    io: BufReader<TcpStream>,
+/// One reply: its code and the text of each line (after the code and
+/// its separator, trimmed).
+#[derive(Debug)]
+struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+impl Reply {
+    /// The lines joined by spaces.
+    fn text(&self) -> String {
+        self.lines.join(" ").trim().to_owned()
+    }
+}
+
+/// The extensions an `EHLO` answer lists (its lines after the first),
+/// as sent.
+#[derive(Debug, Default)]
+struct Extensions(Vec<String>);
+
+impl Extensions {
+    /// Whether `keyword` (upper case) is listed, with or without
+    /// parameters.
+    fn has(&self, keyword: &str) -> bool {
+        self.0.iter().any(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
+        })
+    }
+
+    /// The SASL mechanisms of `AUTH`, upper case (also from the `AUTH=`
+    /// spelling of servers that predate RFC 4954).
+    fn auth_mechanisms(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for line in &self.0 {
+            let upper = line.to_ascii_uppercase();
+            let rest = match upper.strip_prefix("AUTH") {
+                Some(r) if r.starts_with([' ', '=']) => &r[1..],
+                _ => continue,
+            };
+            for m in rest.split_whitespace() {
+                if !out.iter().any(|o| o == m) {
+                    out.push(m.to_owned());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One connection to the server, over TCP or TLS.
+struct Conn<S> {
+    io: BufReader<S>,
     /// `host:port`, for errors.
     server: String,
 }
 
-impl Conn {
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    fn new(stream: S, server: String) -> Self {
+        Conn {
+            io: BufReader::new(stream),
+            server,
+        }
+    }
+
+    /// The stream back, for the TLS handshake after `STARTTLS`. Anything
+    /// the server sent after its `220` and before the handshake is an
+    /// error: kept, it would be read as the answer to a command sent over
+    /// TLS (the STARTTLS command injection of CVE-2011-0411).
+    fn into_stream(self) -> Result<S, SmtpError> {
+        if !self.io.buffer().is_empty() {
+            return Err(SmtpError::Protocol(format!(
+                "SMTP server {} sent more after its STARTTLS answer",
+                self.server
+            )));
+        }
+        Ok(self.io.into_inner())
+    }
+
     async fn write(&mut self, text: &str) -> Result<(), SmtpError> {
-        self.io
-            .get_mut()
-            .write_all(text.as_bytes())
-            .await
-            .map_err(|e| SmtpError::Io(format!("writing to SMTP server {}: {e}", self.server)))
+        let io = self.io.get_mut();
+        // Flushed: a TLS stream holds what is written until then.
+        let written = match io.write_all(text.as_bytes()).await {
+            Ok(()) => io.flush().await,
+            Err(e) => Err(e),
+        };
+        written.map_err(|e| SmtpError::Io(format!("writing to SMTP server {}: {e}", self.server)))
     }
 
     /// Sends `line` (without CRLF) and expects one of `codes`.
@@ -237,25 +425,78 @@ impl Conn {
         line: &str,
         after: &'static str,
         codes: &[u16],
-    ) -> Result<(), SmtpError> {
+    ) -> Result<Reply, SmtpError> {
         self.write(&format!("{line}\r\n")).await?;
         self.expect(after, codes).await
     }
 
-    async fn expect(&mut self, after: &'static str, codes: &[u16]) -> Result<(), SmtpError> {
-        let (code, text) = self.reply().await?;
-        if codes.contains(&code) {
-            Ok(())
+    async fn expect(&mut self, after: &'static str, codes: &[u16]) -> Result<Reply, SmtpError> {
+        let reply = self.reply().await?;
+        if codes.contains(&reply.code) {
+            Ok(reply)
         } else {
-            Err(reply_error(after, code, &text))
+            Err(reply_error(after, reply.code, &reply.text()))
         }
     }
 
-    /// One reply: its code and its lines' text joined by spaces. The lines
-    /// of a multi-line reply (`250-...`, then `250 ...`) must share the
-    /// code.
-    async fn reply(&mut self) -> Result<(u16, String), SmtpError> {
-        let mut text: Vec<String> = Vec::new();
+    /// `EHLO helo` and what the server offers; on a `5xx`, `HELO helo`
+    /// and nothing offered.
+    async fn hello(&mut self, helo: &str) -> Result<Extensions, SmtpError> {
+        self.write(&format!("EHLO {helo}\r\n")).await?;
+        let reply = self.reply().await?;
+        if reply.code == 250 {
+            return Ok(Extensions(reply.lines.into_iter().skip(1).collect()));
+        }
+        if !(500..600).contains(&reply.code) {
+            return Err(reply_error("EHLO", reply.code, &reply.text()));
+        }
+        // A server without ESMTP: the plain greeting will do.
+        self.command(&format!("HELO {helo}"), "HELO", &[250])
+            .await?;
+        Ok(Extensions::default())
+    }
+
+    /// `AUTH` with the first of `PLAIN` and `LOGIN` the server offers.
+    async fn authenticate(
+        &mut self,
+        offered: &Extensions,
+        user: &str,
+        password: &str,
+    ) -> Result<(), SmtpError> {
+        let mechanisms = offered.auth_mechanisms();
+        let has = |m: &str| mechanisms.iter().any(|o| o == m);
+        if has("PLAIN") {
+            // RFC 4616: no authorization identity, then the user and the
+            // password, each after a NUL.
+            let response = base64(format!("\0{user}\0{password}").as_bytes());
+            self.command(&format!("AUTH PLAIN {response}"), "AUTH", &[235])
+                .await?;
+        } else if has("LOGIN") {
+            self.command("AUTH LOGIN", "AUTH LOGIN", &[334]).await?;
+            self.command(&base64(user.as_bytes()), "the AUTH LOGIN user name", &[334])
+                .await?;
+            self.command(&base64(password.as_bytes()), "AUTH", &[235])
+                .await?;
+        } else if mechanisms.is_empty() {
+            return Err(SmtpError::Capability(format!(
+                "SMTP server {} does not offer AUTH: remove `username` and `password` \
+                 from [smtp] if it takes mail without them",
+                self.server
+            )));
+        } else {
+            return Err(SmtpError::Capability(format!(
+                "SMTP server {} offers AUTH {}, and Whippet speaks PLAIN and LOGIN only",
+                self.server,
+                shorten(&mechanisms.join(" "))
+            )));
+        }
+        Ok(())
+    }
+
+    /// One reply. The lines of a multi-line reply (`250-...`, then
+    /// `250 ...`) must share the code.
+    async fn reply(&mut self) -> Result<Reply, SmtpError> {
+        let mut lines: Vec<String> = Vec::new();
         let mut code = None;
         for _ in 0..MAX_REPLY_LINES {
             let mut line = String::new();
@@ -290,10 +531,10 @@ impl Conn {
                 )));
             }
             let rest = &line[3..];
-            text.push(rest.get(1..).unwrap_or("").trim().to_owned());
+            lines.push(rest.get(1..).unwrap_or("").trim().to_owned());
             match rest.as_bytes().first() {
                 Some(b'-') => continue,
-                None | Some(b' ') => return Ok((this, text.join(" ").trim().to_owned())),
+                None | Some(b' ') => return Ok(Reply { code: this, lines }),
                 Some(_) => return Err(SmtpError::Protocol(format!("{:?}", shorten(line)))),
             }
         }
@@ -301,6 +542,30 @@ impl Conn {
             "a reply of more than {MAX_REPLY_LINES} lines"
         )))
     }
+}
+
+/// Standard base64 with padding (RFC 4648 4), for the AUTH exchanges.
+/// Written here: the `base64` crate is only an indirect dependency, and a
+/// direct one for a few short strings per mail is not worth it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn shorten(s: &str) -> String {
@@ -468,8 +733,14 @@ pub fn rfc5322_date(unix_secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpListener;
+    use tokio_rustls::TlsAcceptor;
+    use tokio_rustls::rustls::{
+        self,
+        pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+    };
 
     fn relay(port: u16) -> SmtpConfig {
         SmtpConfig {
@@ -477,7 +748,16 @@ mod tests {
             port,
             from: "whippet@example.com".into(),
             helo: None,
+            starttls: StartTls::Opportunistic,
+            username: None,
+            password: None,
         }
+    }
+
+    fn with_login(mut r: SmtpConfig) -> SmtpConfig {
+        r.username = Some("whippet".into());
+        r.password = Some(crate::config::notifications::SmtpPassword("s3cret".into()));
+        r
     }
 
     fn email(text: &str) -> Email {
@@ -492,49 +772,165 @@ mod tests {
         }
     }
 
-    /// What the fake server saw: the commands, then the data as sent
-    /// (still dot-stuffed, without the terminating line).
+    fn testdata(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/tls")
+            .join(name)
+    }
+
+    /// A client connector trusting the test CA, as `SSL_CERT_FILE` would.
+    fn trusting() -> TlsConnector {
+        TlsConnector::from(tls::client_config(Some(&testdata("ca.pem"))).unwrap())
+    }
+
+    /// The test server certificate (for `localhost` and `127.0.0.1`).
+    fn acceptor() -> TlsAcceptor {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(testdata("server.pem"))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let key = PrivateKeyDer::from_pem_file(testdata("server.key")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        TlsAcceptor::from(Arc::new(config))
+    }
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// What the fake server saw: the lines the client sent (commands and
+    /// AUTH LOGIN answers; `<TLS>` where the TLS handshake succeeded),
+    /// then the data as sent (still dot-stuffed, without the terminating
+    /// line), and the server's handshake error if any.
     #[derive(Debug, Default)]
     struct Seen {
         commands: Vec<String>,
         data: String,
+        tls_error: Option<String>,
     }
 
-    /// A fake SMTP server on a local port for one connection. It answers
-    /// every command as a relay would, except that a command starting
-    /// with a key of `refuse` gets that answer instead (the key `.`: the
-    /// end of the data).
-    async fn fake_server(
+    /// How the fake server behaves.
+    #[derive(Clone, Copy)]
+    struct Fake {
+        /// A command starting with a key gets that answer instead of a
+        /// relay's (the key `.`: the end of the data).
         refuse: &'static [(&'static str, &'static str)],
-    ) -> (u16, tokio::task::JoinHandle<Seen>) {
+        /// The extensions `EHLO` lists in plain text.
+        plain: &'static [&'static str],
+        /// The extensions `EHLO` lists over TLS.
+        secure: &'static [&'static str],
+        /// TLS from the first byte.
+        implicit: bool,
+        /// Sent in the same write as the `220` to `STARTTLS`.
+        after_starttls: &'static str,
+        /// The last answer of AUTH (PLAIN, or LOGIN's password).
+        auth: &'static str,
+    }
+
+    impl Default for Fake {
+        fn default() -> Self {
+            Fake {
+                refuse: &[],
+                plain: &["8BITMIME", "SIZE 1000000"],
+                secure: &["8BITMIME", "AUTH PLAIN LOGIN"],
+                implicit: false,
+                after_starttls: "",
+                auth: "235 2.7.0 Authentication successful\r\n",
+            }
+        }
+    }
+
+    trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+    impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+    /// A fake SMTP server as `how` says on a local port for one
+    /// connection, with a real TLS handshake (the test certificate) on
+    /// `STARTTLS` or from the start.
+    async fn serve(how: Fake) -> (u16, tokio::task::JoinHandle<Seen>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let task = tokio::spawn(async move {
             let (sock, _) = listener.accept().await.unwrap();
-            let mut io = BufReader::new(sock);
             let mut seen = Seen::default();
-            io.get_mut()
-                .write_all(b"220 fake.test ESMTP ready\r\n")
-                .await
-                .unwrap();
+            let mut secure = false;
+            let mut io: BufReader<Box<dyn Io>> = if how.implicit {
+                match acceptor().accept(sock).await {
+                    Ok(tls) => {
+                        seen.commands.push("<TLS>".into());
+                        secure = true;
+                        BufReader::new(Box::new(tls))
+                    }
+                    Err(e) => {
+                        seen.tls_error = Some(e.to_string());
+                        return seen;
+                    }
+                }
+            } else {
+                BufReader::new(Box::new(sock))
+            };
+            // The answers still to give to AUTH LOGIN's next lines.
+            let mut login: Vec<&str> = Vec::new();
+            if say(&mut io, "220 fake.test ESMTP ready\r\n").await.is_err() {
+                return seen;
+            }
             loop {
                 let mut line = String::new();
-                if io.read_line(&mut line).await.unwrap() == 0 {
+                if !matches!(io.read_line(&mut line).await, Ok(n) if n > 0) {
                     return seen;
                 }
-                let cmd = line.trim_end_matches("\r\n").to_owned();
                 assert!(line.ends_with("\r\n"), "{line:?}");
+                let cmd = line.trim_end_matches("\r\n").to_owned();
                 seen.commands.push(cmd.clone());
-                let answer = match refuse.iter().find(|(k, _)| cmd.starts_with(k)) {
-                    Some((_, answer)) => answer.to_string(),
+                let answer = match refuse_or(how, &cmd) {
+                    Some(answer) => answer.to_owned(),
+                    None if !login.is_empty() => login.remove(0).to_owned(),
                     None if cmd.starts_with("EHLO") => {
-                        "250-fake.test greets you\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n".into()
+                        let listed = if secure { how.secure } else { how.plain };
+                        let mut lines = vec!["fake.test greets you"];
+                        lines.extend_from_slice(listed);
+                        let last = lines.len() - 1;
+                        lines
+                            .iter()
+                            .enumerate()
+                            .map(|(i, l)| {
+                                format!("250{}{l}\r\n", if i == last { ' ' } else { '-' })
+                            })
+                            .collect()
+                    }
+                    None if cmd == "STARTTLS" => {
+                        format!("220 2.0.0 go ahead\r\n{}", how.after_starttls)
+                    }
+                    None if cmd.starts_with("AUTH PLAIN ") => how.auth.to_owned(),
+                    None if cmd == "AUTH LOGIN" => {
+                        login = vec!["334 UGFzc3dvcmQ6\r\n", how.auth];
+                        "334 VXNlcm5hbWU6\r\n".to_owned()
                     }
                     None if cmd == "DATA" => "354 go ahead\r\n".into(),
                     None if cmd == "QUIT" => "221 bye\r\n".into(),
                     None => "250 ok\r\n".into(),
                 };
-                io.get_mut().write_all(answer.as_bytes()).await.unwrap();
+                if say(&mut io, &answer).await.is_err() {
+                    return seen;
+                }
+                if cmd == "STARTTLS" && answer.starts_with("220") {
+                    match acceptor().accept(io.into_inner()).await {
+                        Ok(tls) => {
+                            seen.commands.push("<TLS>".into());
+                            secure = true;
+                            io = BufReader::new(Box::new(tls));
+                        }
+                        Err(e) => {
+                            seen.tls_error = Some(e.to_string());
+                            return seen;
+                        }
+                    }
+                }
                 if cmd == "DATA" && answer.starts_with("354") {
                     loop {
                         let mut l = String::new();
@@ -545,11 +941,8 @@ mod tests {
                         }
                         seen.data.push_str(&l);
                     }
-                    let answer = match refuse.iter().find(|(k, _)| *k == ".") {
-                        Some((_, answer)) => answer,
-                        None => "250 2.0.0 queued as 1\r\n",
-                    };
-                    io.get_mut().write_all(answer.as_bytes()).await.unwrap();
+                    let answer = refuse_or(how, ".").unwrap_or("250 2.0.0 queued as 1\r\n");
+                    say(&mut io, answer).await.unwrap();
                 }
                 if cmd == "QUIT" {
                     return seen;
@@ -557,6 +950,36 @@ mod tests {
             }
         });
         (port, task)
+    }
+
+    /// The answer `how.refuse` gives `cmd`, if any.
+    fn refuse_or(how: Fake, cmd: &str) -> Option<&'static str> {
+        how.refuse
+            .iter()
+            .find(|(k, _)| {
+                if *k == "." {
+                    cmd == "."
+                } else {
+                    cmd.starts_with(k)
+                }
+            })
+            .map(|(_, answer)| *answer)
+    }
+
+    async fn say(io: &mut BufReader<Box<dyn Io>>, text: &str) -> std::io::Result<()> {
+        io.get_mut().write_all(text.as_bytes()).await?;
+        io.get_mut().flush().await
+    }
+
+    /// [`serve`] with a relay's answers but those of `refuse`.
+    async fn fake_server(
+        refuse: &'static [(&'static str, &'static str)],
+    ) -> (u16, tokio::task::JoinHandle<Seen>) {
+        serve(Fake {
+            refuse,
+            ..Fake::default()
+        })
+        .await
     }
 
     #[tokio::test]
@@ -697,6 +1120,341 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, SmtpError::Address(_)), "{e}");
+    }
+
+    /// The commands of a delivery after `EHLO` (and AUTH).
+    const TRANSACTION: [&str; 4] = [
+        "MAIL FROM:<whippet@example.com>",
+        "RCPT TO:<oncall@example.com>",
+        "DATA",
+        "QUIT",
+    ];
+
+    #[tokio::test]
+    async fn starttls_then_ehlo_again_then_auth_plain() {
+        let (port, seen) = serve(Fake {
+            plain: &["8BITMIME", "STARTTLS"],
+            // AUTH offered over TLS only, as most submission servers do.
+            secure: &["8BITMIME", "AUTH LOGIN PLAIN"],
+            ..Fake::default()
+        })
+        .await;
+        let mail = email("CPU 95 on web-1\n.hidden");
+        send_with(&with_login(relay(port)), &mail, TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap();
+        let seen = seen.await.unwrap();
+        assert_eq!(seen.tls_error, None);
+        let mut want = vec![
+            "EHLO [127.0.0.1]",
+            "STARTTLS",
+            "<TLS>",
+            "EHLO [127.0.0.1]",
+            // base64 of "\0whippet\0s3cret" (`printf '\0whippet\0s3cret' | base64`).
+            "AUTH PLAIN AHdoaXBwZXQAczNjcmV0",
+        ];
+        want.extend(TRANSACTION);
+        assert_eq!(seen.commands, want);
+        assert!(
+            seen.data
+                .ends_with("\r\n\r\nCPU 95 on web-1\r\n..hidden\r\n"),
+            "{}",
+            seen.data
+        );
+    }
+
+    #[tokio::test]
+    async fn auth_login_when_plain_is_not_offered() {
+        let (port, seen) = serve(Fake {
+            plain: &["STARTTLS"],
+            secure: &["AUTH=LOGIN", "AUTH LOGIN CRAM-MD5"],
+            ..Fake::default()
+        })
+        .await;
+        let mut r = with_login(relay(port));
+        r.starttls = StartTls::Required;
+        send_with(&r, &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap();
+        let mut want = vec![
+            "EHLO [127.0.0.1]",
+            "STARTTLS",
+            "<TLS>",
+            "EHLO [127.0.0.1]",
+            "AUTH LOGIN",
+            "d2hpcHBldA==", // base64 of "whippet"
+            "czNjcmV0",     // base64 of "s3cret"
+        ];
+        want.extend(TRANSACTION);
+        assert_eq!(seen.await.unwrap().commands, want);
+    }
+
+    #[tokio::test]
+    async fn a_rejected_login_fails_with_the_code_and_text() {
+        for secure in [&["AUTH PLAIN LOGIN"][..], &["AUTH LOGIN"][..]] {
+            let (port, seen) = serve(Fake {
+                plain: &["STARTTLS"],
+                secure,
+                auth: "535 5.7.8 Authentication credentials invalid\r\n",
+                ..Fake::default()
+            })
+            .await;
+            let e = send_with(
+                &with_login(relay(port)),
+                &email("x"),
+                TIMEOUT,
+                Some(&trusting()),
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(
+                e,
+                SmtpError::Reply {
+                    after: "AUTH",
+                    code: 535,
+                    text: "5.7.8 Authentication credentials invalid".into()
+                }
+            );
+            assert_eq!(
+                e.to_string(),
+                "the SMTP server answered 535 to AUTH: 5.7.8 Authentication credentials invalid"
+            );
+            assert!(!e.to_string().contains("s3cret"));
+            let seen = seen.await.unwrap();
+            assert!(
+                !seen.commands.iter().any(|c| c.starts_with("MAIL")),
+                "{:?}",
+                seen.commands
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn required_starttls_fails_when_the_server_does_not_offer_it() {
+        let (port, seen) = fake_server(&[]).await;
+        let mut r = relay(port);
+        r.starttls = StartTls::Required;
+        let e = send_with(&r, &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SmtpError::Capability(_)), "{e}");
+        assert!(
+            e.to_string().starts_with(&format!(
+                "SMTP server 127.0.0.1:{port} does not offer STARTTLS, and [smtp] \
+                 `starttls` is \"required\""
+            )),
+            "{e}"
+        );
+        // Nothing was sent in plain text after EHLO.
+        assert_eq!(seen.await.unwrap().commands, ["EHLO [127.0.0.1]"]);
+
+        // A server without ESMTP offers no STARTTLS either.
+        let (port, seen) = fake_server(&[("EHLO", "502 5.5.1 what\r\n")]).await;
+        let mut r = relay(port);
+        r.starttls = StartTls::Required;
+        let e = send_with(&r, &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SmtpError::Capability(_)), "{e}");
+        assert_eq!(
+            seen.await.unwrap().commands,
+            ["EHLO [127.0.0.1]", "HELO [127.0.0.1]"]
+        );
+    }
+
+    #[tokio::test]
+    async fn credentials_never_go_in_plain_text() {
+        // The server would take AUTH in plain text; Whippet does not.
+        let (port, seen) = serve(Fake {
+            plain: &["AUTH PLAIN LOGIN"],
+            ..Fake::default()
+        })
+        .await;
+        let e = send_with(
+            &with_login(relay(port)),
+            &email("x"),
+            TIMEOUT,
+            Some(&trusting()),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, SmtpError::Capability(_)), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("does not offer STARTTLS")
+                && text.contains("in plain text")
+                && text.contains("`starttls = \"implicit\"`"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+        assert_eq!(seen.await.unwrap().commands, ["EHLO [127.0.0.1]"]);
+    }
+
+    #[tokio::test]
+    async fn opportunistic_upgrades_when_offered_and_off_never_does() {
+        let offering = Fake {
+            plain: &["STARTTLS"],
+            ..Fake::default()
+        };
+        let (port, seen) = serve(offering).await;
+        send_with(&relay(port), &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap();
+        let mut want = vec!["EHLO [127.0.0.1]", "STARTTLS", "<TLS>", "EHLO [127.0.0.1]"];
+        want.extend(TRANSACTION);
+        assert_eq!(seen.await.unwrap().commands, want);
+
+        let (port, seen) = serve(offering).await;
+        let mut r = relay(port);
+        r.starttls = StartTls::Off;
+        send_with(&r, &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap();
+        let mut want = vec!["EHLO [127.0.0.1]"];
+        want.extend(TRANSACTION);
+        assert_eq!(seen.await.unwrap().commands, want);
+    }
+
+    #[tokio::test]
+    async fn implicit_tls_from_the_first_byte() {
+        let (port, seen) = serve(Fake {
+            implicit: true,
+            // Over implicit TLS a STARTTLS offer is not taken up.
+            secure: &["STARTTLS", "AUTH PLAIN"],
+            ..Fake::default()
+        })
+        .await;
+        let mut r = with_login(relay(port));
+        r.starttls = StartTls::Implicit;
+        send_with(&r, &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap();
+        let mut want = vec![
+            "<TLS>",
+            "EHLO [127.0.0.1]",
+            "AUTH PLAIN AHdoaXBwZXQAczNjcmV0",
+        ];
+        want.extend(TRANSACTION);
+        assert_eq!(seen.await.unwrap().commands, want);
+    }
+
+    #[tokio::test]
+    async fn an_unverified_certificate_fails_without_falling_back() {
+        let (port, seen) = serve(Fake {
+            plain: &["STARTTLS"],
+            ..Fake::default()
+        })
+        .await;
+        // The built-in roots alone do not know the test CA.
+        let default = TlsConnector::from(tls::client_config(None).unwrap());
+        let e = send_with(&relay(port), &email("x"), TIMEOUT, Some(&default))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SmtpError::Tls(_)), "{e}");
+        assert!(
+            e.to_string().contains("TLS handshake with 127.0.0.1")
+                && e.to_string().contains("UnknownIssuer"),
+            "{e}"
+        );
+        let seen = seen.await.unwrap();
+        assert_eq!(seen.commands, ["EHLO [127.0.0.1]", "STARTTLS"]);
+        assert!(seen.tls_error.is_some());
+    }
+
+    #[tokio::test]
+    async fn starttls_refused_or_followed_by_injected_bytes_fails() {
+        let (port, seen) = serve(Fake {
+            plain: &["STARTTLS"],
+            refuse: &[("STARTTLS", "454 4.7.0 TLS not available\r\n")],
+            ..Fake::default()
+        })
+        .await;
+        let e = send_with(&relay(port), &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the SMTP server answered 454 to STARTTLS: 4.7.0 TLS not available"
+        );
+        drop(seen);
+
+        // A reply sent before the handshake must not pass for one sent
+        // over TLS.
+        let (port, _) = serve(Fake {
+            plain: &["STARTTLS"],
+            after_starttls: "250 2.1.0 injected\r\n",
+            ..Fake::default()
+        })
+        .await;
+        let e = send_with(&relay(port), &email("x"), TIMEOUT, Some(&trusting()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, SmtpError::Protocol(_)), "{e}");
+        assert!(e.to_string().contains("after its STARTTLS answer"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn auth_needs_a_mechanism_whippet_speaks() {
+        for (secure, want) in [
+            (
+                &["8BITMIME"][..],
+                "does not offer AUTH: remove `username` and `password`",
+            ),
+            (
+                &["AUTH CRAM-MD5 XOAUTH2"][..],
+                "offers AUTH CRAM-MD5 XOAUTH2, and Whippet speaks PLAIN and LOGIN only",
+            ),
+        ] {
+            let (port, seen) = serve(Fake {
+                plain: &["STARTTLS"],
+                secure,
+                ..Fake::default()
+            })
+            .await;
+            let e = send_with(
+                &with_login(relay(port)),
+                &email("x"),
+                TIMEOUT,
+                Some(&trusting()),
+            )
+            .await
+            .unwrap_err();
+            assert!(matches!(e, SmtpError::Capability(_)), "{e}");
+            assert!(e.to_string().contains(want), "{e}");
+            assert_eq!(seen.await.unwrap().commands.len(), 4, "no AUTH, no MAIL");
+        }
+    }
+
+    #[test]
+    fn extensions_and_their_auth_mechanisms() {
+        let ext = Extensions(vec![
+            "8BITMIME".into(),
+            "starttls".into(),
+            "AUTH=LOGIN".into(),
+            "auth plain login".into(),
+            "AUTHX FOO".into(),
+        ]);
+        assert!(ext.has("STARTTLS") && ext.has("8BITMIME") && !ext.has("SMTPUTF8"));
+        assert_eq!(ext.auth_mechanisms(), ["LOGIN", "PLAIN"]);
+        assert!(Extensions::default().auth_mechanisms().is_empty());
+    }
+
+    #[test]
+    fn base64_is_rfc_4648() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+        assert_eq!(base64(b"\0whippet\0s3cret"), "AHdoaXBwZXQAczNjcmV0");
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //!
 //! These tables exist only in the file: they have no environment variable
 //! or flag (a list of tables does not fit in one). They apply to every org.
+//! The SMTP password too is read from the file only; a file holding one
+//! should be readable by Whippet's user alone.
 //!
 //! ```toml
 //! [[webhooks]]                 # used when the org has no webhook NAME of its own
@@ -31,13 +33,17 @@
 //! acme-alerts = "http://chat.internal/hooks/def"   # @slack-acme-alerts
 //!
 //! [smtp]
-//! host = "mail.internal"
-//! port = 25                    # default 25
+//! host = "mail.internal"       # also the name its TLS certificate must carry
+//! port = 587                   # default 25 (465 with starttls = "implicit")
 //! from = "whippet@example.com"
 //! helo = "whippet.example.com" # optional
+//! starttls = "required"        # or "opportunistic" (default), "off", "implicit"
+//! username = "whippet"         # optional, with password: AUTH PLAIN or LOGIN
+//! password = "s3cret"
 //! ```
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
 use whippet_monitors::template::{Handle, mentions, split_slack_target};
@@ -47,6 +53,11 @@ use crate::alerting::deliver::{DeliveryError, parse_custom_headers, parse_url};
 /// The SMTP port when `[smtp]` names none: 25, the port relays (and the
 /// local MTA) accept mail on without authentication.
 pub const DEFAULT_SMTP_PORT: u16 = 25;
+
+/// The port when `[smtp]` names none and `starttls = "implicit"`: 465,
+/// the submission port with TLS from the first byte (RFC 8314 3.3). A
+/// `port = 465` without `starttls` means implicit TLS too.
+pub const DEFAULT_SMTPS_PORT: u16 = 465;
 
 /// The notification tables of the config file. All optional; empty when
 /// the file has none.
@@ -153,17 +164,22 @@ impl SlackConfig {
     }
 }
 
-/// `[smtp]`: the relay e-mail notifications go through. Whippet speaks
-/// plain SMTP to it (no STARTTLS, no AUTH yet): use a relay on the same
-/// host or network that accepts mail from Whippet without a password (a
-/// local Postfix, an internal smarthost).
+/// `[smtp]`: the relay e-mail notifications go through. Whippet upgrades
+/// the connection with STARTTLS when the relay offers it (`starttls`), or
+/// speaks TLS from the start (`starttls = "implicit"`, port 465), and
+/// logs in when `username` and `password` are set. Without credentials,
+/// the relay must accept mail from Whippet without a password (a local
+/// Postfix, an internal smarthost).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "SmtpTable")]
 pub struct SmtpConfig {
-    /// The relay's host name or IP address.
+    /// The relay's host name or IP address. Over TLS, its certificate must
+    /// be valid for this name (verified against the built-in roots and
+    /// `SSL_CERT_FILE`, as for `https://` webhooks).
     pub host: String,
-    /// Its port (default 25).
-    #[serde(default = "default_smtp_port")]
+    /// Its port: default 25, or 465 with `starttls = "implicit"`. A relay
+    /// for authenticated submission usually listens on 587 (STARTTLS) or
+    /// 465 (implicit TLS).
     pub port: u16,
     /// The sender address (`MAIL FROM` and the `From:` header), such as
     /// `whippet@example.com`.
@@ -171,12 +187,141 @@ pub struct SmtpConfig {
     /// The name Whippet gives in `EHLO`; absent: the address literal of
     /// the connection's local end (`[10.0.0.5]`), which every server
     /// accepts.
-    #[serde(default)]
     pub helo: Option<String>,
+    /// `starttls`: when the connection is encrypted, see [`StartTls`].
+    /// Default `"opportunistic"`, or `"implicit"` when `port = 465`.
+    pub starttls: StartTls,
+    /// The user name for SMTP AUTH (RFC 4954), with `password`; absent:
+    /// no AUTH. Whippet uses PLAIN when the relay offers it, else LOGIN,
+    /// and only over TLS: a relay that does not offer STARTTLS fails the
+    /// delivery rather than receive the password in plain text.
+    pub username: Option<String>,
+    /// The password for `username`, from the file only (the notification
+    /// tables have no environment variables). Never shown in logs or
+    /// errors.
+    pub password: Option<SmtpPassword>,
 }
 
-fn default_smtp_port() -> u16 {
-    DEFAULT_SMTP_PORT
+/// `[smtp] starttls`: whether and how the connection to the relay is
+/// encrypted. A certificate that does not verify always fails the
+/// delivery (it is never a reason to go on in plain text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartTls {
+    /// `"opportunistic"` (the default): STARTTLS when the relay lists it
+    /// in its `EHLO` answer, plain text when it does not (unless
+    /// credentials are set: those never go in plain text).
+    Opportunistic,
+    /// `"required"`: STARTTLS, or the delivery fails saying the relay does
+    /// not offer it.
+    Required,
+    /// `"off"`: plain text even when the relay offers STARTTLS (a relay
+    /// with a broken TLS setup, on a trusted network).
+    Off,
+    /// `"implicit"`: TLS from the first byte, no STARTTLS (SMTPS, RFC 8314;
+    /// the default port becomes 465).
+    Implicit,
+}
+
+impl StartTls {
+    /// Every mode with its name in the file.
+    pub const ALL: [(StartTls, &'static str); 4] = [
+        (StartTls::Opportunistic, "opportunistic"),
+        (StartTls::Required, "required"),
+        (StartTls::Off, "off"),
+        (StartTls::Implicit, "implicit"),
+    ];
+
+    /// The mode named `name` in the file.
+    pub fn parse(name: &str) -> Option<StartTls> {
+        StartTls::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(mode, _)| *mode)
+    }
+}
+
+/// The SMTP password: its `Debug` does not show it, so printing the
+/// configuration cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpPassword(pub String);
+
+impl SmtpPassword {
+    /// The password itself, for the AUTH exchange only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SmtpPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SmtpPassword(***)")
+    }
+}
+
+/// `[smtp]` as written: what is absent gets its default in
+/// [`SmtpConfig`]'s `TryFrom` (the port's and the mode's defaults depend
+/// on each other); everything else is checked by
+/// [`NotificationConfig::parse`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpTable {
+    host: String,
+    #[serde(default)]
+    port: Option<u16>,
+    from: String,
+    #[serde(default)]
+    helo: Option<String>,
+    #[serde(default)]
+    starttls: Option<String>,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+impl TryFrom<SmtpTable> for SmtpConfig {
+    type Error = String;
+
+    fn try_from(t: SmtpTable) -> Result<SmtpConfig, String> {
+        let starttls = match &t.starttls {
+            Some(name) => StartTls::parse(name).ok_or_else(|| {
+                let names: Vec<String> = StartTls::ALL
+                    .iter()
+                    .map(|(_, n)| format!("{n:?}"))
+                    .collect();
+                format!(
+                    "[smtp] `starttls` must be one of {}, not {name:?}",
+                    names.join(", ")
+                )
+            })?,
+            None if t.port == Some(DEFAULT_SMTPS_PORT) => StartTls::Implicit,
+            None => StartTls::Opportunistic,
+        };
+        let port = t.port.unwrap_or(match starttls {
+            StartTls::Implicit => DEFAULT_SMTPS_PORT,
+            _ => DEFAULT_SMTP_PORT,
+        });
+        Ok(SmtpConfig {
+            host: t.host,
+            port,
+            from: t.from,
+            helo: t.helo,
+            starttls,
+            username: t.username,
+            password: t.password.map(SmtpPassword),
+        })
+    }
+}
+
+impl SmtpConfig {
+    /// The user name and password when AUTH is configured (validation
+    /// makes sure there are both or neither).
+    pub fn credentials(&self) -> Option<(&str, &str)> {
+        match (&self.username, &self.password) {
+            (Some(u), Some(p)) => Some((u, p.expose())),
+            _ => None,
+        }
+    }
 }
 
 impl NotificationConfig {
@@ -260,6 +405,40 @@ impl NotificationConfig {
                 return Err(format!(
                     "[smtp] `helo` {h:?} must be a host name (printable ASCII, no spaces)"
                 ));
+            }
+            match (&m.username, &m.password) {
+                (Some(_), None) => {
+                    return Err(
+                        "[smtp] `username` is set without `password`: AUTH needs both".into(),
+                    );
+                }
+                (None, Some(_)) => {
+                    return Err(
+                        "[smtp] `password` is set without `username`: AUTH needs both".into(),
+                    );
+                }
+                _ => {}
+            }
+            if let Some(u) = &m.username
+                && (u.is_empty() || u.chars().any(char::is_control))
+            {
+                return Err(format!(
+                    "[smtp] `username` {u:?} must not be empty nor hold control characters"
+                ));
+            }
+            if let Some(p) = &m.password
+                && (p.0.is_empty() || p.0.contains('\0'))
+            {
+                // The password itself stays out of the message.
+                return Err("[smtp] `password` must not be empty nor hold a NUL character".into());
+            }
+            if m.credentials().is_some() && m.starttls == StartTls::Off {
+                return Err(
+                    "[smtp] `username` and `password` need TLS, but `starttls` is \"off\": \
+                     Whippet never sends credentials in plain text; set `starttls` to \
+                     \"required\" (or \"implicit\" for a relay on port 465)"
+                        .into(),
+                );
             }
         }
         Ok(())
@@ -345,6 +524,8 @@ from = "whippet@example.com"
         let smtp = c.smtp.unwrap();
         assert_eq!(smtp.port, DEFAULT_SMTP_PORT);
         assert_eq!(smtp.helo, None);
+        assert_eq!(smtp.starttls, StartTls::Opportunistic);
+        assert_eq!(smtp.credentials(), None);
         let slack = c.slack.unwrap();
         assert_eq!(slack.url_for("ops"), Some("http://chat.internal/hooks/abc"));
         assert_eq!(slack.split("acme-alerts"), (Some("acme"), "alerts"));
@@ -431,11 +612,96 @@ from = "whippet@example.com"
                 "[smtp] `helo`",
             ),
             ("[smtp]\nhost = \"m\"", "missing field `from`"),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nstarttls = \"yes\"",
+                "[smtp] `starttls` must be one of \"opportunistic\", \"required\", \"off\", \
+                 \"implicit\", not \"yes\"",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nstarttls = true",
+                "starttls",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nusername = \"u\"",
+                "[smtp] `username` is set without `password`",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\npassword = \"p\"",
+                "[smtp] `password` is set without `username`",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nusername = \"\"\npassword = \"p\"",
+                "[smtp] `username` \"\" must not be empty",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nusername = \"u\"\npassword = \"a\\u0000b\"",
+                "[smtp] `password` must not be empty nor hold a NUL",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\nusername = \"u\"\npassword = \"p\"\n\
+                 starttls = \"off\"",
+                "[smtp] `username` and `password` need TLS, but `starttls` is \"off\"",
+            ),
+            (
+                "[smtp]\nhost = \"m\"\nfrom = \"a@b.c\"\ntls = true",
+                "unknown field `tls`",
+            ),
             ("smtp = \"mail\"", "smtp"),
         ];
         for (text, want) in cases {
             let e = NotificationConfig::parse(text).unwrap_err();
             assert!(e.contains(want), "{text}\n=> {e}\n(wanted {want:?})");
+        }
+    }
+
+    #[test]
+    fn smtp_tls_modes_and_their_default_ports() {
+        let smtp = |extra: &str| {
+            NotificationConfig::parse(&format!(
+                "[smtp]\nhost = \"mail.example.com\"\nfrom = \"a@b.c\"\n{extra}"
+            ))
+            .unwrap()
+            .smtp
+            .unwrap()
+        };
+        let modes = |s: SmtpConfig| (s.starttls, s.port);
+        assert_eq!(modes(smtp("")), (StartTls::Opportunistic, 25));
+        assert_eq!(modes(smtp("port = 587")), (StartTls::Opportunistic, 587));
+        assert_eq!(
+            modes(smtp("starttls = \"required\"\nport = 587")),
+            (StartTls::Required, 587)
+        );
+        assert_eq!(modes(smtp("starttls = \"off\"")), (StartTls::Off, 25));
+        assert_eq!(
+            modes(smtp("starttls = \"implicit\"")),
+            (StartTls::Implicit, DEFAULT_SMTPS_PORT)
+        );
+        assert_eq!(modes(smtp("port = 465")), (StartTls::Implicit, 465));
+        // Said explicitly, the mode stands whatever the port.
+        assert_eq!(
+            modes(smtp("port = 465\nstarttls = \"opportunistic\"")),
+            (StartTls::Opportunistic, 465)
+        );
+        assert_eq!(
+            modes(smtp("port = 2525\nstarttls = \"implicit\"")),
+            (StartTls::Implicit, 2525)
+        );
+
+        let s = smtp("username = \"whippet\"\npassword = \"s3cret\"");
+        assert_eq!(s.credentials(), Some(("whippet", "s3cret")));
+        assert_eq!(smtp("").credentials(), None);
+        // Printing the configuration does not print the password.
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("whippet") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        // Credentials with STARTTLS required or implicit TLS are fine.
+        for mode in ["required", "implicit", "opportunistic"] {
+            let s = smtp(&format!(
+                "username = \"u\"\npassword = \"p\"\nstarttls = \"{mode}\""
+            ));
+            assert_eq!(s.credentials(), Some(("u", "p")), "{mode}");
         }
     }
 
