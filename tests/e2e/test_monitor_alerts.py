@@ -11,7 +11,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from conftest import Server
+from datadog_api_client.exceptions import ApiException
 from datadog import api, initialize
 from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.api.monitors_api import MonitorsApi
@@ -239,3 +241,71 @@ def test_a_downtime_mutes_notifications_but_not_states():
         finally:
             assert server.stop() == 0, server.log_text()
         receiver.httpd.shutdown()
+
+
+def body_of(exc):
+    """An ApiException's JSON body (the client parses some, not others)."""
+    return exc.body if isinstance(exc.body, dict) else json.loads(exc.body)
+
+
+def test_composite_monitors_reference_their_members():
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        server = Server(Path(d) / "data", extra_env={"WHIPPET_MONITOR_INTERVAL_SECS": "1"})
+        try:
+            initialize(api_key=server.api_key, app_key=server.app_key, api_host=server.url)
+
+            def metric_monitor(api_, metric):
+                return api_.create_monitor(
+                    body=Monitor(
+                        name=f"{metric} high",
+                        type=MonitorType("metric alert"),
+                        query=f"max(last_1m):avg:{metric}{{*}} > 50",
+                        message="member",
+                        options=MonitorOptions(thresholds=MonitorThresholds(critical=50.0)),
+                    )
+                )
+
+            with client(server) as c:
+                mapi = MonitorsApi(c)
+                a = metric_monitor(mapi, "e2e.comp.a")
+                b = metric_monitor(mapi, "e2e.comp.b")
+                lone = metric_monitor(mapi, "e2e.comp.lone")
+                both = mapi.create_monitor(
+                    body=Monitor(name="a and b", type=MonitorType("composite"), query=f"{a.id} && {b.id}", message="both")
+                )
+                # Members must exist in the org and not be composites.
+                for query, text in [
+                    (f"{a.id} && 987654321", "Some monitor IDs are invalid"),
+                    (f"{a.id} || {both.id}", "cannot contain another one"),
+                ]:
+                    with pytest.raises(ApiException) as e:
+                        mapi.validate_monitor(body=Monitor(name="x", type=MonitorType("composite"), query=query, message="x"))
+                    assert e.value.status == 400 and text in body_of(e.value)["errors"][0], e.value.body
+
+                # The composite alerts only when both members do.
+                now = int(time.time())
+                for metric, value in [("e2e.comp.a", 90.0), ("e2e.comp.b", 10.0)]:
+                    assert api.Metric.send(metric=metric, points=[(now, value)]).get("status") == "ok"
+                wait_state(server, a.id, "*", "Alert")
+                wait_state(server, b.id, "*", "OK")
+                time.sleep(2)
+                assert str(mapi.get_monitor(both.id).overall_state) == "OK"
+                assert api.Metric.send(metric="e2e.comp.b", points=[(now + 1, 95.0)]).get("status") == "ok"
+                wait_state(server, both.id, "*", "Alert")
+
+                # Referenced members are not deleted without force.
+                with pytest.raises(ApiException) as e:
+                    mapi.check_can_delete_monitor(monitor_ids=[a.id, lone.id])
+                assert e.value.status == 409
+                answer = body_of(e.value)
+                assert answer["data"]["ok"] == [lone.id]
+                assert f"[{both.id},a and b]" in answer["errors"][str(a.id)][0]
+                with pytest.raises(ApiException) as e:
+                    mapi.delete_monitor(a.id)
+                assert e.value.status == 400 and "force=true" in body_of(e.value)["errors"][0]
+                assert mapi.check_can_delete_monitor(monitor_ids=[lone.id]).data.ok == [lone.id]
+                assert mapi.delete_monitor(a.id, force="true").deleted_monitor_id == a.id
+                # A deleted member counts as OK: the composite recovers.
+                wait_state(server, both.id, "*", "OK")
+        finally:
+            assert server.stop() == 0, server.log_text()

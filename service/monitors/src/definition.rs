@@ -241,6 +241,24 @@ pub fn rules_of(def: &Value) -> Result<Option<Rules>, Invalid> {
     rules.warning = num(thresholds, "warning");
     rules.critical_recovery = num(thresholds, "critical_recovery");
     rules.warning_recovery = num(thresholds, "warning_recovery");
+    // A simple monitor has one group from the start: there is no new
+    // group to wait for unless the definition asks.
+    apply_options(&mut rules, def, parsed.group_by().is_empty());
+    Ok(Some(rules))
+}
+
+/// Applies the definition's options that every evaluated type shares to
+/// `rules`: `notify_no_data`, `no_data_timeframe` (minutes),
+/// `new_group_delay` (seconds; when absent, 0 for a `simple` monitor, whose
+/// one group exists from the start, else the rules' own),
+/// `require_full_window`, `renotify_interval` (minutes),
+/// `renotify_occurrences`, `renotify_statuses` and `timeout_h`.
+pub fn apply_options(rules: &mut Rules, def: &Value, simple: bool) {
+    let empty = Map::new();
+    let options = def
+        .get("options")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     rules.notify_no_data = options
         .get("notify_no_data")
         .and_then(Value::as_bool)
@@ -248,11 +266,9 @@ pub fn rules_of(def: &Value) -> Result<Option<Rules>, Invalid> {
     if let Some(m) = options.get("no_data_timeframe").and_then(Value::as_u64) {
         rules.no_data_timeframe_secs = m.saturating_mul(60);
     }
-    // A simple monitor has one group from the start: there is no new
-    // group to wait for unless the definition asks.
     rules.new_group_delay_secs = match options.get("new_group_delay").and_then(Value::as_u64) {
         Some(s) => s,
-        None if parsed.group_by().is_empty() => 0,
+        None if simple => 0,
         None => rules.new_group_delay_secs,
     };
     rules.require_full_window = options
@@ -279,7 +295,6 @@ pub fn rules_of(def: &Value) -> Result<Option<Rules>, Invalid> {
         .and_then(Value::as_u64)
         .filter(|&h| h > 0)
         .map(|h| h.saturating_mul(3600));
-    Ok(Some(rules))
 }
 
 /// True when the definition's query splits into groups (`"multi": true`).

@@ -59,10 +59,13 @@ use crate::server::selfmon::names;
 /// The group name of a monitor without `by` groups.
 pub const SIMPLE_GROUP: &str = "*";
 
-/// Rules for composites: the observed value is 1 (Alert), 0.5 (Warn) or 0.
-fn composite_rules() -> Rules {
+/// Rules for composite `def`: the observed value is 1 (Alert), 0.5 (Warn)
+/// or 0, and the definition's options (renotify, ...) apply. A composite
+/// has one group from the start, so no new-group delay unless asked.
+fn composite_rules(def: &Value) -> Rules {
     let mut r = Rules::new(whippet_monitors::comparator::Comparator::Ge, 1.0, 60);
     r.warning = Some(0.5);
+    definition::apply_options(&mut r, def, true);
     r
 }
 
@@ -371,7 +374,7 @@ pub async fn round(
                     0.0
                 };
                 let obs = BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::value(value))]);
-                (Cow::Owned(obs), Some(composite_rules()))
+                (Cow::Owned(obs), Some(composite_rules(&p.record.definition)))
             }
             MonitorQuery::ServiceCheck(sc) => {
                 let counts = StatusCounts::of(&p.record.definition);
@@ -508,18 +511,9 @@ impl StatusCounts {
 pub(crate) fn service_check_rules(def: &Value) -> Rules {
     let mut r = Rules::new(whippet_monitors::comparator::Comparator::Ge, 2.0, 120);
     r.warning = Some(1.0);
-    let opt = |k: &str| def.pointer(&format!("/options/{k}"));
-    r.notify_no_data = opt("notify_no_data")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if let Some(m) = opt("no_data_timeframe").and_then(Value::as_u64) {
-        r.no_data_timeframe_secs = m.saturating_mul(60);
-    }
-    r.new_group_delay_secs = opt("new_group_delay").and_then(Value::as_u64).unwrap_or(0);
-    r.renotify_interval_secs = opt("renotify_interval")
-        .and_then(Value::as_u64)
-        .filter(|&m| m > 0)
-        .map(|m| m.saturating_mul(60));
+    // Groups appear with their first runs; there is no data to wait for.
+    r.new_group_delay_secs = 0;
+    definition::apply_options(&mut r, def, false);
     r
 }
 

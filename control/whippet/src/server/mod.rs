@@ -6,6 +6,7 @@
 //! DogStatsD's open buckets, writes the head to parts and syncs the WAL.
 
 mod auth;
+mod composites;
 mod dogstatsd_sink;
 mod downtimes;
 mod error;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
             post(monitors::create).get(monitors::list),
         )
         .route("/api/v1/monitor/validate", post(monitors::validate))
+        .route("/api/v1/monitor/can_delete", get(composites::can_delete))
         .route(
             "/api/v1/monitor/{id}",
             get(monitors::get_one)

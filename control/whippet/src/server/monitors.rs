@@ -17,6 +17,7 @@ use whippet_monitors::definition::{self, EVALUATED_TYPES};
 use whippet_monitors::state::{GroupState, Status, overall};
 
 use super::AppState;
+use super::composites::{check_delete, check_members};
 use super::downtimes::{in_effect_for, matching_json};
 use super::error::{ApiError, json};
 use super::extract::{AppOrg, JsonBody};
@@ -184,6 +185,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let def = check(&body.required()?)?;
+    check_members(&s, org, &def, None).await?;
     let m = s.meta.create_monitor(org, &def).await?;
     tracing::info!(org = org.0, monitor = m.id, "monitor created");
     s.monitors_changed();
@@ -191,8 +193,13 @@ pub async fn create(
 }
 
 /// `POST /api/v1/monitor/validate`.
-pub async fn validate(AppOrg(_): AppOrg, body: JsonBody) -> Result<Response, ApiError> {
-    check(&body.required()?)?;
+pub async fn validate(
+    State(s): State<AppState>,
+    AppOrg(org): AppOrg,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let def = check(&body.required()?)?;
+    check_members(&s, org, &def, None).await?;
     Ok(json(StatusCode::OK, json!({})))
 }
 
@@ -207,7 +214,9 @@ pub async fn validate_existing(
     let id = parse_id(&id)?;
     let m = s.meta.get_monitor(org, id).await?.ok_or_else(not_found)?;
     let patch = body.required()?;
-    definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
+    let def =
+        definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
+    check_members(&s, org, &def, Some(id)).await?;
     Ok(json(StatusCode::OK, json!({})))
 }
 
@@ -320,6 +329,7 @@ pub async fn update(
     let patch = body.required()?;
     let def =
         definition::merge_update(&m.definition, &patch).map_err(|e| ApiError::bad_request(e.0))?;
+    check_members(&s, org, &def, Some(id)).await?;
     let m = s
         .meta
         .update_monitor(org, id, &def)
@@ -330,13 +340,16 @@ pub async fn update(
     Ok(json(StatusCode::OK, monitor_json(&m, &groups, None, None)))
 }
 
-/// `DELETE /api/v1/monitor/{id}`.
+/// `DELETE /api/v1/monitor/{id}`: refused (400) while composites name the
+/// monitor, unless `force=true`.
 pub async fn delete(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
+    check_delete(&s, org, id, flag(&q, "force")).await?;
     if !s.meta.delete_monitor(org, id).await? {
         return Err(not_found());
     }
