@@ -49,10 +49,20 @@
 //! the monitor's history), its first `Alert` or `Warn` is: expect it as
 //! `No Data -> Alert`.
 //!
-//! Supported monitor types: metric and query alerts, and service checks
+//! Supported monitor types: metric and query alerts; service checks
 //! (write their runs as series `service_check.status` tagged
-//! `check:<name>`, values 0-3). Event alerts and composites need events or
-//! other monitors and are not supported in test files yet.
+//! `check:<name>`, values 0-3); event alerts, with their events as
+//!
+//! ```toml
+//! [[events]]
+//! at = "2m"                 # after `start`
+//! title = "Deploy of web"
+//! text = "version 42"       # optional, like tags, source, priority, host
+//! tags = ["env:prod"]
+//! source = "jenkins"
+//! ```
+//!
+//! Composites need other monitors and are not supported in test files yet.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,7 +75,7 @@ use whippet_monitors::state::{GroupState, Observation};
 use whippet_tsdb::{Engine, EngineConfig, FloatPoint, MetricType, OrgId, SeriesKey, TagSet};
 
 use crate::alerting::schedule::{
-    Prepared, SIMPLE_GROUP, StatusCounts, observe_metric, observe_service_check,
+    Prepared, SIMPLE_GROUP, StatusCounts, observe_events, observe_metric, observe_service_check,
     service_check_rules, step_monitor,
 };
 
@@ -79,8 +89,11 @@ pub enum MonitorsCommand {
     /// A file is TOML: `start` (RFC 3339, optional), `every` (cadence,
     /// default 1m), `until`; `[monitor]` as the monitor API takes it;
     /// `[[series]]` with `metric`, `tags` and `points = [["0s", 1.5], ...]`
-    /// (or `from`, `step`, `values`); `[[expect]]` with `at`, `group`,
-    /// `transition = "OK -> Alert"` and optionally `notify` and `message`.
+    /// (or `from`, `step`, `values`); for event alerts `[[events]]` with
+    /// `at`, `title` and optionally `text`, `tags`, `source`, `priority`,
+    /// `host`; `[[expect]]` with `at`, `group`, `transition = "OK ->
+    /// Alert"` and optionally `notify` and `message`. A group's first OK is
+    /// not a transition.
     Test {
         /// The test files.
         #[arg(required = true)]
@@ -121,7 +134,25 @@ struct Case {
     #[serde(default)]
     series: Vec<SeriesSpec>,
     #[serde(default)]
+    events: Vec<EventSpec>,
+    #[serde(default)]
     expect: Vec<Expect>,
+}
+
+/// An event for event alerts: `at` (after `start`), `title`, and
+/// optionally `text`, `tags`, `source`, `priority`, `host`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventSpec {
+    at: String,
+    title: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    source: Option<String>,
+    priority: Option<String>,
+    host: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -217,8 +248,11 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
     let Some(p) = Prepared::new(record) else {
         bail!("monitor: this type is not evaluated");
     };
-    if matches!(p.query, MonitorQuery::Event(_) | MonitorQuery::Composite(_)) {
-        bail!("monitor: event alerts and composites are not supported in test files yet");
+    if matches!(p.query, MonitorQuery::Composite(_)) {
+        bail!("monitor: composites are not supported in test files yet");
+    }
+    if !case.events.is_empty() && !matches!(p.query, MonitorQuery::Event(_)) {
+        bail!("events: only event alerts read events");
     }
 
     let dir = tempfile::tempdir()?;
@@ -272,6 +306,16 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
         None => last_point + 10 * every_ms,
     };
     let qe = whippet_query::QueryEngine::new(engine, whippet_query::QueryLimits::default());
+    // Event alerts read events from a metadata store of their own.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let events = match &p.query {
+        MonitorQuery::Event(_) => {
+            Some(runtime.block_on(event_store(dir.path(), case, start_ms))?)
+        }
+        _ => None,
+    };
 
     let mut states: BTreeMap<String, GroupState> = BTreeMap::new();
     let mut read_until = None;
@@ -303,18 +347,31 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
                     BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
                 })
             }
-            _ => unreachable!("refused above"),
+            MonitorQuery::Event(ev) => {
+                let (meta, org) = events.as_ref().expect("opened for event alerts");
+                runtime
+                    .block_on(observe_events(meta, *org, ev, now_ms))
+                    .unwrap_or_else(|reason| {
+                        BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
+                    })
+            }
+            MonitorQuery::Composite(_) => unreachable!("refused above"),
         };
         let rules = match &p.query {
             MonitorQuery::ServiceCheck(_) => service_check_rules(&p.record.definition),
             _ => p.rules.clone().context("monitor: no thresholds")?,
+        };
+        // Groups that saw no event count 0, as in the server.
+        let absent = match &p.query {
+            MonitorQuery::Event(_) => Observation::value(0.0),
+            _ => Observation::NoData,
         };
         let stepped = step_monitor(
             &p,
             &rules,
             &states,
             &observed,
-            &Observation::NoData,
+            &absent,
             now_ms,
             "default",
             &[],
@@ -363,6 +420,37 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
         at += every_ms;
     }
     Ok(happened)
+}
+
+/// A SQLite metadata store in `dir` holding the case's events, and the org
+/// they belong to.
+async fn event_store(
+    dir: &Path,
+    case: &Case,
+    start_ms: i64,
+) -> anyhow::Result<(whippet_meta::MetaStore, OrgId)> {
+    let meta = whippet_meta::MetaStore::open(&dir.join("meta.db").to_string_lossy()).await?;
+    let org = meta.create_org("test").await?.id;
+    for e in &case.events {
+        let event = whippet_meta::NewEvent {
+            title: e.title.clone(),
+            text: e.text.clone(),
+            date_happened: start_ms + duration("events.at", &e.at)?,
+            priority: e.priority.clone(),
+            host: e.host.clone(),
+            tags: e.tags.clone(),
+            alert_type: None,
+            aggregation_key: None,
+            source_type_name: e.source.clone(),
+            related_event_id: None,
+            device_name: None,
+            extra: serde_json::Value::Null,
+        };
+        meta.insert_event(org, &event)
+            .await
+            .with_context(|| format!("event {:?}", e.title))?;
+    }
+    Ok((meta, org))
 }
 
 fn compare(case: &Case, happened: &[Happened]) -> anyhow::Result<()> {
@@ -443,7 +531,7 @@ mod tests {
                 n += 1;
             }
         }
-        assert!(n >= 2, "{n} files");
+        assert!(n >= 3, "{n} files");
     }
 
     /// A wrong expectation fails, naming what happened instead.

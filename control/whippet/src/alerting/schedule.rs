@@ -17,9 +17,8 @@
 //!    earlier); a group that had a state and has no points now observes
 //!    No Data. Composites observe their members' overall states from this
 //!    round (1 = the formula holds with Alert members, 0.5 = it holds only
-//!    counting Warn members too, 0 = not). Service checks and event alerts
-//!    are not evaluated yet: they observe an error that says so, visible in
-//!    their state.
+//!    counting Warn members too, 0 = not). Service checks count their last
+//!    runs' statuses; event alerts count the events their search matches.
 //! 2. Step: `whippet_monitors::state::step` per group.
 //! 3. Notify: each notification decision renders the message for its group
 //!    and queues one outbox entry per `@`-handle of the rendered message.
@@ -398,7 +397,7 @@ pub async fn round(
                 )
             }
             MonitorQuery::Event(ev) => {
-                let obs = match observe_events(state, p.record.org, ev, now_ms).await {
+                let obs = match observe_events(&state.meta, p.record.org, ev, now_ms).await {
                     Ok(o) => o,
                     Err(reason) => {
                         BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::error(reason))])
@@ -596,45 +595,81 @@ pub(crate) fn observe_service_check(
     Ok(out)
 }
 
-/// The terms of an event search Whippet filters on: `sources:a,b`,
-/// `tags:a,b` (or `tag:`), `priority:all|normal|low`; other words are not
-/// filters (free-text search of titles is not supported yet).
-fn event_query(search: &str, start_ms: i64, end_ms: i64) -> whippet_meta::EventQuery {
-    let mut q = whippet_meta::EventQuery::range(start_ms, end_ms);
-    q.unaggregated = true;
-    for term in search.split_whitespace() {
-        let Some((k, v)) = term.split_once(':') else {
-            continue;
-        };
-        let list = || v.split(',').map(str::to_owned).filter(|s| !s.is_empty());
-        match k {
-            "sources" | "source" => q.sources.extend(list()),
-            "tags" | "tag" => q.tags.extend(list()),
-            "priority" => q.priority = Some(v.to_owned()),
-            _ => {}
+/// An event alert's search: what the store filters on, and the free-text
+/// words it cannot.
+#[derive(Debug)]
+struct EventSearch {
+    /// `sources:a,b`, `tags:a,b` (or `tag:`), `priority:all|normal|low`.
+    query: whippet_meta::EventQuery,
+    /// Every other word (or `"quoted phrase"`), lower-cased: each must
+    /// appear in the event's title or text, in any case.
+    words: Vec<String>,
+}
+
+impl EventSearch {
+    fn parse(search: &str, start_ms: i64, end_ms: i64) -> EventSearch {
+        let mut q = whippet_meta::EventQuery::range(start_ms, end_ms);
+        q.unaggregated = true;
+        q.limit = whippet_meta::EventQuery::MAX_LIMIT;
+        let mut words = Vec::new();
+        for (i, part) in search.split('"').enumerate() {
+            if i % 2 == 1 {
+                // Inside quotes: one phrase.
+                let phrase = part.trim().to_lowercase();
+                if !phrase.is_empty() {
+                    words.push(phrase);
+                }
+                continue;
+            }
+            for term in part.split_whitespace() {
+                let list = |v: &str| {
+                    v.split(',')
+                        .map(str::to_owned)
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                };
+                match term.split_once(':') {
+                    Some(("sources" | "source", v)) => q.sources.extend(list(v)),
+                    Some(("tags" | "tag", v)) => q.tags.extend(list(v)),
+                    Some(("priority", v)) => q.priority = Some(v.to_owned()),
+                    _ => words.push(term.to_lowercase()),
+                }
+            }
         }
+        EventSearch { query: q, words }
     }
-    q
+
+    /// True when every free-text word is in `title` or `text`.
+    fn matches_text(&self, title: &str, text: &str) -> bool {
+        if self.words.is_empty() {
+            return true;
+        }
+        let text = format!("{title}\n{text}").to_lowercase();
+        self.words.iter().all(|w| text.contains(w.as_str()))
+    }
 }
 
 /// Counts the events matching an event alert's search in its window, per
 /// group of its `.by()` facets (`host`, or a tag key); a group with no
-/// event this time counts 0.
-async fn observe_events(
-    state: &AppState,
+/// event this time counts 0. At most the store's page of
+/// `EventQuery::MAX_LIMIT` events is counted per evaluation.
+pub(crate) async fn observe_events(
+    meta: &whippet_meta::MetaStore,
     org: OrgId,
     ev: &query::EventQuery,
     now_ms: i64,
 ) -> Result<BTreeMap<String, Observation>, String> {
     let window_ms = i64::from(ev.window.seconds()) * 1000;
-    let q = event_query(&ev.search, now_ms - window_ms, now_ms);
-    let events = state
-        .meta
-        .list_events(org, &q)
+    let search = EventSearch::parse(&ev.search, now_ms - window_ms, now_ms);
+    let events = meta
+        .list_events(org, &search.query)
         .await
         .map_err(|e| e.to_string())?;
     let mut counts: BTreeMap<String, f64> = BTreeMap::new();
-    for e in &events {
+    for e in events
+        .iter()
+        .filter(|e| search.matches_text(&e.title, &e.text))
+    {
         let group = if ev.by.is_empty() {
             SIMPLE_GROUP.to_owned()
         } else {
@@ -1222,16 +1257,21 @@ mod tests {
     }
 
     #[test]
-    fn event_searches_become_filters() {
-        let q = event_query(
-            "sources:nagios,zabbix tags:env:prod priority:all some words",
+    fn event_searches_become_filters_and_words() {
+        let s = EventSearch::parse(
+            "sources:nagios,zabbix tags:env:prod priority:all Disk \"is FULL\" now",
             1,
             2,
         );
+        let q = &s.query;
         assert_eq!(q.sources, ["nagios", "zabbix"]);
         assert_eq!(q.tags, ["env:prod"]);
         assert_eq!(q.priority.as_deref(), Some("all"));
         assert_eq!((q.start_ms, q.end_ms), (1, 2));
+        assert_eq!(s.words, ["disk", "is full", "now"]);
+        assert!(s.matches_text("Disk alert", "/var is full right now"));
+        assert!(!s.matches_text("Disk alert", "/var is nearly full now"));
+        assert!(EventSearch::parse("sources:x", 1, 2).matches_text("a", "b"));
     }
 
     #[test]
