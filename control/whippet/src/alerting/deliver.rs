@@ -47,10 +47,12 @@
 //! (`{"title", "message", "vars": {"EVENT_TITLE": ..., ...}}`). Nor hold a
 //! notification in memory across rounds: the store is the only queue.
 //!
-//! # Limits
-//! `https://` URLs are verified against the built-in roots and the
-//! certificates of `SSL_CERT_FILE` ([`tls`](super::tls)); a certificate
-//! that does not verify is a failure like any other, retried. HTTP/1.1
+//! # TLS and limits
+//! `https://` URLs, and SMTP relays with STARTTLS or implicit TLS
+//! ([`smtp`](super::smtp)), are verified against the built-in roots and
+//! the certificates of `SSL_CERT_FILE` ([`tls`](super::tls)); a
+//! certificate that does not verify is a failure like any other, retried.
+//! HTTP/1.1
 //! only. Redirects are not followed (a 3xx is a failure). Credentials in
 //! the URL (`http://user:pass@host`) are refused; send an `Authorization`
 //! custom header instead.
