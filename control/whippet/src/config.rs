@@ -13,8 +13,9 @@
 //!
 //! Besides its simple settings, the file may hold the notification tables
 //! `[[webhooks]]`, `[slack]` and `[smtp]` ([`notifications`]): they have
-//! no environment variable or flag, and are parsed and validated with the
-//! file.
+//! no flag, and no environment variable but `WHIPPET_SMTP_PASSWORD`
+//! (`[smtp] password`, which it overrides); they are validated with the
+//! other settings.
 
 pub mod notifications;
 
@@ -237,20 +238,26 @@ impl std::fmt::Display for Source {
 #[derive(Debug, Default, Clone)]
 pub struct Layers {
     values: BTreeMap<&'static str, (String, Source)>,
-    /// The file's notification tables, validated (file only).
+    /// The file's notification tables as written (validated by
+    /// `resolve`, once the environment's SMTP password is in).
     notifications: NotificationConfig,
+    /// The file they came from, for error messages.
+    notifications_file: Option<PathBuf>,
+    /// `WHIPPET_SMTP_PASSWORD`.
+    smtp_password: Option<String>,
 }
 
 impl Layers {
     /// Adds the TOML file's values and its notification tables
-    /// ([`NotificationConfig`], validated here). Unknown keys are an error
-    /// (a typo must not be silently ignored).
+    /// ([`NotificationConfig`], their values validated by `resolve`).
+    /// Unknown keys are an error (a typo must not be silently ignored).
     pub fn file(&mut self, path: &std::path::Path, text: &str) -> Result<(), String> {
         let table: toml::Table = text
             .parse()
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
-        self.notifications = NotificationConfig::parse(text)
+        self.notifications = NotificationConfig::read(text)
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
+        self.notifications_file = Some(path.to_path_buf());
         for (k, v) in table {
             if NOTIFICATION_TABLES.contains(&k.as_str()) {
                 continue;
@@ -289,6 +296,7 @@ impl Layers {
     /// Adds the environment's values (`get` reads a variable; pass
     /// `std::env::var` in production and a map in tests).
     pub fn env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        self.smtp_password = get(notifications::SMTP_PASSWORD_ENV);
         for s in SETTINGS {
             if let Some(v) = get(s.env) {
                 self.values.insert(s.key, (v, Source::Env(s.env)));
@@ -309,8 +317,18 @@ impl Layers {
 
     /// Parses and validates every value over the defaults.
     pub fn resolve(&self) -> Result<Config, String> {
+        let mut notifications = self.notifications.clone();
+        if let Some(p) = &self.smtp_password {
+            notifications.set_smtp_password(p.clone())?;
+        }
+        notifications
+            .validate()
+            .map_err(|e| match &self.notifications_file {
+                Some(f) => format!("config file {}: {e}", f.display()),
+                None => e,
+            })?;
         let mut c = Config {
-            notifications: self.notifications.clone(),
+            notifications,
             ..Config::default()
         };
         for (key, (v, src)) in &self.values {
@@ -553,9 +571,10 @@ mod tests {
             c.notifications.slack.as_ref().unwrap().url_for("ops"),
             Some("http://chat/hook")
         );
-        let e = Layers::default()
-            .file(path, "[smtp]\nhost = \"mail\"\nfrom = \"nobody\"")
-            .unwrap_err();
+        let mut l = Layers::default();
+        l.file(path, "[smtp]\nhost = \"mail\"\nfrom = \"nobody\"")
+            .unwrap();
+        let e = l.resolve().unwrap_err();
         assert!(
             e.starts_with("config file w.toml: [smtp] `from` \"nobody\""),
             "{e}"
@@ -567,6 +586,33 @@ mod tests {
             e.contains("unknown setting `slak`") && e.contains("[slack]"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_smtp_password_may_come_from_the_environment() {
+        let path = std::path::Path::new("w.toml");
+        let file = "[smtp]\nhost = \"mail\"\nfrom = \"w@example.com\"\nport = 587\n\
+                    starttls = \"required\"\nusername = \"whippet\"";
+        let mut l = Layers::default();
+        l.file(path, file).unwrap();
+        let e = l.resolve().unwrap_err();
+        assert!(e.contains("`username` is set without `password`"), "{e}");
+        l.env(env(&[("WHIPPET_SMTP_PASSWORD", "from-env")]));
+        let c = l.resolve().unwrap();
+        let smtp = c.notifications.smtp.as_ref().unwrap();
+        assert_eq!(smtp.credentials(), Some(("whippet", "from-env")));
+        // It wins over the file's.
+        let mut l = Layers::default();
+        l.file(path, &format!("{file}\npassword = \"from-file\""))
+            .unwrap();
+        l.env(env(&[("WHIPPET_SMTP_PASSWORD", "from-env")]));
+        let c = l.resolve().unwrap();
+        let smtp = c.notifications.smtp.as_ref().unwrap();
+        assert_eq!(smtp.credentials(), Some(("whippet", "from-env")));
+        // Without an [smtp] table there is nothing to set.
+        let mut l = Layers::default();
+        l.env(env(&[("WHIPPET_SMTP_PASSWORD", "x")]));
+        assert!(l.resolve().unwrap_err().contains("no [smtp] table"));
     }
 
     #[test]

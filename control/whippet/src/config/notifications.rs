@@ -196,9 +196,10 @@ pub struct SmtpConfig {
     /// and only over TLS: a relay that does not offer STARTTLS fails the
     /// delivery rather than receive the password in plain text.
     pub username: Option<String>,
-    /// The password for `username`, from the file only (the notification
-    /// tables have no environment variables). Never shown in logs or
-    /// errors.
+    /// The password for `username`; the environment variable
+    /// `WHIPPET_SMTP_PASSWORD` ([`SMTP_PASSWORD_ENV`]) wins over the
+    /// file's, so the file can be shared without the secret. Never shown
+    /// in logs or errors.
     pub password: Option<SmtpPassword>,
 }
 
@@ -324,13 +325,37 @@ impl SmtpConfig {
     }
 }
 
+/// The environment variable that sets `[smtp] password`.
+pub const SMTP_PASSWORD_ENV: &str = "WHIPPET_SMTP_PASSWORD";
+
 impl NotificationConfig {
     /// The notification tables of a config file (its other keys ignored),
     /// validated. Errors name the table and the entry.
     pub fn parse(text: &str) -> Result<NotificationConfig, String> {
-        let c: NotificationConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        let c = NotificationConfig::read(text)?;
         c.validate()?;
         Ok(c)
+    }
+
+    /// The tables as written: their shapes and types checked, their
+    /// values not yet ([`NotificationConfig::validate`]), so that the
+    /// environment can still complete them.
+    pub fn read(text: &str) -> Result<NotificationConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Sets `[smtp] password` (from [`SMTP_PASSWORD_ENV`]); an error when
+    /// there is no `[smtp]` table to set it in.
+    pub fn set_smtp_password(&mut self, password: String) -> Result<(), String> {
+        match self.smtp.as_mut() {
+            Some(smtp) => {
+                smtp.password = Some(SmtpPassword(password));
+                Ok(())
+            }
+            None => Err(format!(
+                "{SMTP_PASSWORD_ENV} is set, but the config file has no [smtp] table"
+            )),
+        }
     }
 
     /// The webhook NAME of the file, if any.
@@ -338,7 +363,8 @@ impl NotificationConfig {
         self.webhooks.iter().find(|w| w.name == name)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks every value; errors name the table and the entry.
+    pub fn validate(&self) -> Result<(), String> {
         for (i, w) in self.webhooks.iter().enumerate() {
             let at = format!("[[webhooks]] entry {} ({:?})", i + 1, w.name);
             if !is_handle_name(&w.name, |n| Handle::Webhook(n.to_owned()), "webhook-") {
