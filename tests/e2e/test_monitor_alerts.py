@@ -309,3 +309,40 @@ def test_composite_monitors_reference_their_members():
                 wait_state(server, both.id, "*", "OK")
         finally:
             assert server.stop() == 0, server.log_text()
+
+
+def test_a_stored_query_that_no_longer_parses_shows_skipped_with_the_reason():
+    """A definition an older Whippet accepted but this one cannot parse is
+    not skipped in silence: its group shows Skipped and why."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        data = Path(d) / "data"
+        env = {"WHIPPET_MONITOR_INTERVAL_SECS": "1"}
+        server = Server(data, extra_env=env)
+        try:
+            with client(server) as c:
+                m = MonitorsApi(c).create_monitor(
+                    body=Monitor(
+                        name="old",
+                        type=MonitorType("metric alert"),
+                        query="avg(last_5m):avg:e2e.old.metric{*} > 1",
+                        message="x",
+                        options=MonitorOptions(thresholds=MonitorThresholds(critical=1.0)),
+                    )
+                )
+        finally:
+            assert server.stop() == 0, server.log_text()
+        db = sqlite3.connect(data / "meta.db")
+        (text,) = db.execute("SELECT definition FROM monitors WHERE id = ?", (m.id,)).fetchone()
+        definition = json.loads(text)
+        definition["query"] = "avg(last_5m):frobnicate:e2e.old.metric{*} > 1"
+        db.execute("UPDATE monitors SET definition = ? WHERE id = ?", (json.dumps(definition), m.id))
+        db.commit()
+        db.close()
+        server = Server(data, extra_env=env)
+        try:
+            got = wait_state(server, m.id, "*", "Skipped")
+            assert "no longer parses" in got.state.groups["*"].message, got.state.groups["*"]
+        finally:
+            assert server.stop() == 0, server.log_text()

@@ -248,10 +248,14 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
     let Some(p) = Prepared::new(record) else {
         bail!("monitor: this type is not evaluated");
     };
-    if matches!(p.query, MonitorQuery::Composite(_)) {
+    let query = p
+        .query
+        .as_ref()
+        .map_err(|e| anyhow::anyhow!("monitor: {e}"))?;
+    if matches!(query, MonitorQuery::Composite(_)) {
         bail!("monitor: composites are not supported in test files yet");
     }
-    if !case.events.is_empty() && !matches!(p.query, MonitorQuery::Event(_)) {
+    if !case.events.is_empty() && !matches!(query, MonitorQuery::Event(_)) {
         bail!("events: only event alerts read events");
     }
 
@@ -310,7 +314,7 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let events = match &p.query {
+    let events = match query {
         MonitorQuery::Event(_) => {
             Some(runtime.block_on(event_store(dir.path(), case, start_ms))?)
         }
@@ -323,7 +327,7 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
     let mut at = every_ms;
     while at <= until {
         let now_ms = start_ms + at;
-        let observed: BTreeMap<String, Observation> = match &p.query {
+        let observed: BTreeMap<String, Observation> = match query {
             MonitorQuery::Metric(q) => {
                 let text = p.record.definition["query"].as_str().unwrap_or("");
                 let to_ms = p.window_end_ms(now_ms);
@@ -357,12 +361,12 @@ fn evaluate(case: &Case, verbose: bool) -> anyhow::Result<Vec<Happened>> {
             }
             MonitorQuery::Composite(_) => unreachable!("refused above"),
         };
-        let rules = match &p.query {
+        let rules = match query {
             MonitorQuery::ServiceCheck(_) => service_check_rules(&p.record.definition),
             _ => p.rules.clone().context("monitor: no thresholds")?,
         };
         // Groups that saw no event count 0, as in the server.
-        let absent = match &p.query {
+        let absent = match query {
             MonitorQuery::Event(_) => Observation::value(0.0),
             _ => Observation::NoData,
         };

@@ -210,14 +210,17 @@ pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch:
 /// A monitor ready to evaluate.
 pub(crate) struct Prepared {
     pub record: MonitorRecord,
-    pub query: MonitorQuery,
+    /// The parsed query, or why the stored one no longer parses (a
+    /// definition accepted by an older Whippet): such a monitor is not
+    /// skipped in silence, its groups show Skipped with the reason.
+    pub query: Result<MonitorQuery, String>,
     pub rules: Option<Rules>,
     pub delay_secs: i64,
 }
 
 impl Prepared {
     /// The parsed form of a stored monitor; `None` for a type that is not
-    /// evaluated or a query that no longer parses.
+    /// evaluated.
     pub fn new(record: MonitorRecord) -> Option<Prepared> {
         let def = &record.definition;
         let ty = def.get("type").and_then(Value::as_str).unwrap_or("");
@@ -225,10 +228,10 @@ impl Prepared {
             return None;
         }
         let text = def.get("query").and_then(Value::as_str).unwrap_or("");
-        let Ok(query) = query::parse(ty, text) else {
-            tracing::warn!(monitor = record.id, "stored monitor query no longer parses");
-            return None;
-        };
+        let query = query::parse(ty, text).map_err(|e| {
+            tracing::warn!(monitor = record.id, error = %e, "stored monitor query no longer parses");
+            format!("the stored query no longer parses: {e}")
+        });
         let rules = definition::rules_of(def).ok().flatten();
         let delay_secs = def
             .pointer("/options/evaluation_delay")
@@ -294,7 +297,7 @@ pub async fn round(
     let mut overall_now: HashMap<i64, Status> = HashMap::new();
     let (composites, others): (Vec<&Prepared>, Vec<&Prepared>) = prepared
         .iter()
-        .partition(|p| matches!(p.query, MonitorQuery::Composite(_)));
+        .partition(|p| matches!(p.query, Ok(MonitorQuery::Composite(_))));
     for p in others.into_iter().chain(composites) {
         let now_ms = now_ms.max(system_now_ms());
         let id = p.record.id;
@@ -316,8 +319,29 @@ pub async fn round(
             );
         }
         let stored = &cache.monitors[&id].groups;
+        let failed = |reason: &str| -> BTreeMap<String, Observation> {
+            stored
+                .keys()
+                .map(|g| (g.clone(), Observation::error(reason)))
+                .chain(
+                    stored
+                        .is_empty()
+                        .then(|| (SIMPLE_GROUP.to_owned(), Observation::error(reason))),
+                )
+                .collect()
+        };
         let (observed, rules): (Cow<BTreeMap<String, Observation>>, _) = match &p.query {
-            MonitorQuery::Metric(q) => {
+            // A failed query's observations are stepped without reading
+            // any threshold; these rules only fill the place.
+            Err(reason) => (
+                Cow::Owned(failed(reason)),
+                Some(Rules::new(
+                    whippet_monitors::comparator::Comparator::Gt,
+                    0.0,
+                    60,
+                )),
+            ),
+            Ok(MonitorQuery::Metric(q)) => {
                 let key = (p.record.org, q.evaluation_key(), p.delay_secs);
                 if !values.contains_key(&key) {
                     let to_ms = p.window_end_ms(now_ms);
@@ -341,19 +365,11 @@ pub async fn round(
                 }
                 let obs = match &values[&key] {
                     Ok(v) => Cow::Borrowed(v),
-                    Err(reason) => Cow::Owned(
-                        stored
-                            .keys()
-                            .map(|g| (g.clone(), Observation::error(reason.clone())))
-                            .chain(stored.is_empty().then(|| {
-                                (SIMPLE_GROUP.to_owned(), Observation::error(reason.clone()))
-                            }))
-                            .collect(),
-                    ),
+                    Err(reason) => Cow::Owned(failed(reason)),
                 };
                 (obs, p.rules.clone())
             }
-            MonitorQuery::Composite(c) => {
+            Ok(MonitorQuery::Composite(c)) => {
                 let mut members = HashMap::new();
                 for id in c.ids() {
                     let id = id as i64;
@@ -375,7 +391,7 @@ pub async fn round(
                 let obs = BTreeMap::from([(SIMPLE_GROUP.to_owned(), Observation::value(value))]);
                 (Cow::Owned(obs), Some(composite_rules(&p.record.definition)))
             }
-            MonitorQuery::ServiceCheck(sc) => {
+            Ok(MonitorQuery::ServiceCheck(sc)) => {
                 let counts = StatusCounts::of(&p.record.definition);
                 let (qe, sc2, org) = (state.query.clone(), sc.clone(), p.record.org);
                 let previous: BTreeMap<String, Status> = stored
@@ -396,7 +412,7 @@ pub async fn round(
                     Some(service_check_rules(&p.record.definition)),
                 )
             }
-            MonitorQuery::Event(ev) => {
+            Ok(MonitorQuery::Event(ev)) => {
                 let obs = match observe_events(&state.meta, p.record.org, ev, now_ms).await {
                     Ok(o) => o,
                     Err(reason) => {
@@ -409,7 +425,7 @@ pub async fn round(
         let Some(rules) = rules else { continue };
         // Groups with a state but nothing observed this round: no data
         // (for event alerts, a count of 0).
-        let absent = if matches!(p.query, MonitorQuery::Event(_)) {
+        let absent = if matches!(p.query, Ok(MonitorQuery::Event(_))) {
             Observation::value(0.0)
         } else {
             Observation::NoData
