@@ -49,9 +49,14 @@ impl Server {
         self.dir.path().join("data")
     }
 
+    /// The whole server log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
     /// The last `n` lines of the server's log.
     pub fn log_tail(&self, n: usize) -> String {
-        let text = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+        let text = self.log();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
@@ -175,6 +180,13 @@ pub struct Keys {
 /// keys, self-monitoring off, every other setting at its default; returns
 /// once `GET /api/v1/validate` answers 200.
 pub fn start_whippet(bin: &Path, keys: &Keys) -> Result<Server> {
+    start_whippet_with(bin, keys, &[])
+}
+
+/// [`start_whippet`] with `extra` environment variables set after those
+/// (so they may replace them, `WHIPPET_LOG` say). Log lines are plain
+/// (`NO_COLOR`), for benches that read them.
+pub fn start_whippet_with(bin: &Path, keys: &Keys, extra: &[(&str, String)]) -> Result<Server> {
     let dir = server_dir("whippet")?;
     let addr = free_addr()?;
     let mut cmd = Command::new(bin);
@@ -191,7 +203,11 @@ pub fn start_whippet(bin: &Path, keys: &Keys) -> Result<Server> {
         .env("WHIPPET_API_KEY", &keys.api)
         .env("WHIPPET_APP_KEY", &keys.app)
         .env("WHIPPET_SELF_MONITORING_INTERVAL_SECS", "0")
-        .env("WHIPPET_LOG", "info");
+        .env("WHIPPET_LOG", "info")
+        .env("NO_COLOR", "1");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
     let child = spawn(cmd, dir.path())?;
     let mut s = Server {
         name: "whippet",

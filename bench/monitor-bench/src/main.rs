@@ -47,7 +47,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use whippet_intake_bench::http::Conn;
 use whippet_intake_bench::progress::{Start, write_results_and_say};
-use whippet_intake_bench::server::Keys;
+use whippet_intake_bench::server::{Keys, Server};
 use whippet_intake_bench::sys::{self, clock_ticks_per_sec, load_avg_1m, utc_date};
 
 use crate::report::{Alert, CountRun, Results, Settings};
@@ -175,10 +175,11 @@ fn main() -> Result<()> {
     let mix = mix::Mix::new(&fleet.hosts);
 
     let k = keys();
-    let mut srv = server::Whippet::start(&bin, &k, interval)?;
+    let mut srv = server::start(&bin, &k, interval)?;
     log.say(format!(
         "whippet serve on {} (pid {}), cadence {interval} s",
-        srv.addr, srv.pid
+        srv.addr,
+        srv.pid()
     ));
     let target = fleet::target(srv.addr, &k.api);
     let (backfill, next_tick) = fleet::backfill(&fleet, &target, a.senders.max(1))?;
@@ -197,7 +198,7 @@ fn main() -> Result<()> {
     loads.push(("after backfill".into(), load_avg_1m()));
 
     let hz = clock_ticks_per_sec();
-    let mut watch = Watch::new(srv.addr, &srv.pid, hz);
+    let mut watch = Watch::new(srv.addr, &srv.pid(), hz);
     let max_measure = Duration::from_secs(settings.max_measure_secs);
     let mut runs = Vec::new();
     let mut created = 0;
@@ -254,7 +255,7 @@ fn main() -> Result<()> {
         .take(20)
         .map(str::to_owned)
         .collect();
-    let stop_secs = srv.stop()?;
+    let (_, stop_secs) = srv.stop()?;
     log.say(format!("whippet stopped in {stop_secs:.1} s"));
 
     let mut results = Results {
@@ -291,7 +292,7 @@ fn main() -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn measure_count(
     watch: &mut Watch,
-    srv: &server::Whippet,
+    srv: &Server,
     mix: &mix::Mix,
     n: usize,
     created: create::Created,
@@ -377,7 +378,7 @@ fn measure_count(
         } else {
             0.0
         },
-        rss_bytes: sys::mem(&srv.pid).rss,
+        rss_bytes: sys::mem(&srv.pid()).rss,
         load_1m: load_avg_1m(),
         lag_ok: !rounds.is_empty() && max < settings.interval_secs as f64,
         rounds_missing: settings.rounds.saturating_sub(rounds.len()),
@@ -390,7 +391,7 @@ fn measure_count(
 /// their webhooks.
 fn measure_alerts(
     watch: &mut Watch,
-    srv: &server::Whippet,
+    srv: &Server,
     keys: &Keys,
     total: usize,
     settings: &Settings,
