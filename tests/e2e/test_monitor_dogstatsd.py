@@ -12,8 +12,8 @@ the server delivers:
   WHIPPET_E2E_SLOW=1 (about 140 s), `renotify_occurrences` capping them;
 * a webhook over `https://`, trusted through `SSL_CERT_FILE`, and refused
   (with a TLS error, retried) by a server that does not trust the test CA;
-* (xfail, a server bug) the default payload's `"id"` (`$ID`) naming the
-  notification's event.
+* the default payload's `"id"` (`$ID`): one number per notification,
+  never "0".
 
 DogStatsD points reach storage when the server flushes a closed 10-second
 bucket, so every wait polls with a deadline.
@@ -427,11 +427,6 @@ def test_https_webhook_trusted_through_ssl_cert_file_and_refused_without_it():
     plain.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: the webhook variable $ID (the event's id, `\"id\"` of Datadog's default "
-    "payload) is never filled in: every notification carries \"0\"",
-)
 def test_default_payload_id_names_the_notification_event():
     receiver = Receiver()
     with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:

@@ -229,6 +229,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal, and never with NO_COLOR set: a log
+        // file gets plain lines.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .init();
     let runtime = || {
         tokio::runtime::Builder::new_multi_thread()

@@ -966,7 +966,17 @@ pub(crate) fn step_monitor<S: Borrow<GroupState>>(
             let ctx = context(
                 p, rules, group, &state, n.kind, n.from, n.status, n.value, now_ms, org_name,
             );
-            let message = template::render(def["message"].as_str().unwrap_or(""), &ctx);
+            let mut message = template::render(def["message"].as_str().unwrap_or(""), &ctx);
+            // A reminder carries `escalation_message` too (its `@`-handles
+            // are notified with the others).
+            if n.kind == NotificationKind::Renotify
+                && let Some(extra) = def
+                    .pointer("/options/escalation_message")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.trim().is_empty())
+            {
+                message = format!("{message}\n\n{}", template::render(extra, &ctx));
+            }
             let include_tags = def
                 .pointer("/options/include_tags")
                 .and_then(Value::as_bool)

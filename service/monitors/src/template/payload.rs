@@ -221,7 +221,8 @@ impl PayloadVars {
 /// fields left empty get the defaults [`payload_vars`] documents.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebhookEvent {
-    /// The event's id (`$ID`).
+    /// The event's id (`$ID`); 0 → a number unique to the notification
+    /// (a hash of the monitor id, the group and the time, below 2^63).
     pub id: u64,
     /// The rendered message (`$EVENT_MSG`, and `$TEXT_ONLY_MSG` stripped).
     pub message: String,
@@ -381,7 +382,15 @@ pub fn payload_vars(ctx: &Context, event: &WebhookEvent) -> PayloadVars {
                 .unwrap_or_default(),
         ),
     );
-    vars.set(Id, event.id.to_string());
+    let id = if event.id != 0 {
+        event.id
+    } else {
+        // One number per notification decision, the same for every handle
+        // it goes to: receivers drop duplicates by it.
+        let now = ctx.now_ms.to_string();
+        u64::from_str_radix(&fnv_hex(&[&monitor_id, &group, &now]), 16).unwrap_or(0) >> 1
+    };
+    vars.set(Id, id.to_string());
     vars.set(LastUpdated, ctx.now_ms.to_string());
     vars.set(Link, event.link.clone());
     vars.set(LogsSample, event.logs_sample.clone());
@@ -647,6 +656,30 @@ mod tests {
         assert_eq!(parsed["org"]["id"], "321813");
         assert_eq!(parsed["org"]["name"], "Acme \"Ops\"");
         assert_eq!(parsed["id"], "42");
+    }
+
+    #[test]
+    fn a_missing_event_id_becomes_one_per_notification() {
+        let id_of = |ctx: &Context| {
+            let e = WebhookEvent {
+                id: 0,
+                ..event("m")
+            };
+            payload_vars(ctx, &e).get(Variable::Id).to_owned()
+        };
+        let first = id_of(&ctx());
+        assert!(
+            first.parse::<u64>().is_ok_and(|n| n > 0 && n < 1 << 63),
+            "{first}"
+        );
+        assert_eq!(id_of(&ctx()), first, "the same decision, the same id");
+        let mut later = ctx();
+        later.now_ms += 60_000;
+        assert_ne!(id_of(&later), first);
+        let mut other = ctx();
+        other.tags.clear();
+        other.add_group("host:web-2");
+        assert_ne!(id_of(&other), first);
     }
 
     #[test]
