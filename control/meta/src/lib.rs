@@ -66,6 +66,7 @@
 //! With the `testing` feature (or in this crate's own tests),
 //! [`testing`] starts a private PostgreSQL cluster for tests.
 
+mod dashboards;
 mod downtimes;
 mod error;
 mod key_cache;
@@ -76,10 +77,14 @@ mod secret;
 mod sql;
 mod sqlite;
 mod store;
+mod users;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+// Everything public in these two modules is part of the crate's API.
+#[allow(unused_imports)]
+pub use dashboards::*;
 pub use downtimes::DowntimeRecord;
 pub use error::{BackendError, MetaError, Result};
 pub use key_cache::{MAX_NEGATIVE, MAX_POSITIVE, NEGATIVE_TTL, POSITIVE_TTL};
@@ -93,6 +98,8 @@ pub use postgres::{CONNECT_TIMEOUT, MIGRATION_LOCK};
 pub use secret::{MAX_GIVEN_KEY_LEN, MIN_LEN_FOR_LAST4};
 pub use sqlite::BUSY_TIMEOUT;
 pub use store::{BOOTSTRAP_KEY_NAME, BOOTSTRAP_ORG, MAX_NAME_LEN, MetaStore};
+#[allow(unused_imports)]
+pub use users::*;
 
 /// The schema version this build writes (the same for both backends); a
 /// database with a higher one is refused with [`MetaError::SchemaTooNew`].

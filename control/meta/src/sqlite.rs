@@ -159,6 +159,36 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX downtimes_org ON downtimes (org_id, id);
     CREATE INDEX downtimes_current ON downtimes (id) WHERE canceled_at IS NULL;",
+    // Version 4: users, their sessions, dashboards.
+    "CREATE TABLE users (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        org_id         INTEGER NOT NULL REFERENCES orgs (id),
+        email          TEXT NOT NULL UNIQUE,
+        name           TEXT NOT NULL,
+        role           TEXT NOT NULL CHECK (role IN ('admin', 'standard', 'read_only')),
+        password_hash  TEXT NOT NULL,
+        created_at     INTEGER NOT NULL,
+        modified_at    INTEGER NOT NULL,
+        disabled_at    INTEGER
+    );
+    CREATE INDEX users_org ON users (org_id, id);
+    CREATE TABLE sessions (
+        token_hash    TEXT PRIMARY KEY,
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_user ON sessions (user_id);
+    CREATE TABLE dashboards (
+        id           TEXT PRIMARY KEY,
+        org_id       INTEGER NOT NULL REFERENCES orgs (id),
+        definition   TEXT NOT NULL,
+        author       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        modified_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX dashboards_org ON dashboards (org_id, id);",
 ];
 
 /// The schema version this build writes.

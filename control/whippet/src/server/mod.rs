@@ -7,12 +7,14 @@
 
 mod auth;
 mod composites;
+mod dashboards;
 mod dogstatsd_sink;
 mod downtimes;
 mod error;
 mod events;
 mod export;
 mod extract;
+mod hosts;
 mod ingest;
 mod intake;
 mod jsonfmt;
@@ -20,6 +22,8 @@ mod monitors;
 mod query;
 pub mod selfmon;
 mod series_cache;
+mod ui;
+mod users_api;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -164,7 +168,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/metadata", ignored.clone())
         .route("/api/v2/service_checks", ignored)
         .route("/metrics", get(prometheus_metrics))
-        .fallback(|| async { ApiError::not_found("Not found").into_response() })
+        .merge(users_api::routes())
+        .merge(dashboards::routes())
+        .merge(hosts::routes())
+        .fallback(ui::fallback)
         // Bodies are read with each endpoint's own limit (413 in Datadog's
         // shape); the framework's default limit would answer first.
         .layer(DefaultBodyLimit::disable())
