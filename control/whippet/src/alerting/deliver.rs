@@ -1026,38 +1026,13 @@ mod tests {
         (url, task)
     }
 
-    /// The test certificates (`testdata/tls/README.md`).
-    fn testdata(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/tls")
-            .join(name)
-    }
-
     /// [`receiver`] over TLS with the test server certificate, at
     /// `https://localhost:PORT/in`; the task ends with the TLS error when
     /// the handshake fails.
     async fn tls_receiver(
         answer: &'static str,
     ) -> (String, tokio::task::JoinHandle<Result<String, String>>) {
-        use tokio_rustls::rustls::{
-            self,
-            pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
-        };
-        let certs: Vec<CertificateDer<'static>> =
-            CertificateDer::pem_file_iter(testdata("server.pem"))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-        let key = PrivateKeyDer::from_pem_file(testdata("server.key")).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let acceptor = crate::alerting::tls::testing::acceptor();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!(
             "https://localhost:{}/in",
@@ -1105,9 +1080,8 @@ mod tests {
 
     #[tokio::test]
     async fn https_posts_verify_the_server_certificate() {
-        let trusting = tokio_rustls::TlsConnector::from(
-            super::super::tls::client_config(Some(&testdata("ca.pem"))).unwrap(),
-        );
+        use crate::alerting::tls::testing::{testdata, trusting};
+        let trusting = trusting();
         let (url, seen) = tls_receiver("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
         let w = Webhook {
             url,

@@ -733,14 +733,9 @@ pub fn rfc5322_date(unix_secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::alerting::tls::testing::{acceptor, trusting};
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpListener;
-    use tokio_rustls::TlsAcceptor;
-    use tokio_rustls::rustls::{
-        self,
-        pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
-    };
 
     fn relay(port: u16) -> SmtpConfig {
         SmtpConfig {
@@ -770,36 +765,6 @@ mod tests {
             date_unix_secs: 1_728_583_200,
             headers: vec![("X-Whippet-Notification-Id".into(), "7".into())],
         }
-    }
-
-    fn testdata(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/tls")
-            .join(name)
-    }
-
-    /// A client connector trusting the test CA, as `SSL_CERT_FILE` would.
-    fn trusting() -> TlsConnector {
-        TlsConnector::from(tls::client_config(Some(&testdata("ca.pem"))).unwrap())
-    }
-
-    /// The test server certificate (for `localhost` and `127.0.0.1`).
-    fn acceptor() -> TlsAcceptor {
-        let certs: Vec<CertificateDer<'static>> =
-            CertificateDer::pem_file_iter(testdata("server.pem"))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-        let key = PrivateKeyDer::from_pem_file(testdata("server.key")).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-        TlsAcceptor::from(Arc::new(config))
     }
 
     const TIMEOUT: Duration = Duration::from_secs(5);

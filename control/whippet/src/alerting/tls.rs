@@ -92,3 +92,48 @@ where
         .await
         .map_err(|e| format!("TLS handshake with {host}: {e}"))
 }
+
+/// The test certificates of `testdata/tls/` (see its README) as the
+/// deliverer's and the SMTP client's tests use them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+
+    use tokio_rustls::rustls::{
+        self,
+        pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject},
+    };
+    use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+    /// A file of `testdata/tls/`.
+    pub fn testdata(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/tls")
+            .join(name)
+    }
+
+    /// A client connector trusting the test CA, as `SSL_CERT_FILE` would.
+    pub fn trusting() -> TlsConnector {
+        TlsConnector::from(super::client_config(Some(&testdata("ca.pem"))).unwrap())
+    }
+
+    /// A server side with the test certificate (for `localhost` and
+    /// `127.0.0.1`).
+    pub fn acceptor() -> TlsAcceptor {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(testdata("server.pem"))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let key = PrivateKeyDer::from_pem_file(testdata("server.key")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        TlsAcceptor::from(Arc::new(config))
+    }
+}
