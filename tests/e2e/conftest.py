@@ -133,6 +133,18 @@ class Server:
         return out.stdout
 
 
+def api_client(server, keys=None):
+    """A datadog-api-client ApiClient for `server`, with its keys or `keys`
+    (api, app)."""
+    from datadog_api_client import ApiClient, Configuration
+
+    cfg = Configuration(host=server.url)
+    api, app = keys or (server.api_key, server.app_key)
+    cfg.api_key["apiKeyAuth"] = api
+    cfg.api_key["appKeyAuth"] = app
+    return ApiClient(cfg)
+
+
 @pytest.fixture(scope="module")
 def server():
     with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:

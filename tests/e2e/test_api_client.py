@@ -5,7 +5,7 @@ key validation, then the stored data read back through the export API."""
 import time
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
+from conftest import api_client as client
 from datadog_api_client.v1.api.authentication_api import AuthenticationApi
 from datadog_api_client.v1.api.events_api import EventsApi as EventsV1
 from datadog_api_client.v1.api.metrics_api import MetricsApi as MetricsV1
@@ -37,14 +37,6 @@ from datadog_api_client.v2.model.metric_payload import MetricPayload
 from datadog_api_client.v2.model.metric_point import MetricPoint
 from datadog_api_client.v2.model.metric_resource import MetricResource
 from datadog_api_client.v2.model.metric_series import MetricSeries
-
-
-def client(server, keys=None):
-    cfg = Configuration(host=server.url)
-    api, app = keys or (server.api_key, server.app_key)
-    cfg.api_key["apiKeyAuth"] = api
-    cfg.api_key["appKeyAuth"] = app
-    return ApiClient(cfg)
 
 
 def test_validate(server):

@@ -9,7 +9,7 @@ import time
 import urllib.parse
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
+from conftest import api_client as client
 from datadog_api_client.exceptions import ApiException, NotFoundException
 from datadog_api_client.v1.api.downtimes_api import DowntimesApi
 from datadog_api_client.v1.api.monitors_api import MonitorsApi
@@ -24,13 +24,6 @@ from datadog_api_client.v1.model.monitor_type import MonitorType
 # DowntimesApi v1 is deprecated in the client (v2 replaces it); Datadog still
 # serves it, and so does Whippet.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def client(server):
-    cfg = Configuration(host=server.url)
-    cfg.api_key["apiKeyAuth"] = server.api_key
-    cfg.api_key["appKeyAuth"] = server.app_key
-    return ApiClient(cfg)
 
 
 def new_monitor(api, name):

@@ -6,16 +6,14 @@ the monitor alerts: nothing is sent twice, nothing is lost."""
 
 import json
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Server
+from conftest import Server, api_client as client
+from receiver import Receiver
 from datadog_api_client.exceptions import ApiException
 from datadog import api, initialize
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.v1.api.monitors_api import MonitorsApi
 from datadog_api_client.v1.api.webhooks_integration_api import WebhooksIntegrationApi
 from datadog_api_client.v1.model.monitor import Monitor
@@ -23,48 +21,6 @@ from datadog_api_client.v1.model.monitor_options import MonitorOptions
 from datadog_api_client.v1.model.monitor_thresholds import MonitorThresholds
 from datadog_api_client.v1.model.monitor_type import MonitorType
 from datadog_api_client.v1.model.webhooks_integration import WebhooksIntegration
-
-
-class Receiver:
-    """A local HTTP server that keeps every POST it gets."""
-
-    def __init__(self):
-        self.posts = []
-        received = self.posts
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                received.append({"headers": dict(self.headers), "body": body})
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def bodies(self):
-        return [json.loads(p["body"]) for p in list(self.posts)]
-
-    def wait_for(self, predicate, what, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            hits = [b for b in self.bodies() if predicate(b)]
-            if hits:
-                return hits
-            time.sleep(0.2)
-        raise AssertionError(f"no {what} within {timeout} s; received: {self.bodies()}")
-
-
-def client(server):
-    cfg = Configuration(host=server.url)
-    cfg.api_key["apiKeyAuth"] = server.api_key
-    cfg.api_key["appKeyAuth"] = server.app_key
-    return ApiClient(cfg)
 
 
 def send(server, value, host="mon-1"):

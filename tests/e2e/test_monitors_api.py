@@ -5,7 +5,7 @@
 import json
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
+from conftest import api_client as client
 from datadog_api_client.exceptions import ApiException, NotFoundException
 from datadog_api_client.v1.api.monitors_api import MonitorsApi
 from datadog_api_client.v1.model.monitor import Monitor
@@ -13,13 +13,6 @@ from datadog_api_client.v1.model.monitor_options import MonitorOptions
 from datadog_api_client.v1.model.monitor_thresholds import MonitorThresholds
 from datadog_api_client.v1.model.monitor_type import MonitorType
 from datadog_api_client.v1.model.monitor_update_request import MonitorUpdateRequest
-
-
-def client(server):
-    cfg = Configuration(host=server.url)
-    cfg.api_key["apiKeyAuth"] = server.api_key
-    cfg.api_key["appKeyAuth"] = server.app_key
-    return ApiClient(cfg)
 
 
 def cpu_monitor(name, threshold=90.0, **thresholds):

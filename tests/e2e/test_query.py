@@ -7,8 +7,8 @@ import json
 import time
 
 import pytest
+from conftest import api_client as client
 from datadog import api, initialize
-from datadog_api_client import ApiClient, Configuration
 from datadog_api_client.exceptions import ApiException
 from datadog_api_client.v1.api.metrics_api import MetricsApi as MetricsV1
 from datadog_api_client.v2.api.metrics_api import MetricsApi
@@ -34,13 +34,6 @@ from datadog_api_client.v2.model.timeseries_formula_request_type import Timeseri
 # 10 s, so 60-second buckets hold exactly six points each.
 END = (int(time.time()) // 600) * 600
 START = END - 600
-
-
-def client(server):
-    cfg = Configuration(host=server.url)
-    cfg.api_key["apiKeyAuth"] = server.api_key
-    cfg.api_key["appKeyAuth"] = server.app_key
-    return ApiClient(cfg)
 
 
 @pytest.fixture(scope="module")

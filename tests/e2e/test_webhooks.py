@@ -5,7 +5,7 @@ delete, the 404 for an unknown name and the 400s for bad input."""
 import json
 
 import pytest
-from datadog_api_client import ApiClient, Configuration
+from conftest import api_client as client
 from datadog_api_client.exceptions import ApiException, NotFoundException
 from datadog_api_client.v1.api.webhooks_integration_api import WebhooksIntegrationApi
 from datadog_api_client.v1.model.webhooks_integration import WebhooksIntegration
@@ -13,13 +13,6 @@ from datadog_api_client.v1.model.webhooks_integration_encoding import WebhooksIn
 from datadog_api_client.v1.model.webhooks_integration_update_request import WebhooksIntegrationUpdateRequest
 
 PATH = "/api/v1/integration/webhooks/configuration/webhooks"
-
-
-def client(server):
-    cfg = Configuration(host=server.url)
-    cfg.api_key["apiKeyAuth"] = server.api_key
-    cfg.api_key["appKeyAuth"] = server.app_key
-    return ApiClient(cfg)
 
 
 def test_webhook_crud_through_the_client(server):
