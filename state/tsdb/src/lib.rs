@@ -16,7 +16,9 @@
 //!   [`index`]);
 //! - retention, the active-series cap and backpressure;
 //! - the read path with per-bucket aggregation pushed down
-//!   ([`ReadView::aggregate`]).
+//!   ([`ReadView::aggregate`]), and cheap summaries that read no points:
+//!   series grouped by a tag's values ([`Engine::tag_groups`]) and the time
+//!   of each series' newest point ([`Engine::newest_points`]).
 //!
 //! ## What it must never do
 //! - Parse wire protocols or query languages: intake and the query engines
@@ -81,7 +83,7 @@ pub use engine::{
 };
 pub use error::{Error, RejectReason, Result};
 pub use ids::{OrgId, PartSeq, SeriesId};
-pub use index::Selector;
+pub use index::{GroupLimits, Selector, TagGroup};
 pub use point::{FloatPoint, SketchPoint};
 pub use series::{MetricType, SeriesKey, TagSet, ValueKind};
 pub use sketch::Sketch;

@@ -15,6 +15,7 @@ mod catalog_compaction;
 mod chunk_cache;
 mod flush;
 mod merge;
+mod newest;
 mod open;
 mod read;
 mod regular;

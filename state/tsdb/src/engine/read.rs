@@ -14,7 +14,7 @@ use crate::codec::timestamps::{Decoded, fill_regular};
 use crate::error::{Error, Result};
 use crate::head::{FloatHead, HeadSeries, IdMap};
 use crate::ids::{OrgId, SeriesId};
-use crate::index::Selector;
+use crate::index::{GroupLimits, Selector, TagGroup};
 use crate::runs::merge_runs;
 use crate::series::{MetricType, SeriesKey, ValueKind};
 use crate::sketch::Sketch;
@@ -205,6 +205,20 @@ impl Engine {
                 let w = within.map(|s| oi.select(s, &reg.catalog));
                 oi.tag_values(sy, key, w.as_ref())
             })
+            .unwrap_or_default()
+    }
+
+    /// The series of `org` grouped by the values of tag key `key` (for
+    /// `host`: one group per host, with the host's other tags and metric
+    /// names), sorted by value; see [`OrgIndex::groups`]. Holds the
+    /// registry's read lock while it runs, as a selector does.
+    ///
+    /// [`OrgIndex::groups`]: crate::index::OrgIndex::groups
+    pub fn tag_groups(&self, org: OrgId, key: &str, limits: GroupLimits) -> Vec<TagGroup> {
+        let reg = self.inner.registry.read();
+        reg.index
+            .org(org)
+            .map(|oi| oi.groups(&reg.catalog, key, limits))
             .unwrap_or_default()
     }
 

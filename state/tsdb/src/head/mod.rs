@@ -144,6 +144,22 @@ pub enum HeadSeries {
     Sketch(SketchHead),
 }
 
+impl HeadSeries {
+    /// The timestamp of the newest point held, if any. Cheap for float
+    /// series (the run keeps its last timestamp; only out-of-order points
+    /// are scanned), linear in the points of a sketch series.
+    pub fn newest(&self) -> Option<i64> {
+        match self {
+            HeadSeries::Float(f) => {
+                let run = f.run.newest();
+                let ooo = f.ooo.iter().map(|&(t, _)| t).max();
+                run.max(ooo)
+            }
+            HeadSeries::Sketch(s) => s.points.iter().map(|&(t, _)| t).max(),
+        }
+    }
+}
+
 /// The points written since the last cut.
 #[derive(Default)]
 pub struct Head {
@@ -330,5 +346,20 @@ mod tests {
         let (ts, sk) = s.materialize();
         assert_eq!(ts, [0, 10]);
         assert_eq!(sk[1], b);
+    }
+
+    #[test]
+    fn newest_sees_the_run_out_of_order_points_and_sketches() {
+        let mut h = Head::new();
+        h.push_float(SeriesId(1), 100, 1.0);
+        h.push_float(SeriesId(1), 50, 2.0); // older: out of order
+        assert_eq!(h.get(SeriesId(1)).unwrap().newest(), Some(100));
+        h.push_float(SeriesId(1), 100, 3.0); // a duplicate of the newest
+        assert_eq!(h.get(SeriesId(1)).unwrap().newest(), Some(100));
+        let sk = Sketch::new();
+        h.push_sketch(SeriesId(2), 30, &sk);
+        h.push_sketch(SeriesId(2), 10, &sk);
+        assert_eq!(h.get(SeriesId(2)).unwrap().newest(), Some(30));
+        assert_eq!(HeadSeries::Float(FloatHead::default()).newest(), None);
     }
 }

@@ -8,9 +8,11 @@
 //! open; it never touches disk itself.
 
 mod glob;
+mod groups;
 mod selector;
 
 pub use glob::glob_match;
+pub use groups::{GroupLimits, TagGroup};
 pub use selector::Selector;
 
 use std::collections::HashMap;
