@@ -16,6 +16,10 @@
 //! no flag, and no environment variable but `WHIPPET_SMTP_PASSWORD`
 //! (`[smtp] password`, which it overrides); they are validated with the
 //! other settings.
+//!
+//! The first admin's password comes from the environment only
+//! ([`ADMIN_PASSWORD_ENV`]): not a flag, which `ps` would show, nor a file
+//! key. It is a public contract name, kept stable.
 
 pub mod notifications;
 
@@ -26,6 +30,11 @@ use std::path::PathBuf;
 use whippet_tsdb::{EngineConfig, FsyncPolicy, parse_duration_ms};
 
 pub use notifications::NotificationConfig;
+
+/// The environment variable with the password of the first admin
+/// (`admin@localhost`), created when the default org has no user yet;
+/// absent or empty, a password is generated and printed once.
+pub const ADMIN_PASSWORD_ENV: &str = "WHIPPET_ADMIN_PASSWORD";
 
 /// The file's tables that are not [`SETTINGS`] but
 /// [`NotificationConfig`]'s.
@@ -184,6 +193,20 @@ pub struct Config {
     /// `[[webhooks]]`, `[slack]` and `[smtp]` tables (file only; see
     /// [`notifications`] for their reference). Default: none.
     pub notifications: NotificationConfig,
+    /// The first admin's password, from [`ADMIN_PASSWORD_ENV`]; `None`:
+    /// generated at start-up (and only when there is no user yet).
+    pub admin_password: Option<AdminPassword>,
+}
+
+/// A password given in the environment. Its `Debug` does not show it, so
+/// printing the configuration cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminPassword(pub String);
+
+impl std::fmt::Debug for AdminPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminPassword(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -208,6 +231,7 @@ impl Default for Config {
             query_limits: whippet_query::QueryLimits::default(),
             chunk_cache_mb: EngineConfig::default().chunk_cache_bytes >> 20,
             notifications: NotificationConfig::default(),
+            admin_password: None,
         }
     }
 }
@@ -245,6 +269,8 @@ pub struct Layers {
     notifications_file: Option<PathBuf>,
     /// `WHIPPET_SMTP_PASSWORD`.
     smtp_password: Option<String>,
+    /// [`ADMIN_PASSWORD_ENV`], when set and not empty.
+    admin_password: Option<String>,
 }
 
 impl Layers {
@@ -297,6 +323,7 @@ impl Layers {
     /// `std::env::var` in production and a map in tests).
     pub fn env(&mut self, get: impl Fn(&str) -> Option<String>) {
         self.smtp_password = get(notifications::SMTP_PASSWORD_ENV);
+        self.admin_password = get(ADMIN_PASSWORD_ENV).filter(|p| !p.is_empty());
         for s in SETTINGS {
             if let Some(v) = get(s.env) {
                 self.values.insert(s.key, (v, Source::Env(s.env)));
@@ -329,6 +356,7 @@ impl Layers {
             })?;
         let mut c = Config {
             notifications,
+            admin_password: self.admin_password.clone().map(AdminPassword),
             ..Config::default()
         };
         for (key, (v, src)) in &self.values {
@@ -586,6 +614,19 @@ mod tests {
             e.contains("unknown setting `slak`") && e.contains("[slack]"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_admin_password_comes_from_the_environment_and_is_not_shown() {
+        assert_eq!(Layers::default().resolve().unwrap().admin_password, None);
+        let mut l = Layers::default();
+        l.env(env(&[(ADMIN_PASSWORD_ENV, "")]));
+        assert_eq!(l.resolve().unwrap().admin_password, None, "empty: none");
+        let mut l = Layers::default();
+        l.env(env(&[(ADMIN_PASSWORD_ENV, "s3cret-pass")]));
+        let c = l.resolve().unwrap();
+        assert_eq!(c.admin_password, Some(AdminPassword("s3cret-pass".into())));
+        assert!(!format!("{c:?}").contains("s3cret-pass"));
     }
 
     #[test]

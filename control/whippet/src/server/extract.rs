@@ -3,8 +3,12 @@
 //! and the JSON body.
 //!
 //! A handler that takes [`AppOrg`] runs only for a request with both keys
-//! of one org; axum runs it before the body is read, so an unauthorised
-//! request never has its body read. A handler that takes [`JsonBody`]
+//! of one org, or with the session cookie of a signed-in user of the org
+//! (see `auth::app_org`); axum runs it before the body is read, so an
+//! unauthorised request never has its body read. Whether a cookie-signed
+//! request may *change* something (role, CSRF header) was already decided
+//! by the router's layer `users_api::session::guard` before any extractor
+//! runs. A handler that takes [`JsonBody`]
 //! gets the body parsed within the v1 body limit.
 //!
 //! # What it must never do
@@ -23,8 +27,9 @@ use super::auth::app_org;
 use super::error::ApiError;
 use super::intake::{V1_LIMITS, read_body};
 
-/// The org of a request that needs both keys (`auth::app_org`); its
-/// rejection is that function's 403.
+/// The org of a request that needs both keys or a session
+/// (`auth::app_org`); its rejection is that function's 403 (keys) or 401
+/// (a cookie naming no live session).
 pub struct AppOrg(pub OrgId);
 
 impl FromRequestParts<AppState> for AppOrg {

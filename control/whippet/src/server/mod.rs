@@ -172,6 +172,11 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboards::routes())
         .merge(hosts::routes())
         .fallback(ui::fallback)
+        // Roles and the CSRF header for requests signed by the session cookie.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            users_api::session::guard,
+        ))
         // Bodies are read with each endpoint's own limit (413 in Datadog's
         // shape); the framework's default limit would answer first.
         .layer(DefaultBodyLimit::disable())
@@ -305,6 +310,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .first()
         .map(|o| o.id)
         .context("the metadata store has no org")?;
+    let first_admin = users_api::ensure_first_admin(
+        &meta,
+        default_org,
+        config.admin_password.as_ref().map(|p| p.0.as_str()),
+    )
+    .await
+    .context("creating the first admin")?;
 
     let state = AppState(Arc::new(Shared {
         engine: engine.clone(),
@@ -334,6 +346,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         http_addr,
         dsd.as_ref().and_then(|d| d.local_udp_addr()),
         bootstrap.as_ref(),
+        first_admin.as_ref(),
     );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -503,6 +516,7 @@ fn print_banner(
     http: Option<SocketAddr>,
     udp: Option<SocketAddr>,
     boot: Option<&whippet_meta::Bootstrap>,
+    admin: Option<&users_api::FirstAdmin>,
 ) {
     let mut lines = vec![format!(
         "Whippet is ready. Data: {}",
@@ -562,6 +576,18 @@ fn print_banner(
             "WHIPPET_APP_KEY / --app-key",
         ));
         lines.push("  Manage keys with `whippet keys list|create|revoke`.".into());
+    }
+    if let Some(a) = admin {
+        let sign_in = http.map_or(String::new(), |h| format!(" at http://{h}/"));
+        lines.push(format!("  Created the first admin; sign in{sign_in}:"));
+        lines.push(format!("    E-mail:   {}", a.email));
+        lines.push(match &a.generated_password {
+            Some(p) => format!("    Password: {p}   (shown only now)"),
+            None => format!(
+                "    Password: the one given by {}",
+                crate::config::ADMIN_PASSWORD_ENV
+            ),
+        });
     }
     lines.push("  Stop with Ctrl-C (SIGINT) or SIGTERM.".into());
     eprintln!("{}", lines.join("\n"));
