@@ -100,6 +100,13 @@ def test_alert_and_recovery_reach_the_webhook_across_a_restart():
             titles = [e["title"] for e in json.loads(events)["events"]]
             assert any("Triggered" in t and "mon-1" in t for t in titles), titles
             assert any("Recovered" in t and "mon-1" in t for t in titles), titles
+            # The UI's state timeline: both transitions of mon-1, across the
+            # restart; mon-2's first OK is no transition.
+            history = json.loads(server.get(f"/api/ui/monitors/{monitor.id}/history"))
+            moves = [(t["group"], t["from"], t["to"]) for t in history["transitions"]]
+            assert moves == [("host:mon-1", "No Data", "Alert"), ("host:mon-1", "Alert", "OK")], moves
+            assert history["transitions"][0]["value"] == 95.0
+            assert server.request("GET", "/api/ui/monitors/987654321/history")[0] == 404
         finally:
             assert server.stop() == 0, server.log_text()
         receiver.httpd.shutdown()

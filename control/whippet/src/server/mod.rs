@@ -136,6 +136,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/monitor/{id}/validate",
             post(monitors::validate_existing),
         )
+        .route("/api/ui/monitors/{id}/history", get(monitors::history))
         .route("/api/v1/monitor/{id}/mute", post(downtimes::mute))
         .route("/api/v1/monitor/{id}/unmute", post(downtimes::unmute))
         .route("/api/v1/monitor/{id}/downtimes", get(downtimes::of_monitor))

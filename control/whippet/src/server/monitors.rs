@@ -340,6 +340,50 @@ pub async fn update(
     Ok(json(StatusCode::OK, monitor_json(&m, &groups, None, None)))
 }
 
+/// How far back `history` looks by default: a week, the UI's longest
+/// quick range.
+const HISTORY_DEFAULT_SECS: i64 = 7 * 86_400;
+/// The most transitions `history` returns: a timeline shows no more.
+const HISTORY_MAX: i64 = 5_000;
+
+/// `GET /api/ui/monitors/{id}/history?from=<epoch s>` (Whippet's own, for
+/// the UI's state timeline): the monitor's transitions since `from`
+/// (default a week ago), oldest first, at most [`HISTORY_MAX`]:
+/// `{"monitor_id", "from", "transitions": [{"group", "from", "to",
+/// "value", "at"}]}` with `at` in ms.
+pub async fn history(
+    State(s): State<AppState>,
+    AppOrg(org): AppOrg,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    s.meta.get_monitor(org, id).await?.ok_or_else(not_found)?;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let from_s = match q.get("from") {
+        None => now_s - HISTORY_DEFAULT_SECS,
+        Some(v) => v
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request("from must be epoch seconds"))?,
+    };
+    let list = s
+        .meta
+        .transitions(org, id, from_s.saturating_mul(1000), HISTORY_MAX)
+        .await?;
+    let transitions: Vec<Value> = list
+        .iter()
+        .map(
+            |t| json!({"group": t.group, "from": t.from, "to": t.to, "value": t.value, "at": t.at}),
+        )
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        json!({"monitor_id": id, "from": from_s, "transitions": transitions}),
+    ))
+}
+
 /// `DELETE /api/v1/monitor/{id}`: refused (400) while composites name the
 /// monitor, unless `force=true`.
 pub async fn delete(
