@@ -9,7 +9,9 @@
 //   another tab, user disabled): the app goes back to its sign-in page and
 //   keeps the address the user was on, to return there after signing in.
 //   Only the sign-in call itself and the first "who am I" look at their 401
-//   (`quiet401`).
+//   (`quiet401`). A 403 may mean the same (Datadog's APIs answer 403 to a
+//   request without valid credentials): the client then asks
+//   `GET /api/ui/me`, and a 401 there goes to sign-in too.
 // - Errors are never swallowed: `ApiError.message` is the server's own text
 //   (Datadog's `{"errors": [...]}` bodies joined), or a plain sentence for a
 //   network failure or a body that is not JSON. Callers show it.
@@ -82,6 +84,7 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
     throw new ApiError(0, [`Cannot reach Whippet: ${e instanceof Error ? e.message : String(e)}`]);
   }
   if (res.status === 401 && !opts.quiet401) onUnauthorized();
+  if (res.status === 403 && !opts.quiet401) confirmSession();
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let json: unknown = undefined;
@@ -92,6 +95,22 @@ export async function api<T>(method: string, path: string, opts: CallOptions = {
   }
   if (!res.ok) throw new ApiError(res.status, errorMessages(res, json, text));
   return json as T;
+}
+
+let checking: Promise<void> | null = null;
+
+/** After a 403: goes to sign-in if the session is gone (one check at a
+ *  time). */
+function confirmSession() {
+  checking ??= fetch('/api/ui/me', { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+    .then((r) => {
+      if (r.status === 401) onUnauthorized();
+    })
+    // Unreachable: the 403 itself is still shown by its caller.
+    .catch(() => {})
+    .finally(() => {
+      checking = null;
+    });
 }
 
 /** The readable messages of an error answer. */

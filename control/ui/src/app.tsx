@@ -12,7 +12,7 @@ import { SessionContext } from './session';
 import { HOME, pageFor, pages } from './pages';
 import SignIn from './pages/SignIn';
 
-type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'in'; me: Me } | { kind: 'error'; message: string };
+type State = { kind: 'loading' } | { kind: 'signed-out'; expired?: boolean } | { kind: 'in'; me: Me } | { kind: 'error'; message: string };
 
 const SIGN_IN = '/signin';
 
@@ -33,7 +33,7 @@ export function App() {
 
   useEffect(() => {
     setUnauthorizedHandler(() => {
-      setState({ kind: 'signed-out' });
+      setState((s) => ({ kind: 'signed-out', expired: s.kind === 'in' }));
       if (window.location.pathname !== SIGN_IN) navigate(signInFor(here()), { replace: true });
     });
     me()
@@ -69,7 +69,7 @@ export function App() {
     );
   }
   if (state.kind === 'signed-out') {
-    return <SignIn onSignedIn={(m) => setState({ kind: 'in', me: m })} />;
+    return <SignIn expired={state.expired} onSignedIn={(m) => setState({ kind: 'in', me: m })} />;
   }
   return (
     <SessionContext.Provider value={state.me}>

@@ -1,11 +1,12 @@
 // The sign-in page: e-mail and password, `POST /api/ui/login`. The server's
 // message is shown as it is ("Wrong e-mail or password"). On success the
-// shell takes the user where they wanted to go (`?next=`).
+// shell takes the user where they wanted to go (`?next=`). After a session
+// ended under the user (`expired`), it says so.
 
 import { useState } from 'preact/hooks';
 import { login, messageOf, type Me } from '../api';
 
-export default function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+export default function SignIn({ onSignedIn, expired }: { onSignedIn: (me: Me) => void; expired?: boolean }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -28,6 +29,7 @@ export default function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void })
       <form class="signin-box" onSubmit={submit}>
         <div class="brand brand-large">Whippet</div>
         <h1>Sign in</h1>
+        {expired && !error && <p class="notice">Your session has ended. Sign in again to go back where you were.</p>}
         <label>
           E-mail
           <input
