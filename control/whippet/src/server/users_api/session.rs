@@ -21,13 +21,18 @@
 //!      this header proves the request came from Whippet's own UI. It
 //!      backs up `SameSite=Strict`, which older browsers ignore.
 //!   2. a live session, else 401 `Not signed in`;
-//!   3. the role `admin` or `standard`, else 403 for `read_only`, except
-//!      on the few `POST`s that only read ([`reads_only`]: the v2 query
-//!      endpoints and monitor validation).
+//!   3. on the admin API (`/api/ui/users...`, `/api/ui/keys...`, which
+//!      takes no keys: there the cookie is checked even beside an API key,
+//!      and its absence is a 401), the role `admin`, else 403;
+//!   4. elsewhere the role `admin` or `standard`, else 403 for
+//!      `read_only`, except on the few `POST`s that only read
+//!      ([`reads_only`]: the v2 query endpoints and monitor validation).
 //!
 //!   `POST /api/ui/login` and `POST /api/ui/logout` pass untouched: signing
-//!   in needs no session, and signing out must work for every role.
-//!   Admin-only routes check the role in their handlers ([`Admin`]).
+//!   in needs no session, and signing out must work for every role. The
+//!   admin API's handlers check the role again, for reads too ([`Admin`]).
+//!   A rejected request's body is read (up to [`DRAIN_LIMIT`]) before the
+//!   answer, so that the connection stays usable.
 //!   Requests with a Datadog API key are not the cookie's business: the
 //!   key decides, exactly as before sessions existed (`auth::app_org` uses
 //!   the same [`has_api_key`](crate::server::auth::has_api_key) test, so
@@ -42,7 +47,7 @@ use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use whippet_meta::{MetaStore, Role, SessionLifetime, SessionUser};
@@ -164,10 +169,7 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
         let SignedIn(who) = SignedIn::from_request_parts(parts, s).await?;
         if who.user.role != Role::Admin {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden: only an admin can manage users and keys",
-            ));
+            return Err(admins_only());
         }
         Ok(Admin(who))
     }
@@ -175,6 +177,32 @@ impl FromRequestParts<AppState> for Admin {
 
 /// Routes the guard lets through untouched (see the module doc).
 const UNGUARDED: &[&str] = &["/api/ui/login", "/api/ui/logout"];
+
+/// A rejected request's body is read this far before answering, so that
+/// the connection can carry the client's next request: a server that
+/// answers before the body has arrived must close the connection, and a
+/// client that already reused it sees "connection closed without
+/// response". Legitimate bodies are not rejected here (they carry the
+/// header); 256 KiB covers any form or JSON a stray page would send.
+/// Past it, the answer says `Connection: close`.
+const DRAIN_LIMIT: usize = 256 * 1024;
+
+/// 403 for a change to users or keys by someone else than an admin.
+pub fn admins_only() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "Forbidden: only an admin can manage users and keys",
+    )
+}
+
+/// Whether `path` is the admin API (`/api/ui/users...`, `/api/ui/keys...`),
+/// which only a signed-in admin may use, with the cookie alone.
+pub fn is_admin_api(path: &str) -> bool {
+    ["/api/ui/users", "/api/ui/keys"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
 
 /// Whether a request that is not `GET` or `HEAD` only reads: the v2
 /// metric queries (`POST` by Datadog's design, to carry a large body) and
@@ -195,20 +223,38 @@ pub fn reads_only(method: &Method, path: &str) -> bool {
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
+/// Answers `e` after reading the request's body (see [`DRAIN_LIMIT`]).
+async fn reject(req: Request, e: ApiError) -> Response {
+    let drained = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT)
+        .await
+        .is_ok();
+    let mut r = e.into_response();
+    if !drained {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
 /// The layer that enforces roles and the CSRF header on cookie-signed
 /// changes (see the module doc).
 pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if matches!(*req.method(), Method::GET | Method::HEAD) || UNGUARDED.contains(&req.uri().path())
-    {
+    let path = req.uri().path();
+    if matches!(*req.method(), Method::GET | Method::HEAD) || UNGUARDED.contains(&path) {
         return next.run(req).await;
     }
+    let admin_api = is_admin_api(path);
     let Some(token) = token(req.headers()) else {
+        if admin_api {
+            return reject(req, not_signed_in()).await;
+        }
         return next.run(req).await;
     };
     let query = Query::<HashMap<String, String>>::try_from_uri(req.uri())
         .map(|Query(q)| q)
         .unwrap_or_default();
-    if has_api_key(req.headers(), &query) {
+    // The admin API takes no keys: the cookie decides there, keys or not.
+    if !admin_api && has_api_key(req.headers(), &query) {
         return next.run(req).await;
     }
     let from_ui = req
@@ -216,19 +262,22 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .get(UI_HEADER)
         .is_some_and(|v| v.as_bytes() == b"1");
     if !from_ui {
-        return ApiError::new(
+        let e = ApiError::new(
             StatusCode::FORBIDDEN,
             "Forbidden: a change signed by the session cookie needs the header X-Whippet-UI: 1",
-        )
-        .into_response();
+        );
+        return reject(req, e).await;
     }
     let who = match lookup(&s.meta, token).await {
         Ok(Some(who)) => who,
-        Ok(None) => return not_signed_in().into_response(),
-        Err(e) => return e.into_response(),
+        Ok(None) => return reject(req, not_signed_in()).await,
+        Err(e) => return reject(req, e).await,
     };
-    if who.user.role == Role::ReadOnly && !reads_only(req.method(), req.uri().path()) {
-        return read_only().into_response();
+    if admin_api && who.user.role != Role::Admin {
+        return reject(req, admins_only()).await;
+    }
+    if who.user.role == Role::ReadOnly && !reads_only(req.method(), path) {
+        return reject(req, read_only()).await;
     }
     next.run(req).await
 }
@@ -284,6 +333,26 @@ mod tests {
         assert!(is_https(&headers(&[("x-forwarded-proto", "HTTPS")])));
         assert!(is_https(&headers(&[("x-forwarded-proto", "https, http")])));
         assert!(!is_https(&headers(&[("x-forwarded-proto", "http")])));
+    }
+
+    #[test]
+    fn the_admin_api_is_recognised() {
+        for p in [
+            "/api/ui/users",
+            "/api/ui/users/3",
+            "/api/ui/keys",
+            "/api/ui/keys/9",
+        ] {
+            assert!(is_admin_api(p), "{p}");
+        }
+        for p in [
+            "/api/ui/me",
+            "/api/ui/usersx",
+            "/api/ui/login",
+            "/api/v1/users",
+        ] {
+            assert!(!is_admin_api(p), "{p}");
+        }
     }
 
     #[test]
