@@ -57,7 +57,7 @@ describe('explorer', () => {
       await signIn(page);
       await page.waitForURL((u) => u.pathname === '/explorer' && u.searchParams.get('q') === QUERY);
       await page.getByText('Admin', { exact: true }).first().waitFor();
-      assert.equal(await page.getByLabel('Query a').inputValue(), QUERY);
+      assert.equal(await page.getByRole('textbox', { name: 'Query a' }).inputValue(), QUERY);
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.waitForURL((u) => u.pathname === '/signin');
@@ -112,7 +112,7 @@ describe('explorer', () => {
     await step(t, page, env.server, async () => {
       await page.goto('/explorer?range=15m');
       await signIn(page);
-      const editor = page.getByLabel('Query a');
+      const editor = page.getByRole('textbox', { name: 'Query a' });
       await editor.fill('avg:browser.cpu{host:web-1 by {host}');
       await editor.press('Escape');
       await editor.press('Enter');
@@ -132,7 +132,7 @@ describe('explorer', () => {
     await step(t, first, env.server, async () => {
       await first.goto('/explorer');
       await signIn(first);
-      const editor = first.getByLabel('Query a');
+      const editor = first.getByRole('textbox', { name: 'Query a' });
       await editor.fill('avg:browser.cpu{*} by {host}');
       await editor.press('Escape');
       await editor.press('Enter');
@@ -150,10 +150,27 @@ describe('explorer', () => {
       await second.goto(shared);
       await signIn(second);
       await second.waitForURL(shared);
-      assert.equal(await second.getByLabel('Query a').inputValue(), 'avg:browser.cpu{*} by {host}');
+      assert.equal(await second.getByRole('textbox', { name: 'Query a' }).inputValue(), 'avg:browser.cpu{*} by {host}');
       assert.equal(await second.getByTestId('range-label').innerText(), 'Past 4 hours');
       assert.ok(await second.getByLabel('Live').isChecked());
       await until(async () => (await second.locator('[data-testid=legend] .legend-row').count()) === 2, 'the restored chart');
+    });
+  });
+
+  test('several queries share one chart, named a, b', async (t) => {
+    if (skip) return t.skip(skip);
+    const page = await env.newPage();
+    await step(t, page, env.server, async () => {
+      const a = 'avg:browser.cpu{host:web-1}';
+      const b = 'sum:browser.cpu{*}';
+      await page.goto(`/explorer?q=${encodeURIComponent(a)}&q=${encodeURIComponent(b)}&range=15m`);
+      await signIn(page);
+      const rows = page.locator('[data-testid=legend] .legend-row');
+      await until(async () => (await rows.count()) === 2, 'one series per query');
+      const latest = Object.fromEntries(await rows.evaluateAll((els) => els.map((e) => [e.dataset.label, Number(e.dataset.value)])));
+      assert.deepEqual(latest, { 'a · host:web-1': 30, 'b · sum:browser.cpu{*}': 45 });
+      assert.equal(await page.getByRole('textbox', { name: 'Query b' }).inputValue(), b);
+      await screenshot(page, 'explorer-two-queries');
     });
   });
 
@@ -163,7 +180,7 @@ describe('explorer', () => {
     await step(t, page, env.server, async () => {
       await page.goto('/explorer');
       await signIn(page);
-      const editor = page.getByLabel('Query a');
+      const editor = page.getByRole('textbox', { name: 'Query a' });
       const list = page.getByRole('listbox');
       await editor.click();
       await editor.pressSequentially('avg:browser.c');

@@ -224,10 +224,12 @@ export async function signIn(page, { email = ADMIN_EMAIL, password = ADMIN_PASSW
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+const shotPath = (name) => join(SCREENSHOTS, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+
 /** Saves a screenshot as target/browser-screenshots/<name>.png. */
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const path = join(SCREENSHOTS, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+  const path = shotPath(name);
   await page.screenshot({ path, fullPage: true });
   return path;
 }
@@ -235,6 +237,8 @@ export async function screenshot(page, name) {
 /** Runs a test body; on failure keeps a screenshot of `page` and adds the
  *  server's log tail to the error. */
 export async function step(t, page, server, fn) {
+  // A screenshot of an earlier failed run would be taken for this one's.
+  rmSync(shotPath(`${t.name}-FAILED`), { force: true });
   try {
     await fn();
     if (page.problems.length) throw new Error(`the page reported problems:\n${page.problems.join('\n')}`);
