@@ -9,12 +9,15 @@ of its queries runs on /api/v1/query and shows Whippet's own metrics."""
 import copy
 import json
 import re
+import tempfile
 import time
 import urllib.parse
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+import requests
+from conftest import Server
 from conftest import api_client as client
 from datadog_api_client.exceptions import ForbiddenException, NotFoundException
 from datadog_api_client.v1.api.dashboards_api import DashboardsApi
@@ -469,3 +472,44 @@ def test_the_internals_dashboard_is_built_in_read_only_and_every_query_runs(serv
         assert any(p[1] is not None and p[1] > 0 for s in results[q] for p in s["pointlist"]), q
     ratio = "sum:whippet.intake.request.seconds{*} by {endpoint}.as_count() / sum:whippet.intake.requests{*} by {endpoint}.as_count()"
     assert any(s["scope"] == "endpoint:series_v1" for s in results[ratio]), results[ratio]
+
+
+def test_signed_in_users_author_dashboards_and_read_only_users_cannot_change_them():
+    password = "e2e-dash-admin-1"
+    ui = {"X-Whippet-UI": "1"}
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        server = Server(Path(d) / "data", extra_env={"WHIPPET_ADMIN_PASSWORD": password})
+        try:
+            adm = requests.Session()
+            r = adm.post(f"{server.url}/api/ui/login", json={"email": "admin@localhost", "password": password})
+            assert r.status_code == 200, r.text
+            r = adm.post(f"{server.url}/api/v1/dashboard", json={**BASE, "title": "by the admin"}, headers=ui)
+            assert r.status_code == 200, r.text
+            made = r.json()
+            assert made["author_handle"] == "admin@localhost"
+            listed = adm.get(f"{server.url}/api/v1/dashboard").json()["dashboards"]
+            assert [x["author_handle"] for x in listed] == ["whippet", "admin@localhost"]
+            # With keys, the author is the keys' stand-in.
+            status, by_keys = raw(server, "POST", "/api/v1/dashboard", {**BASE, "title": "by keys"})
+            assert (status, by_keys["author_handle"]) == (200, "api-key")
+
+            r = adm.post(
+                f"{server.url}/api/ui/users",
+                json={"email": "viewer@example.com", "name": "Viewer", "role": "read_only", "password": "password-123"},
+                headers=ui,
+            )
+            assert r.status_code == 201, r.text
+            viewer = requests.Session()
+            assert viewer.post(f"{server.url}/api/ui/login", json={"email": "viewer@example.com", "password": "password-123"}).status_code == 200
+            url = f"{server.url}/api/v1/dashboard/{made['id']}"
+            assert viewer.get(url).json()["title"] == "by the admin"
+            for method, path, body in (
+                ("POST", "/api/v1/dashboard", BASE),
+                ("PUT", f"/api/v1/dashboard/{made['id']}", BASE),
+                ("DELETE", f"/api/v1/dashboard/{made['id']}", None),
+            ):
+                r = viewer.request(method, f"{server.url}{path}", json=body, headers=ui)
+                assert r.status_code == 403, (method, r.text)
+            assert viewer.get(url).json() == adm.get(url).json()
+        finally:
+            server.stop()

@@ -19,7 +19,9 @@
 //! dashboard exported from Datadog imports unchanged and clients can
 //! round-trip what they read.
 //!
-//! Every call needs both keys of one org (`AppOrg`). A deleted dashboard
+//! Every call needs both keys of one org, or a signed-in user's session
+//! (`AppOrg`); the author of a dashboard is that user's e-mail, or
+//! [`KEYS_AUTHOR`] for a request made with keys. A deleted dashboard
 //! is gone at once: Whippet keeps no trash, so `filter[deleted]=true`
 //! lists nothing and a restore finds nothing to restore.
 
@@ -29,20 +31,47 @@ pub mod internals;
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 use whippet_meta::{DashboardId, DashboardRecord};
 
 use super::AppState;
+use super::auth::has_api_key;
 use super::error::{ApiError, json};
 use super::extract::{AppOrg, JsonBody};
+use super::users_api::session;
 
 /// The author handle of a dashboard created with API and application keys:
 /// such a request names an org, not a person.
 pub const KEYS_AUTHOR: &str = "api-key";
+
+/// Who creates a dashboard (its `author_handle`): the e-mail of the
+/// signed-in user when the request is signed by a session cookie (no API
+/// key, the same rule as `auth::app_org`), else [`KEYS_AUTHOR`]. Taken
+/// after [`AppOrg`], which has already refused a request signed by
+/// neither.
+struct Author(String);
+
+impl FromRequestParts<AppState> for Author {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let q = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default();
+        if !has_api_key(&parts.headers, &q)
+            && let Some(token) = session::token(&parts.headers)
+            && let Some(who) = session::lookup(&s.meta, token).await?
+        {
+            return Ok(Author(who.user.email));
+        }
+        Ok(Author(KEYS_AUTHOR.into()))
+    }
+}
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {
@@ -215,20 +244,21 @@ fn target(id: &str) -> Result<Target, ApiError> {
 }
 
 /// `POST /api/v1/dashboard`.
-pub async fn create(
+async fn create(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
+    Author(author): Author,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let body = body.ok_or_else(|| ApiError::bad_request("a dashboard needs a JSON body"))?;
     let def = definition::normalise(&body).map_err(ApiError::bad_request)?;
-    let r = s.meta.create_dashboard(org, &def, KEYS_AUTHOR).await?;
+    let r = s.meta.create_dashboard(org, &def, &author).await?;
     tracing::info!(org = org.0, dashboard = %r.id, "dashboard created");
     Ok(json(StatusCode::OK, Served::stored(&r).full()))
 }
 
 /// `GET /api/v1/dashboard/{id}`.
-pub async fn get_one(
+async fn get_one(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     Path(id): Path<String>,
@@ -242,7 +272,7 @@ pub async fn get_one(
 }
 
 /// `PUT /api/v1/dashboard/{id}`: the body replaces the whole definition.
-pub async fn update(
+async fn update(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     Path(id): Path<String>,
@@ -263,7 +293,7 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/dashboard/{id}` → `{"deleted_dashboard_id": id}`.
-pub async fn delete_one(
+async fn delete_one(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     Path(id): Path<String>,
@@ -304,7 +334,7 @@ fn number(q: &HashMap<String, String>, name: &str) -> Result<Option<usize>, ApiE
 /// first; `start` skips that many, `count` keeps at most that many.
 /// `filter[shared]=true` (shared dashboards: Whippet has no sharing) and
 /// `filter[deleted]=true` (deleted ones: none are kept) list nothing.
-pub async fn list(
+async fn list(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     Query(q): Query<HashMap<String, String>>,
@@ -368,7 +398,7 @@ fn bulk_not_found(missing: &[String], extra: &str) -> ApiError {
 
 /// `DELETE /api/v1/dashboard` with a bulk body: deletes all of them or,
 /// when any is missing, none (404 naming the missing); 204.
-pub async fn delete_many(
+async fn delete_many(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     JsonBody(body): JsonBody,
@@ -407,7 +437,7 @@ pub async fn delete_many(
 /// `PATCH /api/v1/dashboard` with a bulk body: restores deleted
 /// dashboards. Whippet keeps none, so a dashboard that exists is left as
 /// it is (204) and one that does not is a 404 that says why.
-pub async fn restore_many(
+async fn restore_many(
     State(s): State<AppState>,
     AppOrg(org): AppOrg,
     JsonBody(body): JsonBody,
