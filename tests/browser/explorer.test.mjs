@@ -54,6 +54,7 @@ describe('explorer', () => {
       await page.waitForURL(/\/signin\?next=/);
       await signIn(page, { password: 'not the password' });
       await page.getByRole('alert').filter({ hasText: 'Wrong e-mail or password' }).waitFor();
+      await screenshot(page, 'signin-wrong-password');
       await signIn(page);
       await page.waitForURL((u) => u.pathname === '/explorer' && u.searchParams.get('q') === QUERY);
       await page.getByText('Admin', { exact: true }).first().waitFor();
@@ -190,6 +191,7 @@ describe('explorer', () => {
       await editor.pressSequentially('{');
       await list.getByRole('option', { name: 'host:' }).click();
       await list.getByRole('option', { name: 'web-2' }).waitFor();
+      await screenshot(page, 'explorer-autocomplete');
       await list.getByRole('option', { name: 'web-1' }).click();
       assert.equal(await editor.inputValue(), 'avg:browser.cpu{host:web-1');
       await editor.pressSequentially('}');
