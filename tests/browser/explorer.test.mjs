@@ -155,6 +155,11 @@ describe('explorer', () => {
       assert.equal(await second.getByTestId('range-label').innerText(), 'Past 4 hours');
       assert.ok(await second.getByLabel('Live').isChecked());
       await until(async () => (await second.locator('[data-testid=legend] .legend-row').count()) === 2, 'the restored chart');
+      // Live: the chart is fetched again within a few seconds.
+      const status = second.getByTestId('status');
+      await until(async () => /Updated .* · live/.test(await status.innerText()), 'the first live update');
+      const seen = await status.innerText();
+      await until(async () => (await status.innerText()) !== seen && /Updated/.test(await status.innerText()), 'a live refresh', 15_000);
     });
   });
 
