@@ -43,6 +43,7 @@ use super::AppState;
 use super::auth::has_api_key;
 use super::error::{ApiError, json};
 use super::extract::{AppOrg, JsonBody};
+use super::monitors::iso;
 use super::users_api::session;
 
 /// The author handle of a dashboard created with API and application keys:
@@ -206,22 +207,6 @@ fn slug(title: &str) -> String {
         }
     }
     out
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, as Datadog writes dashboard times.
-/// (The same format as monitors' times, `monitors::iso`, which is private
-/// to that module.)
-fn iso(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (y, m, d) = whippet_tsdb::time::civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        ms.rem_euclid(1000) * 1000
-    )
 }
 
 /// What a dashboard id in a path names.

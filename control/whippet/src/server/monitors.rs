@@ -31,7 +31,7 @@ fn not_found() -> ApiError {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`, as Datadog writes monitor times.
-fn iso(ms: i64) -> String {
+pub(super) fn iso(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (y, m, d) = whippet_tsdb::time::civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
