@@ -100,6 +100,15 @@ pub(crate) fn intake_err(e: whippet_dd_intake::IntakeError) -> ApiError {
 /// The HTTP routes. Every path is served from one listener (spec §1.1).
 pub fn router(state: AppState) -> Router {
     let ignored = post(intake::accept_and_ignore);
+    // Metric queries, counted and timed for self-monitoring.
+    let queries = Router::new()
+        .route("/api/v1/query", get(query::query_v1))
+        .route("/api/v2/query/timeseries", post(query::timeseries_v2))
+        .route("/api/v2/query/scalar", post(query::scalar_v2))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            query::timed,
+        ));
     Router::new()
         .route("/api/v1/series", post(intake::series_v1))
         .route("/api/v2/series", post(intake::series_v2))
@@ -114,9 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events/{id}", get(events::get))
         .route("/api/v2/events", post(events::create_v2))
         .route("/api/v1/export", get(export::export))
-        .route("/api/v1/query", get(query::query_v1))
-        .route("/api/v2/query/timeseries", post(query::timeseries_v2))
-        .route("/api/v2/query/scalar", post(query::scalar_v2))
+        .merge(queries)
         .route("/api/v1/metrics", get(query::list_metrics))
         .route("/api/v1/search", get(query::search))
         .route("/api/v2/metrics/{metric}/all-tags", get(query::all_tags))

@@ -619,6 +619,36 @@ pub async fn all_tags(
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// Counts each metric query request and its seconds
+/// (`whippet.query.requests` by endpoint and status,
+/// `whippet.query.request.seconds` by endpoint), as a layer on the query
+/// routes; `endpoint` names the route.
+pub async fn timed(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let endpoint = match req.uri().path() {
+        "/api/v1/query" => "v1_query",
+        "/api/v2/query/timeseries" => "v2_timeseries",
+        "/api/v2/query/scalar" => "v2_scalar",
+        _ => "other",
+    };
+    let started = std::time::Instant::now();
+    let r = next.run(req).await;
+    s.selfmon.add(
+        super::selfmon::names::QUERY_REQUESTS,
+        &[("endpoint", endpoint), ("status", r.status().as_str())],
+        1.0,
+    );
+    s.selfmon.add(
+        super::selfmon::names::QUERY_SECONDS,
+        &[("endpoint", endpoint)],
+        started.elapsed().as_secs_f64(),
+    );
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

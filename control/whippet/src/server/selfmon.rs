@@ -56,6 +56,10 @@ pub mod names {
     pub const NOTIFICATIONS: &str = "whippet.alerting.notifications";
     /// Seconds spent in monitor rounds.
     pub const MONITOR_ROUND_SECONDS: &str = "whippet.monitors.round.seconds";
+    /// Metric query requests, by endpoint and status code.
+    pub const QUERY_REQUESTS: &str = "whippet.query.requests";
+    /// Seconds spent answering metric queries, by endpoint.
+    pub const QUERY_SECONDS: &str = "whippet.query.request.seconds";
 }
 
 /// The help line of a counter for `/metrics`.
@@ -77,6 +81,10 @@ pub fn help(name: &str) -> &'static str {
         names::MONITORS_EVALUATED => "Monitor evaluations, one per monitor per round.",
         names::MONITOR_ROUND_SECONDS => {
             "Seconds spent evaluating monitors (the evaluation lag is one round's share)."
+        }
+        names::QUERY_REQUESTS => "Metric query requests, by endpoint and status code.",
+        names::QUERY_SECONDS => {
+            "Seconds spent answering metric queries, by endpoint (divide by the requests for the latency)."
         }
         _ => "A Whippet counter.",
     }

@@ -299,12 +299,40 @@ pub fn definition() -> Value {
             6,
             3,
         ),
-        placed(dogstatsd, 0, 19, 12, 4),
+        placed(
+            timeseries(
+                "Query latency (seconds per request) by endpoint",
+                "line",
+                &[(
+                    "sum:whippet.query.request.seconds{*} by {endpoint}.as_count() / sum:whippet.query.requests{*} by {endpoint}.as_count()",
+                    "",
+                )],
+            ),
+            0,
+            19,
+            6,
+            3,
+        ),
+        placed(
+            timeseries(
+                "Queries by endpoint and status",
+                "bars",
+                &[(
+                    "sum:whippet.query.requests{*} by {endpoint,status}.as_count()",
+                    "",
+                )],
+            ),
+            6,
+            19,
+            6,
+            3,
+        ),
+        placed(dogstatsd, 0, 22, 12, 4),
     ];
     let body = json!({
         "title": TITLE,
-        "description": "Whippet's own metrics: intake, rejections, storage, monitors, \
-            notifications and DogStatsD. Built in and read-only; the data is in the first org.",
+        "description": "Whippet's own metrics: intake, rejections, storage, query latency, \
+            monitors, notifications and DogStatsD. Built in and read-only; the data is in the first org.",
         "layout_type": "ordered",
         "reflow_type": "fixed",
         "is_read_only": true,
@@ -378,6 +406,8 @@ mod tests {
             names::MONITORS_EVALUATED,
             names::MONITOR_ROUND_SECONDS,
             names::NOTIFICATIONS,
+            names::QUERY_REQUESTS,
+            names::QUERY_SECONDS,
             "whippet.storage.series",
             "whippet.storage.part.bytes",
             "whippet.storage.wal.bytes",
