@@ -132,3 +132,20 @@ def test_restart_keeps_data_and_a_sigkill_loses_nothing_acknowledged(fresh_serve
         assert len(series["points"]) == 20
     finally:
         assert s2.stop() == 0
+
+
+def test_refused_requests_with_a_body_keep_keep_alive_clients_working(server):
+    """A request refused for its keys before its body is read closes the
+    connection, and says so: a keep-alive client then opens a new one
+    instead of failing its next request."""
+    import requests
+
+    session = requests.Session()
+    monitor = json.dumps({"type": "metric alert", "query": "avg(last_5m):avg:m{*} > 1", "name": "x"})
+    bad = {"DD-API-KEY": "0" * 32, "DD-APPLICATION-KEY": "0" * 40, "Content-Type": "application/json"}
+    for _ in range(40):
+        r = session.post(server.url + "/api/v1/monitor", data=monitor, headers=bad)
+        assert r.status_code == 403, r.text
+        assert r.headers.get("Connection", "").lower() == "close"
+        r = session.get(server.url + "/api/v1/validate", headers={"DD-API-KEY": server.api_key})
+        assert r.status_code == 200, r.text

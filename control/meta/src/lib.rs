@@ -1,7 +1,9 @@
 //! Whippet's metadata store: orgs, API and application keys, events, the
-//! last status and message of each check run, and monitors' persistent
-//! state (definitions, group states, transitions, the notification outbox,
-//! webhooks; see the `monitors` module).
+//! last status and message of each check run, monitors' persistent state
+//! (definitions, group states, transitions, the notification outbox,
+//! webhooks; see the `monitors` module), downtimes, the web UI's users and
+//! their sessions (`users`; passwords arrive hashed, session tokens are
+//! stored as SHA-256 only), and dashboards (`dashboards`).
 //!
 //! # What it owns
 //! - The tables behind [`MetaStore`] and their migrations (`docs/schema.md`).

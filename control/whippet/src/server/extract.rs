@@ -19,6 +19,8 @@ use std::collections::HashMap;
 
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use whippet_tsdb::OrgId;
 
@@ -29,18 +31,37 @@ use super::intake::{V1_LIMITS, read_body};
 
 /// The org of a request that needs both keys or a session
 /// (`auth::app_org`); its rejection is that function's 403 (keys) or 401
-/// (a cookie naming no live session).
+/// (a cookie naming no live session), see [`Refused`].
 pub struct AppOrg(pub OrgId);
 
 impl FromRequestParts<AppState> for AppOrg {
-    type Rejection = ApiError;
+    type Rejection = Refused;
 
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Refused> {
         // A query string that does not parse carries no key.
         let q = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
             .map(|Query(q)| q)
             .unwrap_or_default();
-        app_org(&s.meta, &parts.headers, &q).await.map(AppOrg)
+        app_org(&s.meta, &parts.headers, &q)
+            .await
+            .map(AppOrg)
+            .map_err(Refused)
+    }
+}
+
+/// An [`AppOrg`] refusal, answered with `Connection: close`: the body of
+/// the refused request is never read, so the server cannot reuse the
+/// connection, and a client that is told so opens a new one instead of
+/// sending its next request into a closing socket (Python's `requests`
+/// then failed with "RemoteDisconnected" now and then).
+pub struct Refused(pub ApiError);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let mut r = self.0.into_response();
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
     }
 }
 
