@@ -1,22 +1,50 @@
-// A line chart of time series (uPlot, on canvas) with a legend that shows
-// each series' value at the cursor, or its latest value when the cursor is
+// A chart of time series (uPlot, on canvas) with a legend that shows each
+// series' value at the cursor, or its latest value when the cursor is
 // elsewhere. Lines join points across empty buckets of the answer (as
-// Datadog draws them); a lone point is drawn as a dot. Dragging across the chart selects a time span (`onZoom`);
-// clicking a legend row hides or shows its series.
+// Datadog draws them); a lone point is drawn as a dot. Dragging across the
+// chart selects a time span (`onZoom`); clicking a legend row hides or
+// shows its series.
 //
-// The uPlot instance is made again only when the set of series changes; a
-// refresh with the same series (live mode) only swaps the data, so the
-// cursor and hidden series stay where they are.
+// Each series is drawn as a line (the default), an area or bars (Datadog's
+// `display_type`). Areas and bars are stacked as Datadog stacks them: the
+// areas on each other, the bars on each other, in the order given; the
+// legend still shows each series' own value. Horizontal `thresholds` (a
+// monitor's alert and warning levels, a dashboard's markers) are drawn
+// across the plot and kept inside the y range.
+//
+// The uPlot instance is made again only when the set of series (labels
+// and how each is drawn) changes; a refresh with the same series (live
+// mode) only swaps the data, so the cursor and hidden series stay where
+// they are. Nothing is drawn per point in the DOM: the legend has one row
+// per series.
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { formatValue } from '../lib/format';
 import { formatTime, timeTick } from '../lib/time';
 
+/** How a series is drawn (Datadog's `display_type`). */
+export type DisplayType = 'line' | 'area' | 'bars';
+
 export interface ChartSeries {
   label: string;
   /** `[time in ms, value]`, as `/api/v1/query`'s `pointlist`. */
   points: [number, number | null][];
+  /** A line when not given. */
+  display?: DisplayType;
+  /** A colour of the palette (by position) when not given. */
+  color?: string;
+}
+
+/** A horizontal line across the plot at `value`. */
+export interface Threshold {
+  value: number;
+  /** Any CSS colour; the danger red when not given. */
+  color?: string;
+  /** Written at the line's right end. */
+  label?: string;
+  /** Dashed instead of solid. */
+  dashed?: boolean;
 }
 
 export interface TimeseriesChartProps {
@@ -24,8 +52,17 @@ export interface TimeseriesChartProps {
   /** The x axis spans the queried range, not only where there is data. */
   from: number;
   to: number;
-  height?: number;
+  /** Pixels, or 'fill' to take the height of the box the chart is in (the
+   *  chart's canvas box then grows in a flex column; a dashboard widget). */
+  height?: number | 'fill';
   onZoom?: (from: number, to: number) => void;
+  thresholds?: Threshold[];
+  /** 'full' (the explorer's, the default), 'compact' (small rows in a
+   *  short scrolling box, for dashboard widgets) or 'none'. */
+  legend?: 'full' | 'compact' | 'none';
+  /** Called after each draw of the canvas (the first one shows the data):
+   *  dashboards time themselves with it. */
+  onDrawn?: () => void;
 }
 
 /** Distinct on a white background and for the common colour blindnesses
@@ -44,26 +81,48 @@ const MIN_ZOOM_PX = 4;
  *  is not "the value at the cursor". */
 const NEAREST_FRACTION = 0.05;
 
-export function TimeseriesChart({ series, from, to, height = 340, onZoom }: TimeseriesChartProps) {
+/** The smallest chart a 'fill' box gets, so a widget made very small
+ *  still shows its axes. */
+const MIN_FILL_HEIGHT = 60;
+
+/** Opacity of an area's fill (hex alpha appended to the colour): the
+ *  lines of the stack stay readable through it. */
+const AREA_ALPHA = '66';
+
+export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresholds, legend = 'full', onDrawn }: TimeseriesChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const range = useRef({ from, to });
   range.current = { from, to };
   const zoom = useRef(onZoom);
   zoom.current = onZoom;
+  const lines = useRef(thresholds ?? []);
+  lines.current = thresholds ?? [];
+  const drawn = useRef(onDrawn);
+  drawn.current = onDrawn;
   /** The cursor's bucket and, per series, the index of its value shown. */
   const [cursor, setCursor] = useState<{ idx: number; idxs: (number | null)[] } | null>(null);
   const [hidden, setHidden] = useState<Set<number>>(new Set());
 
   const data = useMemo(() => align(series), [series]);
-  const identity = series.map((s) => s.label).join('\u0000');
+  const kinds = series.map((s) => s.display ?? 'line');
+  const stacked = kinds.some((k) => k !== 'line');
+  const kindKey = kinds.join(',');
+  const drawnData = useMemo(() => (stacked ? stack(data, kinds) : data), [data, kindKey]);
+  const colors = series.map((s, i) => s.color ?? colorOf(i));
+  const identity = series.map((s, i) => `${s.label}\u0001${kinds[i]}\u0001${colors[i]}`).join('\u0000');
+  const thresholdKey = (thresholds ?? []).map((t) => `${t.value}|${t.color}|${t.label}|${t.dashed}`).join(',');
 
   useEffect(() => {
     const el = box.current!;
     let frame = 0;
-    const opts: uPlot.Options = {
+    const size = () => ({
       width: Math.max(200, el.clientWidth),
-      height,
+      height: height === 'fill' ? Math.max(MIN_FILL_HEIGHT, el.clientHeight) : height,
+    });
+    const bars = uPlot.paths.bars!({ size: [0.8, 48], gap: 0 });
+    const opts: uPlot.Options = {
+      ...size(),
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: false },
@@ -74,8 +133,18 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom }: Time
       scales: {
         x: { time: true, range: () => [range.current.from / 1000, range.current.to / 1000] },
         // Zero stays in view (as Datadog draws), so a change of 10 to 11
-        // does not fill the chart's height.
-        y: { range: (_u, min, max) => uPlot.rangeNum(Math.min(0, min ?? 0), Math.max(0, max ?? 1) || 1, 0.1, true) },
+        // does not fill the chart's height; so do the thresholds.
+        y: {
+          range: (_u, min, max) => {
+            let lo = Math.min(0, min ?? 0);
+            let hi = Math.max(0, max ?? 1) || 1;
+            for (const t of lines.current) {
+              lo = Math.min(lo, t.value);
+              hi = Math.max(hi, t.value);
+            }
+            return uPlot.rangeNum(lo, hi, 0.1, true);
+          },
+        },
       },
       axes: [
         {
@@ -94,14 +163,22 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom }: Time
       ],
       series: [
         {},
-        ...series.map((s, i) => ({
-          label: s.label,
-          stroke: colorOf(i),
-          width: 1.5,
-          spanGaps: true,
-        })),
+        ...series.map((s, i): uPlot.Series => {
+          const kind = kinds[i];
+          const color = colors[i];
+          if (kind === 'bars') return { label: s.label, stroke: color, fill: color, width: 0, paths: bars, points: { show: false } };
+          if (kind === 'area') return { label: s.label, stroke: color, fill: color + AREA_ALPHA, width: 1, spanGaps: true };
+          return { label: s.label, stroke: color, width: 1.5, spanGaps: true };
+        }),
       ],
+      bands: stacked ? bandsOf(kinds) : undefined,
       hooks: {
+        draw: [
+          (u) => {
+            drawThresholds(u, lines.current);
+            drawn.current?.();
+          },
+        ],
         setCursor: [
           (u) => {
             cancelAnimationFrame(frame);
@@ -123,10 +200,13 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom }: Time
         ],
       },
     };
-    const p = new uPlot(opts, data, el);
+    const p = new uPlot(opts, drawnData, el);
     plot.current = p;
     setHidden(new Set());
-    const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height }));
+    const ro = new ResizeObserver(() => {
+      const s = size();
+      if (s.width !== p.width || s.height !== p.height) p.setSize(s);
+    });
     ro.observe(el);
     return () => {
       cancelAnimationFrame(frame);
@@ -138,8 +218,14 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom }: Time
   }, [identity, height]);
 
   useEffect(() => {
-    plot.current?.setData(data);
-  }, [data, from, to]);
+    plot.current?.setData(drawnData);
+  }, [drawnData, from, to]);
+
+  // New thresholds: the y range and the lines are computed again.
+  useEffect(() => {
+    const p = plot.current;
+    if (p) p.setData(p.data);
+  }, [thresholdKey]);
 
   function toggle(i: number) {
     const next = new Set(hidden);
@@ -153,38 +239,40 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom }: Time
   const at = cursor && cursor.idx < times.length ? cursor : null;
 
   return (
-    <div class="chart">
+    <div class={`chart${legend === 'compact' ? ' chart-compact' : ''}${height === 'fill' ? ' chart-fill' : ''}`}>
       <div class="chart-canvas" ref={box} data-testid="chart" />
-      <div class="legend" data-testid="legend">
-        <div class="legend-head">
-          {at !== null ? (
-            <span data-testid="legend-time">{formatTime(times[at.idx] * 1000)}</span>
-          ) : (
-            <span class="muted">Latest values (move over the chart for the values at a time)</span>
-          )}
+      {legend !== 'none' && (
+        <div class="legend" data-testid="legend">
+          <div class="legend-head">
+            {at !== null ? (
+              <span data-testid="legend-time">{formatTime(times[at.idx] * 1000)}</span>
+            ) : (
+              <span class="muted">{legend === 'compact' ? 'Latest values' : 'Latest values (move over the chart for the values at a time)'}</span>
+            )}
+          </div>
+          <ul>
+            {series.map((s, i) => {
+              const col = data[i + 1] as (number | null)[];
+              const j = at ? at.idxs[i] : null;
+              const v = at ? (j !== null && j !== undefined ? col[j] : null) : lastValue(col);
+              return (
+                <li
+                  key={s.label}
+                  class={`legend-row${hidden.has(i) ? ' off' : ''}`}
+                  data-label={s.label}
+                  data-value={v ?? ''}
+                  title={hidden.has(i) ? 'Show this series' : 'Hide this series'}
+                  onClick={() => toggle(i)}
+                >
+                  <span class="swatch" style={{ background: colors[i] }} />
+                  <span class="legend-label">{s.label}</span>
+                  <span class="legend-value">{formatValue(v)}</span>
+                </li>
+              );
+            })}
+          </ul>
         </div>
-        <ul>
-          {series.map((s, i) => {
-            const col = data[i + 1] as (number | null)[];
-            const j = at ? at.idxs[i] : null;
-            const v = at ? (j !== null && j !== undefined ? col[j] : null) : lastValue(col);
-            return (
-              <li
-                key={s.label}
-                class={`legend-row${hidden.has(i) ? ' off' : ''}`}
-                data-label={s.label}
-                data-value={v ?? ''}
-                title={hidden.has(i) ? 'Show this series' : 'Hide this series'}
-                onClick={() => toggle(i)}
-              >
-                <span class="swatch" style={{ background: colorOf(i) }} />
-                <span class="legend-label">{s.label}</span>
-                <span class="legend-value">{formatValue(v)}</span>
-              </li>
-            );
-          })}
-        </ul>
-      </div>
+      )}
     </div>
   );
 }
@@ -203,6 +291,67 @@ function align(series: ChartSeries[]): uPlot.AlignedData {
     return col;
   });
   return [times.map((t) => t / 1000), ...cols];
+}
+
+/** The drawn data of stacked series: each area (and each bar) is the sum
+ *  of its own value and those of the areas (bars) before it; lines stay
+ *  as they are. An empty bucket stays empty and adds nothing. */
+function stack(data: uPlot.AlignedData, kinds: DisplayType[]): uPlot.AlignedData {
+  const n = data[0].length;
+  const sums: Record<string, number[]> = {};
+  const out: (number | null)[][] = [];
+  kinds.forEach((kind, i) => {
+    const col = data[i + 1] as (number | null)[];
+    if (kind === 'line') {
+      out.push(col);
+      return;
+    }
+    const acc = (sums[kind] ??= new Array(n).fill(0));
+    out.push(col.map((v, k) => (v === null || v === undefined ? null : (acc[k] += v))));
+  });
+  return [data[0], ...out];
+}
+
+/** The bands that fill each stacked series down to the one below it in
+ *  its stack (uPlot: `series: [upper, lower]`, 1-based). */
+function bandsOf(kinds: DisplayType[]): uPlot.Band[] {
+  const bands: uPlot.Band[] = [];
+  const below: Record<string, number> = {};
+  kinds.forEach((kind, i) => {
+    if (kind === 'line') return;
+    if (below[kind] !== undefined) bands.push({ series: [i + 1, below[kind]] });
+    below[kind] = i + 1;
+  });
+  return bands;
+}
+
+/** Draws the thresholds on the plot (uPlot's `draw` hook). */
+function drawThresholds(u: uPlot, ts: Threshold[]) {
+  if (!ts.length) return;
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  const ratio = window.devicePixelRatio || 1;
+  ctx.save();
+  ctx.font = `${11 * ratio}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'bottom';
+  for (const t of ts) {
+    const y = Math.round(u.valToPos(t.value, 'y', true));
+    if (y < top || y > top + height) continue;
+    const color = t.color ?? '#c62828';
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5 * ratio;
+    ctx.setLineDash(t.dashed ? [6 * ratio, 4 * ratio] : []);
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(left + width, y);
+    ctx.stroke();
+    if (t.label) {
+      ctx.fillStyle = color;
+      ctx.fillText(t.label, left + width - 4 * ratio, y - 2 * ratio);
+    }
+  }
+  ctx.restore();
 }
 
 /** The index of series `si`'s value nearest to bucket `closest`, within
