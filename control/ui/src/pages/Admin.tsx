@@ -1,7 +1,7 @@
-// The Admin page. A placeholder until it is built.
+// The Admin page (users and keys), loaded on first visit (see
+// admin/AdminPage.tsx).
 
-import { Placeholder } from '../components/Placeholder';
+import { lazyPage } from '../components/monitors/common';
+import type { PageProps } from './index';
 
-export default function Admin() {
-  return <Placeholder title="Admin" what="users and API/application keys." />;
-}
+export default lazyPage<PageProps>(() => import('./admin/AdminPage'));

@@ -1,7 +1,6 @@
-// The Events page. A placeholder until it is built.
+// The Events page, loaded on first visit (see events/EventsPage.tsx).
 
-import { Placeholder } from '../components/Placeholder';
+import { lazyPage } from '../components/monitors/common';
+import type { PageProps } from './index';
 
-export default function Events() {
-  return <Placeholder title="Events" what="the event stream, with monitor transitions." />;
-}
+export default lazyPage<PageProps>(() => import('./events/EventsPage'));

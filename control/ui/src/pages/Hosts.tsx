@@ -1,7 +1,6 @@
-// The Hosts page. A placeholder until it is built.
+// The Hosts page, loaded on first visit (see hosts/HostsPage.tsx).
 
-import { Placeholder } from '../components/Placeholder';
+import { lazyPage } from '../components/monitors/common';
+import type { PageProps } from './index';
 
-export default function Hosts() {
-  return <Placeholder title="Hosts" what="every host that sent data, with its tags and last seen time." />;
-}
+export default lazyPage<PageProps>(() => import('./hosts/HostsPage'));

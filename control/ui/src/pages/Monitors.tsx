@@ -1,7 +1,8 @@
-// The Monitors page. A placeholder until it is built.
+// The Monitors page: its code (the list, the form with its live chart,
+// the detail with the state timeline) is loaded on first visit, so the
+// first page of the app stays small. See monitors/MonitorsPage.tsx.
 
-import { Placeholder } from '../components/Placeholder';
+import { lazyPage } from '../components/monitors/common';
+import type { PageProps } from './index';
 
-export default function Monitors() {
-  return <Placeholder title="Monitors" what="the monitors with their status, and a form to create and edit them." />;
-}
+export default lazyPage<PageProps>(() => import('./monitors/MonitorsPage'));
