@@ -18,7 +18,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasSignIn, python, screenshot, signIn, startAll, step, until } from './harness.mjs';
+import { SCREENSHOTS, hasSignIn, python, screenshot, signIn, startAll, step, until } from './harness.mjs';
 
 /** Two hosts over the past 10 minutes, a point every 30 s: `browser.load`
  *  (mon-1 at 15, mon-2 at 10) and, for mon-1 only, `system.cpu.user`. */
@@ -90,6 +90,7 @@ describe('monitors, events, hosts and admin', () => {
       await page.goto('/monitors');
       await signIn(page);
       await page.getByText('No monitor yet').waitFor();
+      await shot(page, 'monitor-list-empty');
       await page.getByRole('link', { name: '+ New monitor' }).click();
       await page.waitForURL((u) => u.pathname === '/monitors/new');
 
@@ -109,6 +110,9 @@ describe('monitors, events, hosts and admin', () => {
       await critical.pressSequentially('50');
       await until(async () => (await chart.getAttribute('data-critical-y')) !== null, 'the alert threshold line');
       assert.equal(await page.getByTestId('legend-critical').getAttribute('data-value'), '50');
+      // What each host would be now: 15 and 10 are under 50.
+      const predicted = page.getByTestId('prediction').locator('[data-label="host:mon-1"]');
+      assert.equal(await predicted.getAttribute('data-status'), 'OK');
 
       // A warning threshold above the alert one with `>`: the server's 400.
       await page.getByLabel('Warning threshold').pressSequentially('60');
@@ -123,7 +127,8 @@ describe('monitors, events, hosts and admin', () => {
         const y = await chart.evaluate((e) => [Number(e.dataset.warningY), Number(e.dataset.criticalY)]);
         return y[0] > 0 && y[0] < y[1];
       }, 'the warning line above the alert line');
-      await shot(page, 'monitor-form-bad-thresholds');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${SCREENSHOTS}/monitor-form-bad-thresholds.png` });
 
       await page.getByLabel('Warning threshold').fill('40');
       await until(async () => (await page.getByTestId('validation').getAttribute('data-state')) === 'ok', 'the server to accept the monitor');
@@ -132,7 +137,12 @@ describe('monitors, events, hosts and admin', () => {
       await page.getByLabel('Message').fill('Load is {{value}} on {{host.name}} @webhook-none');
       await page.getByLabel('Tags').fill('team:web, browser-test');
       await page.getByLabel('Priority').selectOption('2');
-      await shot(page, 'monitor-form');
+      // The form as a person sees it, top and bottom (its footer stays at
+      // the bottom of the window).
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${SCREENSHOTS}/monitor-form.png` });
+      await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+      await page.screenshot({ path: `${SCREENSHOTS}/monitor-form-bottom.png` });
       await page.getByRole('button', { name: 'Create monitor' }).click();
       await page.waitForURL((u) => /^\/monitors\/\d+$/.test(u.pathname));
       monitorId = Number(new URL(page.url()).pathname.split('/')[2]);
@@ -215,6 +225,52 @@ describe('monitors, events, hosts and admin', () => {
       await shot(page, 'monitor-detail');
       await page.setViewportSize({ width: 1920, height: 1080 });
       await shot(page, 'monitor-detail-1920');
+    });
+  });
+
+  test('the form edits a monitor, and writes other types raw', async (t) => {
+    if (skip || monitorId === null) return t.skip(skip || 'no monitor');
+    const page = await env.newPage();
+    await step(t, page, env.server, async () => {
+      await page.goto(`/monitors/${monitorId}/edit`);
+      await signIn(page);
+      // The stored monitor read back into the form.
+      const editor = page.getByRole('textbox', { name: 'Query a' });
+      await until(async () => (await editor.inputValue().catch(() => '')) === METRIC, 'the stored query in the editor');
+      assert.equal(await page.getByLabel('Alert threshold').inputValue(), '50');
+      assert.equal(await page.getByLabel('Warning threshold').inputValue(), '40');
+      assert.equal(await page.getByLabel('Tags').inputValue(), 'team:web, browser-test');
+      await page.getByLabel('Name').fill('Browser load is very high');
+      await page.getByLabel('Alert recovery').fill('45');
+      await until(async () => (await page.getByTestId('validation').getAttribute('data-state')) === 'ok', 'the server to accept the change');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.waitForURL((u) => u.pathname === `/monitors/${monitorId}`);
+      await page.getByTestId('monitor-name').filter({ hasText: 'Browser load is very high' }).waitFor();
+      const r = await env.server.request('GET', `/api/v1/monitor/${monitorId}`);
+      assert.deepEqual(r.json.options.thresholds, { critical: 50, warning: 40, critical_recovery: 45 });
+      // Options the form does not show are kept (the downtime is not an
+      // option; new_group_delay is).
+      assert.equal(r.json.options.new_group_delay, 0);
+
+      // An event alert through the raw form: bad JSON is caught before
+      // sending, the server's message for a bad query is shown.
+      await page.goto('/monitors/new');
+      await page.getByRole('button', { name: 'Other monitor types / raw query' }).click();
+      await page.getByLabel('Monitor type').selectOption('event alert');
+      await page.getByLabel('Monitor query').fill('events("sources:deploy").rollup("count").last("5m") >');
+      await page.getByLabel('Options JSON').fill('{"thresholds": ');
+      await page.getByTestId('validation').getByText(/The options are not valid JSON/).waitFor();
+      await page.getByLabel('Options JSON').fill('{"thresholds": {"critical": 0}}');
+      await page.getByTestId('validation-error').getByText(/parameter 'query' is invalid/).waitFor();
+      await page.getByLabel('Monitor query').fill('events("sources:deploy").rollup("count").last("5m") > 0');
+      await page.getByLabel('Name').fill('Deploys happen');
+      await until(async () => (await page.getByTestId('validation').getAttribute('data-state')) === 'ok', 'the server to accept the event alert');
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: `${SCREENSHOTS}/monitor-form-raw.png` });
+      await page.getByRole('button', { name: 'Create monitor' }).click();
+      await page.waitForURL((u) => /^\/monitors\/\d+$/.test(u.pathname));
+      await page.getByTestId('monitor-name').filter({ hasText: 'Deploys happen' }).waitFor();
+      assert.match(await page.locator('.summary').innerText(), /event alert/);
     });
   });
 

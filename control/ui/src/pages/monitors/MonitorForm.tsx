@@ -15,7 +15,8 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, isAbort, messageOf } from '../../api';
-import { ErrorBox, useDebounced } from '../../components/monitors/common';
+import { ErrorBox, StatusBadge, useDebounced } from '../../components/monitors/common';
+import { formatValue } from '../../lib/format';
 import { ThresholdChart, type ThresholdSeries } from '../../components/monitors/ThresholdChart';
 import { QueryEditor } from '../../components/QueryEditor';
 import { createMonitor, getMonitor, runQuery, updateMonitor, validateMonitor } from '../../lib/monitors-api';
@@ -34,9 +35,11 @@ import {
   formOf,
   metricMonitorQuery,
   parseMetricQuery,
+  predict,
   thresholdsOf,
   windowSeconds,
   type FormState,
+  type Predicted,
 } from './model';
 
 /** Typing pauses this long before the chart's query and the validation
@@ -351,7 +354,15 @@ function FormBody({ id, title, form, setForm, onSubmit, saving, saveError, showN
               {preview.loading ? 'Loading…' : `The query over the past ${describeSpan(preview.to - preview.from)}, with the thresholds`}
             </div>
             {preview.series.length > 0 ? (
-              <ThresholdChart series={preview.series} from={preview.from} to={preview.to} thresholds={chartThresholds} comparator={chartComparator} />
+              <>
+                <ThresholdChart series={preview.series} from={preview.from} to={preview.to} thresholds={chartThresholds} comparator={chartComparator} />
+                {form.mode === 'metric' && (
+                  <Prediction
+                    list={predict(preview.series, form.aggregation, windowSeconds(form.window), form.comparator, thresholds, preview.to)}
+                    what={`${form.aggregation} over the last ${describeWindow(form.window)}`}
+                  />
+                )}
+              </>
             ) : (
               <p class="empty preview-empty">
                 {preview.problem ? 'The query did not run: see its error above.' : preview.loading ? 'Loading…' : 'No data for this query in this time.'}
@@ -495,6 +506,26 @@ function FormBody({ id, title, form, setForm, onSubmit, saving, saveError, showN
         </div>
       </div>
     </form>
+  );
+}
+
+/** Most groups the prediction lists. */
+const PREDICTED_MAX = 8;
+
+/** The status each group would have now, by the form's thresholds. */
+function Prediction({ list, what }: { list: Predicted[]; what: string }) {
+  const order = { Alert: 0, Warn: 1, 'No Data': 2, OK: 3 };
+  const sorted = [...list].sort((a, b) => order[a.status] - order[b.status] || a.label.localeCompare(b.label));
+  return (
+    <div class="prediction" data-testid="prediction">
+      <span class="muted small">Now ({what}):</span>
+      {sorted.slice(0, PREDICTED_MAX).map((p) => (
+        <span key={p.label} class="predicted" data-label={p.label} data-status={p.status}>
+          <span class="predicted-label">{p.label}</span> <b>{formatValue(p.value)}</b> <StatusBadge status={p.status} small />
+        </span>
+      ))}
+      {sorted.length > PREDICTED_MAX && <span class="muted small">and {sorted.length - PREDICTED_MAX} more</span>}
+    </div>
   );
 }
 

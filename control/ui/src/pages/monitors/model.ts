@@ -268,3 +268,44 @@ export const TEMPLATE_VARIABLES: { text: string; what: string }[] = [
   { text: '{{^is_alert}}…{{/is_alert}}', what: 'except in alert' },
   { text: '@webhook-<name>', what: 'notify a webhook' },
 ];
+
+/** What the evaluator would make of one series now: its time aggregation
+ *  over the last window and the status the thresholds give it. A
+ *  preview only: the server evaluates on its own schedule, with its own
+ *  rules (no-data, recovery thresholds, delays). */
+export interface Predicted {
+  label: string;
+  value: number | null;
+  status: 'OK' | 'Warn' | 'Alert' | 'No Data';
+}
+
+const CROSSES: Record<string, (v: number, t: number) => boolean> = {
+  '>': (v, t) => v > t,
+  '>=': (v, t) => v >= t,
+  '<': (v, t) => v < t,
+  '<=': (v, t) => v <= t,
+  '==': (v, t) => v === t,
+  '!=': (v, t) => v !== t,
+};
+
+export function predict(
+  series: { label: string; points: [number, number | null][] }[],
+  aggregation: string,
+  windowSecs: number,
+  comparator: string,
+  t: { critical: number | null; warning: number | null },
+  nowMs: number,
+): Predicted[] {
+  const cross = CROSSES[comparator] ?? CROSSES['>'];
+  return series.map((s) => {
+    const vals = s.points.filter(([at, v]) => v !== null && at > nowMs - windowSecs * 1000).map(([, v]) => v as number);
+    if (vals.length === 0) return { label: s.label, value: null, status: 'No Data' as const };
+    let value: number;
+    if (aggregation === 'sum') value = vals.reduce((a, b) => a + b, 0);
+    else if (aggregation === 'min') value = Math.min(...vals);
+    else if (aggregation === 'max') value = Math.max(...vals);
+    else value = vals.reduce((a, b) => a + b, 0) / vals.length;
+    const status = t.critical !== null && cross(value, t.critical) ? 'Alert' : t.warning !== null && cross(value, t.warning) ? 'Warn' : 'OK';
+    return { label: s.label, value, status };
+  });
+}
