@@ -309,6 +309,33 @@ describe('monitors, events, hosts and admin', () => {
       await keyRow.waitFor({ state: 'detached' });
       const refused = await env.server.request('GET', '/api/v1/validate', { keys: [secret, ''], headers: {} });
       assert.notEqual(refused.status, 200);
+
+      // Another user: role, disable and enable, a new password, delete.
+      await page.getByRole('button', { name: '+ Add user' }).click();
+      await form.getByLabel('E-mail').fill('temp@localhost');
+      await form.getByLabel('Password').fill('temp-password-1');
+      await form.getByRole('button', { name: 'Create user' }).click();
+      const temp = page.locator('[data-testid=users] tr[data-email="temp@localhost"]');
+      await temp.waitFor();
+      await temp.getByLabel('Role of temp@localhost').selectOption('admin');
+      await page.getByText('temp@localhost is now Admin.').waitFor();
+      await temp.getByRole('button', { name: 'Disable' }).click();
+      await temp.getByText('disabled', { exact: true }).waitFor();
+      await temp.getByRole('button', { name: 'Enable' }).click();
+      await temp.getByText('active', { exact: true }).waitFor();
+      await temp.getByRole('button', { name: 'Reset password' }).click();
+      const reset = page.getByRole('form', { name: 'New password for temp@localhost' });
+      await reset.getByRole('button', { name: 'Generate' }).click();
+      assert.equal((await reset.getByLabel('New password for temp@localhost').inputValue()).length, 16);
+      await reset.getByRole('button', { name: 'Set password' }).click();
+      await page.getByText('New password set for temp@localhost').waitFor();
+      await temp.getByRole('button', { name: 'Delete' }).click();
+      await temp.getByRole('group').getByRole('button', { name: 'Delete' }).click();
+      await temp.waitFor({ state: 'detached' });
+      // The admin's own row cannot be disabled or deleted.
+      const self = page.locator('[data-testid=users] tr[data-email="admin@localhost"]');
+      assert.equal(await self.getByRole('button', { name: 'Delete' }).count(), 0);
+      assert.ok(await self.getByLabel('Role of admin@localhost').isDisabled());
     });
   });
 

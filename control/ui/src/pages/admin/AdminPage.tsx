@@ -73,11 +73,13 @@ function Users({ myId }: { myId: number }) {
     try {
       await f();
       if (done) setNotice(done);
-      await load();
       return true;
     } catch (e) {
       setError(messageOf(e));
       return false;
+    } finally {
+      // Also after a refusal: the row shows what the server has.
+      await load();
     }
   }
 
