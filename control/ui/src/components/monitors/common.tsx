@@ -160,7 +160,10 @@ export function TagChips({ tags, onPick, max = 12 }: { tags: string[]; onPick?: 
 
 /** Loads a page's code on first use (a dynamic `import()`), so the first
  *  page's JavaScript stays small; shows "Loading…" meanwhile and the
- *  failure if the chunk cannot be fetched. */
+ *  failure if the chunk cannot be fetched. The page is wrapped in
+ *  `.ops-page`, the root every rule of these pages' CSS is scoped to, so
+ *  their generic class names (`.field`, `.toolbar`, `h2`) never restyle
+ *  another page once loaded. */
 export function lazyPage<P extends object>(load: () => Promise<{ default: ComponentType<P> }>): ComponentType<P> {
   let loaded: ComponentType<P> | null = null;
   let pending: Promise<ComponentType<P>> | null = null;
@@ -178,11 +181,14 @@ export function lazyPage<P extends object>(load: () => Promise<{ default: Compon
         },
       );
     }, []);
-    if (C) return <C {...props} />;
     return (
-      <section class="page">
-        {error ? <ErrorBox message={error} /> : <p class="muted">Loading…</p>}
-      </section>
+      <div class="ops-page">
+        {C ? (
+          <C {...props} />
+        ) : (
+          <section class="page">{error ? <ErrorBox message={error} /> : <p class="muted">Loading…</p>}</section>
+        )}
+      </div>
     );
   };
 }
