@@ -18,7 +18,7 @@
 // they are. Nothing is drawn per point in the DOM: the legend has one row
 // per series.
 
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { formatValue } from '../lib/format';
 import { formatTime, timeTick } from '../lib/time';
@@ -58,7 +58,8 @@ export interface TimeseriesChartProps {
   onZoom?: (from: number, to: number) => void;
   thresholds?: Threshold[];
   /** 'full' (the explorer's, the default), 'compact' (small rows in a
-   *  short scrolling box, for dashboard widgets) or 'none'. */
+   *  short scrolling box, the first COMPACT_ROWS until "Show all", for
+   *  dashboard widgets) or 'none'. */
   legend?: 'full' | 'compact' | 'none';
   /** Called after each draw of the canvas (the first one shows the data):
    *  dashboards time themselves with it. */
@@ -85,6 +86,14 @@ const NEAREST_FRACTION = 0.05;
  *  still shows its axes. */
 const MIN_FILL_HEIGHT = 60;
 
+/** Rows a compact legend shows before "Show all": its box shows a few
+ *  at a time, and a hundred rows in each of ten widgets are a page's
+ *  worth of layout and paint before anyone scrolls to them. */
+const COMPACT_ROWS = 25;
+
+/** Series up to which the cursor marks each one's value with a dot. */
+const MAX_CURSOR_POINTS = 20;
+
 /** Opacity of an area's fill (hex alpha appended to the colour): the
  *  lines of the stack stay readable through it. */
 const AREA_ALPHA = '66';
@@ -103,6 +112,9 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
   /** The cursor's bucket and, per series, the index of its value shown. */
   const [cursor, setCursor] = useState<{ idx: number; idxs: (number | null)[] } | null>(null);
   const [hidden, setHidden] = useState<Set<number>>(new Set());
+  const [allRows, setAllRows] = useState(false);
+  /** What the plot shows now. */
+  const drawnWith = useRef<{ data: uPlot.AlignedData | null; from: number; to: number; thresholds: string }>({ data: null, from: 0, to: 0, thresholds: '' });
 
   const data = useMemo(() => align(series), [series]);
   const kinds = series.map((s) => s.display ?? 'line');
@@ -113,21 +125,29 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
   const identity = series.map((s, i) => `${s.label}\u0001${kinds[i]}\u0001${colors[i]}`).join('\u0000');
   const thresholdKey = (thresholds ?? []).map((t) => `${t.value}|${t.color}|${t.label}|${t.dashed}`).join(',');
 
-  useEffect(() => {
+  // The latest of what the plot draws, for when it is made.
+  const latest = useRef({ data: drawnData, from, to, thresholds: thresholdKey });
+  latest.current = { data: drawnData, from, to, thresholds: thresholdKey };
+
+  // The plot is made when the box's size is first known: a ResizeObserver
+  // reports it after the browser's own layout, where reading the size here
+  // would force a layout of the whole page per chart (a dashboard makes
+  // ten at once). Later reports resize it.
+  useLayoutEffect(() => {
     const el = box.current!;
     let frame = 0;
-    const size = () => ({
-      width: Math.max(200, el.clientWidth),
-      height: height === 'fill' ? Math.max(MIN_FILL_HEIGHT, el.clientHeight) : height,
-    });
+    let p: uPlot | null = null;
     const bars = uPlot.paths.bars!({ size: [0.8, 48], gap: 0 });
     const opts: uPlot.Options = {
-      ...size(),
+      width: 0,
+      height: 0,
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: false },
         y: false,
-        points: { size: 7 },
+        // A dot per series at the cursor is a DOM element per series:
+        // worth it for a few lines, not for a hundred.
+        points: { size: 7, show: series.length <= MAX_CURSOR_POINTS },
         dataIdx: (u, si, closest) => nearestNonNull(u, si, closest),
       },
       scales: {
@@ -200,32 +220,41 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
         ],
       },
     };
-    const p = new uPlot(opts, drawnData, el);
-    plot.current = p;
-    setHidden(new Set());
-    const ro = new ResizeObserver(() => {
-      const s = size();
-      if (s.width !== p.width || s.height !== p.height) p.setSize(s);
+    const ro = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1].contentRect;
+      const size = {
+        width: Math.max(200, Math.round(box.width)),
+        height: height === 'fill' ? Math.max(MIN_FILL_HEIGHT, Math.round(box.height)) : height,
+      };
+      if (p) {
+        if (size.width !== p.width || size.height !== p.height) p.setSize(size);
+        return;
+      }
+      const now = latest.current;
+      p = new uPlot({ ...opts, ...size }, now.data, el);
+      plot.current = p;
+      drawnWith.current = { ...now };
     });
     ro.observe(el);
+    setHidden((h) => (h.size ? new Set() : h));
     return () => {
       cancelAnimationFrame(frame);
       ro.disconnect();
-      p.destroy();
+      p?.destroy();
       plot.current = null;
     };
     // Made again only when the series set or the height changes.
   }, [identity, height]);
 
-  useEffect(() => {
-    plot.current?.setData(drawnData);
-  }, [drawnData, from, to]);
-
-  // New thresholds: the y range and the lines are computed again.
+  // New data, window or thresholds (the y range and the lines are
+  // computed again): drawn again, unless the plot was just made with them.
   useEffect(() => {
     const p = plot.current;
-    if (p) p.setData(p.data);
-  }, [thresholdKey]);
+    const w = drawnWith.current;
+    if (!p || (w.data === drawnData && w.from === from && w.to === to && w.thresholds === thresholdKey)) return;
+    drawnWith.current = { data: drawnData, from, to, thresholds: thresholdKey };
+    p.setData(drawnData);
+  }, [drawnData, from, to, thresholdKey]);
 
   function toggle(i: number) {
     const next = new Set(hidden);
@@ -237,9 +266,10 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
 
   const times = data[0] as number[];
   const at = cursor && cursor.idx < times.length ? cursor : null;
+  const shownRows = legend === 'compact' && !allRows ? COMPACT_ROWS : series.length;
 
   return (
-    <div class={`chart${legend === 'compact' ? ' chart-compact' : ''}${height === 'fill' ? ' chart-fill' : ''}`}>
+    <div class={`chart${legend === 'compact' ? ' chart-compact' : ''}${height === 'fill' ? ' chart-fill' : ''}`} data-series={series.length}>
       <div class="chart-canvas" ref={box} data-testid="chart" />
       {legend !== 'none' && (
         <div class="legend" data-testid="legend">
@@ -251,7 +281,7 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
             )}
           </div>
           <ul>
-            {series.map((s, i) => {
+            {series.slice(0, shownRows).map((s, i) => {
               const col = data[i + 1] as (number | null)[];
               const j = at ? at.idxs[i] : null;
               const v = at ? (j !== null && j !== undefined ? col[j] : null) : lastValue(col);
@@ -270,6 +300,13 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
                 </li>
               );
             })}
+            {shownRows < series.length && (
+              <li class="legend-more">
+                <button class="link" onClick={() => setAllRows(true)}>
+                  Show all {series.length} series
+                </button>
+              </li>
+            )}
           </ul>
         </div>
       )}
@@ -280,6 +317,13 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
 /** uPlot's data: one sorted time column (seconds) shared by every series,
  *  with null where a series has no point. */
 function align(series: ChartSeries[]): uPlot.AlignedData {
+  // The series of one answer share their timestamps (a v2 answer always,
+  // a v1 answer mostly): then no merging is needed.
+  const first = series[0]?.points ?? [];
+  const shared = series.every((s) => s.points.length === first.length && s.points.every((p, i) => p[0] === first[i][0]));
+  if (shared && isSorted(first)) {
+    return [first.map((p) => p[0] / 1000), ...series.map((s) => s.points.map((p) => p[1]))];
+  }
   const set = new Set<number>();
   for (const s of series) for (const [t] of s.points) set.add(t);
   const times = [...set].sort((a, b) => a - b);
@@ -291,6 +335,11 @@ function align(series: ChartSeries[]): uPlot.AlignedData {
     return col;
   });
   return [times.map((t) => t / 1000), ...cols];
+}
+
+function isSorted(points: [number, number | null][]): boolean {
+  for (let i = 1; i < points.length; i++) if (points[i][0] <= points[i - 1][0]) return false;
+  return true;
 }
 
 /** The drawn data of stacked series: each area (and each bar) is the sum

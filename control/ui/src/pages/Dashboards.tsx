@@ -4,14 +4,15 @@
 //
 // The view's code is loaded on demand (a separate chunk, outside the
 // first page's JavaScript budget); opening the app at a dashboard's
-// address starts loading it at once, beside the session check, so it
-// costs no extra round trip.
+// address starts loading it, and the dashboard's JSON (prefetch.ts), at
+// once, beside the session check, so neither costs an extra round trip.
 
 import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api';
 import type { PageProps } from '.';
 import DashboardList from './dashboards/List';
+import { prefetchFor } from './dashboards/prefetch';
 import './dashboards/dashboards.css';
 
 type ViewModule = { default: ComponentType<{ id: string }> };
@@ -19,7 +20,10 @@ type ViewModule = { default: ComponentType<{ id: string }> };
 let viewModule: Promise<ViewModule> | null = null;
 const loadView = () => (viewModule ??= import('./dashboards/View'));
 
-if (window.location.pathname.startsWith('/dashboards/')) loadView();
+if (window.location.pathname.startsWith('/dashboards/')) {
+  loadView();
+  prefetchFor(window.location.pathname);
+}
 
 export default function Dashboards({ subpath }: PageProps) {
   const id = subpath.split('/')[1] ?? '';

@@ -19,6 +19,7 @@ import {
   type WidgetDefinition,
   type WidgetRequest,
 } from '../../lib/dashboards-api';
+import { parseSimple } from '../../lib/query';
 import type { ChartSeries, DisplayType } from '../TimeseriesChart';
 import { PALETTE } from '../TimeseriesChart';
 import { substitute, type VarValue } from './templating';
@@ -117,9 +118,38 @@ export async function timeseriesOf(def: WidgetDefinition, ctx: QueryCtx): Promis
   return { series, errors };
 }
 
+/** A classic query that is one metric query (`avg:m{s} by {k}` and
+ *  methods like `.as_count()`, `.rollup(...)`, `.fill(...)`): the v2 API
+ *  answers it too. Functions, arithmetic and lists of queries are not. */
+export function isSingleMetricQuery(q: string): boolean {
+  const s = parseSimple(q);
+  return !!s && s.pre.trim() === '' && /^(\s*\.\w+\([^()]*\))*\s*$/.test(s.post);
+}
+
 async function seriesOfRequest(r: WidgetRequest, ctx: QueryCtx): Promise<ChartSeries[]> {
   if (typeof r.q === 'string' && r.q.trim()) {
-    const list = await queryV1(substitute(r.q, ctx.vars), ctx.from, ctx.to, ctx.signal);
+    const q = substitute(r.q, ctx.vars);
+    if (isSingleMetricQuery(q)) {
+      // The v2 answer of the same query: one shared time column and a
+      // value column per series, about a sixth of the v1 answer's bytes
+      // (no timestamp per point), so less to send, parse and collect.
+      const a = await queryTimeseries([{ data_source: 'metrics', name: 'q', query: q }], [], ctx.from, ctx.to, ctx.signal);
+      const alias = r.metadata?.find((m) => m && m.expression === r.q)?.alias_name;
+      const out: ChartSeries[] = [];
+      a.series.forEach((s, j) => {
+        const vals = a.values[j] ?? [];
+        // v2 reports every bucket; a series without any value is left out
+        // (as v1 does).
+        if (!vals.some((v) => v !== null)) return;
+        const tags = s.group_tags?.length ? s.group_tags.join(', ') : '';
+        out.push({
+          label: alias ? (tags ? `${alias} · ${tags}` : alias) : tags || q,
+          points: a.times.map((t, k) => [t, vals[k] ?? null] as [number, number | null]),
+        });
+      });
+      return out;
+    }
+    const list = await queryV1(q, ctx.from, ctx.to, ctx.signal);
     return list.map((s) => ({ label: labelV1(r, s), points: s.pointlist }));
   }
   if (Array.isArray(r.queries) && r.queries.length) {

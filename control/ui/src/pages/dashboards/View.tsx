@@ -16,6 +16,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { isAbort, messageOf } from '../../api';
 import { Modal } from '../../components/dashboard/Modal';
 import { CloneDialog } from './CloneDialog';
+import { dashboardFor } from './prefetch';
 import { TemplateBar, VarsEditor, useDashboardTags } from '../../components/dashboard/TemplateVars';
 import { WidgetEditor } from '../../components/dashboard/WidgetEditor';
 import { DashContext, type Dash } from '../../components/dashboard/context';
@@ -24,7 +25,7 @@ import { DATA_TYPES, gridItems, keyOf, type WidgetActions } from '../../componen
 import { newLayout, place } from '../../components/dashboard/layout';
 import { currentValues, metricsOf, paramOf } from '../../components/dashboard/templating';
 import { TimeRangePicker } from '../../components/TimeRangePicker';
-import { getDashboard, updateDashboard, type Dashboard, type Layout, type TemplateVariable, type Widget, type WidgetDefinition } from '../../lib/dashboards-api';
+import { updateDashboard, type Dashboard, type Layout, type TemplateVariable, type Widget, type WidgetDefinition } from '../../lib/dashboards-api';
 import { formatTime, rangeFromParams, rangeKey, rangeToParams, resolve, type Range } from '../../lib/time';
 import { Link, navigate, useLocation } from '../../router';
 import { canEdit, useSession } from '../../session';
@@ -74,7 +75,7 @@ export default function DashboardView({ id }: { id: string }) {
     setDash(null);
     setLoadError(null);
     setDraft(null);
-    getDashboard(id, ctl.signal).then(
+    dashboardFor(id, ctl.signal).then(
       (d) => {
         tracker.current = { expected: dataKeys(d.widgets), seen: new Set(), marked: false };
         setDrawn(false);
@@ -193,7 +194,6 @@ export default function DashboardView({ id }: { id: string }) {
     setSaveError(null);
     try {
       const saved = await updateDashboard(id, draft);
-      tracker.current = { expected: dataKeys(saved.widgets), seen: new Set(), marked: false };
       setDash(saved);
       setDraft(null);
     } catch (e) {
