@@ -32,7 +32,7 @@
 // server, the browser and signing in. `WHIPPET_BIN` overrides the binary.
 
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,6 +212,7 @@ try {
   await first.waitForURL((u) => !u.pathname.startsWith('/signin'));
   await first.close();
 
+  const loadBefore = loadavg()[0];
   const results = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await run(context, path);
@@ -239,7 +240,7 @@ Made by \`node bench/ui-bench/dashboard.mjs --runs ${RUNS} --step ${STEP_S}\` (h
 
 | | |
 |---|---|
-| Machine | ${cpus().length} × ${cpu} (shared with other work) |
+| Machine | ${cpus().length} × ${cpu}; load average (1 min) ${loadBefore.toFixed(2)} before the runs, ${loadavg()[0].toFixed(2)} after (other work shares the machine) |
 | Browser | ${chromium}, headless, ${VIEWPORT.width}×${VIEWPORT.height} |
 | Server | \`whippet serve\`, release build, fresh data directory |
 | Data | ${data.hosts} series × 1 day at ${STEP_S} s = ${data.points.toLocaleString('en')} points, loaded through \`POST /api/v1/series\` in ${data.secs.toFixed(1)} s |

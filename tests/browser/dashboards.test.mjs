@@ -1,7 +1,8 @@
 // Dashboards in a real browser: data pushed through the real Python
 // `datadog` client for two hosts; a dashboard built in the UI (created, a
 // template variable and a timeseries widget added through the forms,
-// resized by dragging its corner, saved) shows the pushed values in its
+// resized by dragging its corner, a save the server refuses showing its
+// message, saved) shows the pushed values in its
 // legend after a reload; switching the template variable changes the
 // series; a dashboard exported from Datadog imports and renders its
 // widgets (an unsupported type says so); clone and delete from the list; a
@@ -127,8 +128,17 @@ describe('dashboards', () => {
       assert.equal(await cell.getAttribute('data-layout'), '0,0,4,3');
       await screenshot(page, 'dashboards-edit-mode');
 
+      // A save the server refuses shows its message, and the edits stay.
+      await page.getByRole('button', { name: '+ Add variable' }).click();
+      await page.getByLabel('Variable 2 name').fill('host');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const refused = page.getByRole('alert').filter({ hasText: 'Saving failed' });
+      await refused.waitFor();
+      assert.match(await refused.innerText(), /template/i);
+      await page.getByRole('button', { name: 'Remove variable host' }).last().click();
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByTestId('dashboard-title').filter({ hasText: TITLE }).waitFor();
+      assert.equal(await refused.count(), 0);
 
       // What was saved is what a reload shows.
       await page.reload();

@@ -8,7 +8,8 @@
 // Each series is drawn as a line (the default), an area or bars (Datadog's
 // `display_type`). Areas and bars are stacked as Datadog stacks them: the
 // areas on each other, the bars on each other, in the order given; the
-// legend still shows each series' own value. Horizontal `thresholds` (a
+// legend still shows each series' own value (without a legend, a tooltip
+// by the cursor does). Horizontal `thresholds` (a
 // monitor's alert and warning levels, a dashboard's markers) are drawn
 // across the plot and kept inside the y range.
 //
@@ -110,7 +111,7 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
   const drawn = useRef(onDrawn);
   drawn.current = onDrawn;
   /** The cursor's bucket and, per series, the index of its value shown. */
-  const [cursor, setCursor] = useState<{ idx: number; idxs: (number | null)[] } | null>(null);
+  const [cursor, setCursor] = useState<{ idx: number; idxs: (number | null)[]; left: number; top: number } | null>(null);
   const [hidden, setHidden] = useState<Set<number>>(new Set());
   const [allRows, setAllRows] = useState(false);
   /** What the plot shows now. */
@@ -204,7 +205,11 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
             cancelAnimationFrame(frame);
             const i = u.cursor.idx;
             const idxs = (u.cursor.idxs ?? []).slice(1).map((x) => x ?? null);
-            frame = requestAnimationFrame(() => setCursor(i === null || i === undefined ? null : { idx: i, idxs }));
+            // Where the tooltip goes (no legend): by the cursor, in the
+            // canvas box's pixels.
+            const left = (u.cursor.left ?? 0) + u.bbox.left / (window.devicePixelRatio || 1);
+            const top = (u.cursor.top ?? 0) + u.bbox.top / (window.devicePixelRatio || 1);
+            frame = requestAnimationFrame(() => setCursor(i === null || i === undefined || (u.cursor.left ?? -1) < 0 ? null : { idx: i, idxs, left, top }));
           },
         ],
         setSelect: [
@@ -271,6 +276,7 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
   return (
     <div class={`chart${legend === 'compact' ? ' chart-compact' : ''}${height === 'fill' ? ' chart-fill' : ''}`} data-series={series.length}>
       <div class="chart-canvas" ref={box} data-testid="chart" />
+      {legend === 'none' && at && <Tooltip at={at} series={series} data={data} colors={colors} hidden={hidden} width={box.current?.clientWidth ?? 0} />}
       {legend !== 'none' && (
         <div class="legend" data-testid="legend">
           <div class="legend-head">
@@ -310,6 +316,35 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
           </ul>
         </div>
       )}
+    </div>
+  );
+}
+
+/** Series a tooltip lists, the largest values at the cursor first. */
+const TOOLTIP_ROWS = 8;
+
+/** Without a legend: the values at the cursor in a box beside it. */
+function Tooltip({ at, series, data, colors, hidden, width }: { at: { idx: number; idxs: (number | null)[]; left: number; top: number }; series: ChartSeries[]; data: uPlot.AlignedData; colors: string[]; hidden: Set<number>; width: number }) {
+  const rows: { i: number; v: number }[] = [];
+  series.forEach((_, i) => {
+    const j = at.idxs[i];
+    const v = j !== null && j !== undefined ? (data[i + 1] as (number | null)[])[j] : null;
+    if (v !== null && v !== undefined && !hidden.has(i)) rows.push({ i, v });
+  });
+  if (!rows.length) return null;
+  rows.sort((a, b) => b.v - a.v);
+  const right = at.left > width / 2;
+  return (
+    <div class="chart-tip" data-testid="chart-tip" style={{ top: `${Math.max(0, at.top - 20)}px`, ...(right ? { right: `${width - at.left + 14}px` } : { left: `${at.left + 14}px` }) }}>
+      <div class="chart-tip-time">{formatTime((data[0] as number[])[at.idx] * 1000)}</div>
+      {rows.slice(0, TOOLTIP_ROWS).map(({ i, v }) => (
+        <div key={i} class="chart-tip-row" data-label={series[i].label} data-value={v}>
+          <span class="swatch" style={{ background: colors[i] }} />
+          <span class="legend-label">{series[i].label}</span>
+          <span class="legend-value">{formatValue(v)}</span>
+        </div>
+      ))}
+      {rows.length > TOOLTIP_ROWS && <div class="muted">and {rows.length - TOOLTIP_ROWS} more</div>}
     </div>
   );
 }

@@ -264,7 +264,13 @@ export default function DashboardView({ id }: { id: string }) {
               <button aria-expanded={settings} onClick={() => setSettings(!settings)} title="The description and the template variables">
                 Variables &amp; description
               </button>
-              <button onClick={() => setDraft(null)} disabled={saving}>
+              <button
+                onClick={() => {
+                  setDraft(null);
+                  setSaveError(null);
+                }}
+                disabled={saving}
+              >
                 Cancel
               </button>
               <button class="primary" onClick={save} disabled={saving || !draft!.title.trim()}>
