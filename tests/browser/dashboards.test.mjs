@@ -4,7 +4,7 @@
 // resized by dragging its corner, a save the server refuses showing its
 // message, saved) shows the pushed values in its
 // legend after a reload; switching the template variable changes the
-// series; a dashboard exported from Datadog imports and renders its
+// series (and live mode refreshes them); a dashboard exported from Datadog imports and renders its
 // widgets (an unsupported type says so); clone and delete from the list; a
 // read-only user sees no edit controls; the built-in internals dashboard
 // opens.
@@ -180,6 +180,14 @@ describe('dashboards', () => {
       // Back to all.
       await select.selectOption('*');
       await until(async () => (await rows.count()) === 2, 'both hosts again');
+      // Live: the widgets are fetched again within seconds.
+      await page.getByLabel('Live').check();
+      await page.waitForURL((u) => u.searchParams.get('live') === '1');
+      const status = page.getByTestId('dash-status');
+      await until(async () => /Updated .* · live/.test(await status.innerText()), 'live mode');
+      const seen = await status.innerText();
+      await until(async () => (await status.innerText()) !== seen, 'a live refresh', 15_000);
+      assert.equal(await rows.count(), 2);
     });
   });
 
