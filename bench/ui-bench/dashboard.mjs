@@ -240,7 +240,7 @@ Made by \`node bench/ui-bench/dashboard.mjs --runs ${RUNS} --step ${STEP_S}\` (h
 
 | | |
 |---|---|
-| Machine | ${cpus().length} × ${cpu}; load average (1 min) ${loadBefore.toFixed(2)} before the runs, ${loadavg()[0].toFixed(2)} after (other work shares the machine) |
+| Machine | ${cpus().length} × ${cpu}; load average (1 min, this bench's own server and browser included) ${loadBefore.toFixed(2)} before the runs, ${loadavg()[0].toFixed(2)} after; other work may share the machine |
 | Browser | ${chromium}, headless, ${VIEWPORT.width}×${VIEWPORT.height} |
 | Server | \`whippet serve\`, release build, fresh data directory |
 | Data | ${data.hosts} series × 1 day at ${STEP_S} s = ${data.points.toLocaleString('en')} points, loaded through \`POST /api/v1/series\` in ${data.secs.toFixed(1)} s |

@@ -31,6 +31,10 @@ export interface ChartSeries {
   label: string;
   /** `[time in ms, value]`, as `/api/v1/query`'s `pointlist`. */
   points: [number, number | null][];
+  /** Instead of `points`, columns as the v2 API answers them: the times
+   *  (ms, ascending; series of one answer share the same array) and the
+   *  value at each. Saves a pair per point on large answers. */
+  columns?: { times: number[]; values: (number | null)[] };
   /** A line when not given. */
   display?: DisplayType;
   /** A colour of the palette (by position) when not given. */
@@ -352,8 +356,14 @@ function Tooltip({ at, series, data, colors, hidden, width }: { at: { idx: numbe
 /** uPlot's data: one sorted time column (seconds) shared by every series,
  *  with null where a series has no point. */
 function align(series: ChartSeries[]): uPlot.AlignedData {
-  // The series of one answer share their timestamps (a v2 answer always,
-  // a v1 answer mostly): then no merging is needed.
+  // Columns of one v2 answer: already aligned.
+  const v2Times = series[0]?.columns?.times;
+  if (v2Times && series.every((s) => s.columns?.times === v2Times)) {
+    return [v2Times.map((t) => t / 1000), ...series.map((s) => s.columns!.values)];
+  }
+  series = series.map((s) => (s.columns ? { ...s, points: s.columns.times.map((t, i) => [t, s.columns!.values[i] ?? null]) } : s));
+  // The series of one answer share their timestamps (a v1 answer mostly):
+  // then no merging is needed.
   const first = series[0]?.points ?? [];
   const shared = series.every((s) => s.points.length === first.length && s.points.every((p, i) => p[0] === first[i][0]));
   if (shared && isSorted(first)) {

@@ -142,10 +142,7 @@ async function seriesOfRequest(r: WidgetRequest, ctx: QueryCtx): Promise<ChartSe
         // (as v1 does).
         if (!vals.some((v) => v !== null)) return;
         const tags = s.group_tags?.length ? s.group_tags.join(', ') : '';
-        out.push({
-          label: alias ? (tags ? `${alias} · ${tags}` : alias) : tags || q,
-          points: a.times.map((t, k) => [t, vals[k] ?? null] as [number, number | null]),
-        });
+        out.push({ label: alias ? (tags ? `${alias} · ${tags}` : alias) : tags || q, points: [], columns: { times: a.times, values: vals } });
       });
       return out;
     }
