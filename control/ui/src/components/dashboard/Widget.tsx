@@ -6,6 +6,7 @@
 
 import { Component, type ComponentChildren } from 'preact';
 import type { Layout, Widget, WidgetDefinition } from '../../lib/dashboards-api';
+import { DashContext, type Dash } from './context';
 import { GAP, Grid } from './Grid';
 import { HeatmapWidget } from './HeatmapWidget';
 import { place, rowsOf } from './layout';
@@ -71,7 +72,7 @@ export function gridItems(widgets: Widget[], editing: boolean, rowPx: number, ac
       layout: w?.layout,
       minHeight: type === 'group' ? groupRows(w.definition, rowPx) : undefined,
       content: (
-        <Guard key={key} what={type}>
+        <Guard key={key} what={type} wkey={key}>
           <WidgetView widget={w} wkey={key} editing={editing} rowPx={rowPx} actions={actions} compacting={compacting} />
         </Guard>
       ),
@@ -183,11 +184,18 @@ export function typeName(type: string): string {
 
 /** Keeps a widget that throws while rendering (a definition no one
  *  foresaw) from taking the page down: it shows the error in its box. */
-class Guard extends Component<{ what: string; children: ComponentChildren }, { error: string | null }> {
+class Guard extends Component<{ what: string; wkey: string; children: ComponentChildren }, { error: string | null }> {
+  static contextType = DashContext;
+  declare context: Dash;
   state = { error: null as string | null };
 
   static getDerivedStateFromError(e: unknown) {
     return { error: e instanceof Error ? e.message : String(e) };
+  }
+
+  componentDidUpdate() {
+    // Its error is what it draws: the page does not wait for it.
+    if (this.state.error) this.context.reportDrawn(this.props.wkey);
   }
 
   render() {
