@@ -23,6 +23,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import uPlot from 'uplot';
 import { formatValue } from '../lib/format';
 import { formatTime, timeTick } from '../lib/time';
+import './TimeseriesChart.css';
 
 /** How a series is drawn (Datadog's `display_type`). */
 export type DisplayType = 'line' | 'area' | 'bars';
@@ -278,7 +279,7 @@ export function TimeseriesChart({ series, from, to, height = 340, onZoom, thresh
   const shownRows = legend === 'compact' && !allRows ? COMPACT_ROWS : series.length;
 
   return (
-    <div class={`chart${legend === 'compact' ? ' chart-compact' : ''}${height === 'fill' ? ' chart-fill' : ''}`} data-series={series.length}>
+    <div class={`chart${legend === 'compact' ? ' chart-compact' : ''}${legend === 'none' ? ' chart-tipped' : ''}${height === 'fill' ? ' chart-fill' : ''}`} data-series={series.length}>
       <div class="chart-canvas" ref={box} data-testid="chart" />
       {legend === 'none' && at && <Tooltip at={at} series={series} data={data} colors={colors} hidden={hidden} width={box.current?.clientWidth ?? 0} />}
       {legend !== 'none' && (
