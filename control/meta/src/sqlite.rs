@@ -278,7 +278,7 @@ impl Sqlite {
     }
 
     /// Like [`Sqlite::call`], with `synchronous = FULL` for the duration.
-    async fn call_durable<T, F>(&self, op: &'static str, f: F) -> Result<T>
+    pub(crate) async fn call_durable<T, F>(&self, op: &'static str, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,

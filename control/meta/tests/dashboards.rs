@@ -8,7 +8,7 @@ mod support;
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use support::{Case, Raw, Target};
+use support::{Case, Target};
 use whippet_meta::{DashboardId, DashboardRecord, MetaError, MetaStore, OrgId};
 
 macro_rules! case {
@@ -173,15 +173,13 @@ async fn definitions_come_back_unchanged(t: Target) {
     let back = store.get_dashboard(org, &a.id).await.unwrap().unwrap();
     assert_eq!(back.definition, d);
     // The column holds the JSON text, and the author beside it.
-    let texts = raw_texts(
-        &t,
-        &format!(
+    let texts = t
+        .raw_texts(&format!(
             "SELECT definition FROM dashboards WHERE id = '{}' UNION ALL \
              SELECT author FROM dashboards WHERE id = '{}'",
             a.id, a.id
-        ),
-    )
-    .await;
+        ))
+        .await;
     let stored: Value = serde_json::from_str(&texts[0]).unwrap();
     assert_eq!((stored, texts[1].as_str()), (d, "a"));
 }
@@ -256,29 +254,4 @@ async fn dashboards_survive_reopening(t: Target) {
     // Written by one handle, read by another (another server process).
     let again = t.open().await;
     assert_eq!(again.get_dashboard(org, &a.id).await.unwrap(), Some(a));
-}
-
-/// The first column of every row of `sql`, which must select text.
-async fn raw_texts(t: &Target, sql: &str) -> Vec<String> {
-    match &t.raw {
-        Raw::Sqlite(path) => {
-            let conn = rusqlite::Connection::open(path).unwrap();
-            let mut stmt = conn.prepare(sql).unwrap();
-            stmt.query_map([], |r| r.get::<_, String>(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        }
-        Raw::Postgres(url) => {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            let task = tokio::spawn(conn);
-            let rows = client.query(sql, &[]).await.unwrap();
-            let out = rows.iter().map(|r| r.get::<_, String>(0)).collect();
-            drop(client);
-            let _ = task.await;
-            out
-        }
-    }
 }

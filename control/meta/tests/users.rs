@@ -88,34 +88,9 @@ async fn two_orgs(t: &Target) -> (MetaStore, OrgId, OrgId) {
     (store, a, b)
 }
 
-/// The first column of every row of `sql`, which must select text (use
-/// `CAST(... AS TEXT)`: both backends spell it so).
-async fn raw_texts(t: &Target, sql: &str) -> Vec<String> {
-    match &t.raw {
-        Raw::Sqlite(path) => {
-            let conn = rusqlite::Connection::open(path).unwrap();
-            let mut stmt = conn.prepare(sql).unwrap();
-            stmt.query_map([], |r| r.get::<_, String>(0))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        }
-        Raw::Postgres(url) => {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            let task = tokio::spawn(conn);
-            let rows = client.query(sql, &[]).await.unwrap();
-            let out = rows.iter().map(|r| r.get::<_, String>(0)).collect();
-            drop(client);
-            let _ = task.await;
-            out
-        }
-    }
-}
-
 async fn session_count(t: &Target) -> usize {
-    raw_texts(t, "SELECT CAST(COUNT(*) AS TEXT) FROM sessions").await[0]
+    t.raw_texts("SELECT CAST(COUNT(*) AS TEXT) FROM sessions")
+        .await[0]
         .parse()
         .unwrap()
 }
@@ -392,7 +367,7 @@ async fn session_tokens_are_stored_hashed(t: Target) {
         .await
         .unwrap();
     let s = store.create_session(u.id, LONG).await.unwrap();
-    let stored = raw_texts(&t, "SELECT token_hash FROM sessions").await;
+    let stored = t.raw_texts("SELECT token_hash FROM sessions").await;
     assert_eq!(
         stored,
         vec![hex::encode(Sha256::digest(s.token.as_bytes()))]
@@ -404,7 +379,7 @@ async fn session_tokens_are_stored_hashed(t: Target) {
             let mut out = String::new();
             for table in ["sessions", "users"] {
                 let sql = format!("SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t");
-                out.push_str(&raw_texts(&t, &sql).await.join("\n"));
+                out.push_str(&t.raw_texts(&sql).await.join("\n"));
             }
             out
         }
@@ -463,8 +438,7 @@ async fn sessions_are_touched_at_most_once_a_minute(t: Target) {
     let s = store.create_session(u.id, LONG).await.unwrap();
     let first = store.session_user(&s.token, LONG).await.unwrap().unwrap();
     let stored = || async {
-        raw_texts(
-            &t,
+        t.raw_texts(
             "SELECT CAST(last_seen_at AS TEXT) || ' ' || CAST(expires_at AS TEXT) FROM sessions",
         )
         .await

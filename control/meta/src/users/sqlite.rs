@@ -48,23 +48,6 @@ fn session_row(op: &'static str, r: &rusqlite::Row<'_>) -> Result<SessionUser> {
     })
 }
 
-/// Runs `f` with `synchronous = FULL`, restoring `NORMAL` after.
-fn durable<T>(
-    conn: &mut Connection,
-    op: &'static str,
-    f: impl FnOnce(&mut Connection) -> Result<T>,
-) -> Result<T> {
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(err(op))?;
-    let result = f(conn);
-    let restored = conn
-        .pragma_update(None, "synchronous", "NORMAL")
-        .map_err(err(op));
-    let value = result?;
-    restored?;
-    Ok(value)
-}
-
 /// Runs a statement and returns how many rows it changed.
 fn execute(
     conn: &Connection,
@@ -85,53 +68,51 @@ impl Sqlite {
         only_first: bool,
     ) -> Result<Option<User>> {
         let op = "create user";
-        self.call(op, move |conn| {
-            durable(conn, op, |conn| {
-                // IMMEDIATE takes the write lock first, so of two processes
-                // creating the first user the second waits, then counts it.
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
+        self.call_durable(op, move |conn| {
+            // IMMEDIATE takes the write lock first, so of two processes
+            // creating the first user the second waits, then counts it.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err(op))?;
+            let org_param = i64::from(org.0);
+            if only_first {
+                let n: i64 = tx
+                    .query_row(&for_sqlite(sql::COUNT_USERS_OF_ORG), [org_param], |r| {
+                        r.get(0)
+                    })
                     .map_err(err(op))?;
-                let org_param = i64::from(org.0);
-                if only_first {
-                    let n: i64 = tx
-                        .query_row(&for_sqlite(sql::COUNT_USERS_OF_ORG), [org_param], |r| {
-                            r.get(0)
-                        })
-                        .map_err(err(op))?;
-                    if n > 0 {
-                        return Ok(None);
-                    }
+                if n > 0 {
+                    return Ok(None);
                 }
-                let row = tx
-                    .query_row(
-                        &for_sqlite(sql::INSERT_USER),
-                        params![
-                            org_param,
-                            new.email,
-                            new.name,
-                            new.role.as_str(),
-                            new.password_hash,
-                            now
-                        ],
-                        user_columns,
-                    )
-                    .map_err(|e| {
-                        if is_unique_violation(&e) {
-                            MetaError::Conflict(format!(
-                                "a user with e-mail {} already exists",
-                                new.email
-                            ))
-                        } else if is_fk_violation(&e) {
-                            MetaError::NotFound(format!("org {org}"))
-                        } else {
-                            MetaError::backend(op, e)
-                        }
-                    })?;
-                let user = row.into_user(op)?;
-                tx.commit().map_err(err(op))?;
-                Ok(Some(user))
-            })
+            }
+            let row = tx
+                .query_row(
+                    &for_sqlite(sql::INSERT_USER),
+                    params![
+                        org_param,
+                        new.email,
+                        new.name,
+                        new.role.as_str(),
+                        new.password_hash,
+                        now
+                    ],
+                    user_columns,
+                )
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        MetaError::Conflict(format!(
+                            "a user with e-mail {} already exists",
+                            new.email
+                        ))
+                    } else if is_fk_violation(&e) {
+                        MetaError::NotFound(format!("org {org}"))
+                    } else {
+                        MetaError::backend(op, e)
+                    }
+                })?;
+            let user = row.into_user(op)?;
+            tx.commit().map_err(err(op))?;
+            Ok(Some(user))
         })
         .await
     }
@@ -191,38 +172,34 @@ impl Sqlite {
         now: i64,
     ) -> Result<Option<User>> {
         let op = "update user";
-        self.call(op, move |conn| {
-            durable(conn, op, |conn| {
-                let disable = u.disabled.map(|d| if d { "disable" } else { "enable" });
-                Ok(query_rows(
-                    conn,
-                    op,
-                    sql::UPDATE_USER,
-                    params![
-                        i64::from(org.0),
-                        id.0,
-                        u.name,
-                        u.role.map(|r| r.as_str()),
-                        u.password_hash,
-                        disable,
-                        now
-                    ],
-                    user_row,
-                )?
-                .pop())
-            })
+        self.call_durable(op, move |conn| {
+            let disable = u.disabled.map(|d| if d { "disable" } else { "enable" });
+            Ok(query_rows(
+                conn,
+                op,
+                sql::UPDATE_USER,
+                params![
+                    i64::from(org.0),
+                    id.0,
+                    u.name,
+                    u.role.map(|r| r.as_str()),
+                    u.password_hash,
+                    disable,
+                    now
+                ],
+                user_row,
+            )?
+            .pop())
         })
         .await
     }
 
     pub(crate) async fn delete_user(&self, org: OrgId, id: UserId) -> Result<bool> {
         let op = "delete user";
-        self.call(op, move |conn| {
-            durable(conn, op, |conn| {
-                // The sessions go with it (ON DELETE CASCADE; foreign keys
-                // are on for this connection).
-                Ok(execute(conn, op, sql::DELETE_USER, params![i64::from(org.0), id.0])? > 0)
-            })
+        self.call_durable(op, move |conn| {
+            // The sessions go with it (ON DELETE CASCADE; foreign keys
+            // are on for this connection).
+            Ok(execute(conn, op, sql::DELETE_USER, params![i64::from(org.0), id.0])? > 0)
         })
         .await
     }
@@ -280,20 +257,16 @@ impl Sqlite {
 
     pub(crate) async fn delete_session(&self, hash: String) -> Result<bool> {
         let op = "delete session";
-        self.call(op, move |conn| {
-            durable(conn, op, |conn| {
-                Ok(execute(conn, op, sql::DELETE_SESSION, params![hash])? > 0)
-            })
+        self.call_durable(op, move |conn| {
+            Ok(execute(conn, op, sql::DELETE_SESSION, params![hash])? > 0)
         })
         .await
     }
 
     pub(crate) async fn delete_user_sessions(&self, user: UserId) -> Result<u64> {
         let op = "delete sessions of user";
-        self.call(op, move |conn| {
-            durable(conn, op, |conn| {
-                execute(conn, op, sql::DELETE_USER_SESSIONS, params![user.0])
-            })
+        self.call_durable(op, move |conn| {
+            execute(conn, op, sql::DELETE_USER_SESSIONS, params![user.0])
         })
         .await
     }

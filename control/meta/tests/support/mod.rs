@@ -76,7 +76,12 @@ impl Target {
 
     /// The `hash` column of every key.
     pub async fn stored_hashes(&self) -> Vec<String> {
-        let sql = "SELECT hash FROM keys ORDER BY id";
+        self.raw_texts("SELECT hash FROM keys ORDER BY id").await
+    }
+
+    /// The first column of every row of `sql`, which must select text (use
+    /// `CAST(... AS TEXT)`: both backends spell it so), read past the store.
+    pub async fn raw_texts(&self, sql: &str) -> Vec<String> {
         match &self.raw {
             Raw::Sqlite(path) => {
                 let conn = rusqlite::Connection::open(path).unwrap();
