@@ -137,8 +137,15 @@ impl Engine {
             }
         };
         let w = inner.write.lock();
-        let part_map = inner.parts.read().clone();
-        let frozen = inner.frozen.read().clone();
+        // The parts' read guard is held while the frozen heads are copied: a
+        // flush moves a frozen head into parts under the parts' write lock,
+        // so copying the two under separate guards could see the head in
+        // neither (gone from `frozen`, not yet in the older `parts` copy).
+        let (part_map, frozen) = {
+            let parts = inner.parts.read();
+            let frozen = inner.frozen.read().clone();
+            (parts.clone(), frozen)
+        };
         let mut active = IdMap::default();
         if w.head_range.is_some_and(|(lo, hi)| hi >= start && lo < end) {
             for s in &series {
