@@ -19,6 +19,8 @@ mod ingest;
 mod intake;
 mod jsonfmt;
 mod monitors;
+mod prom_write;
+mod prometheus;
 mod query;
 pub mod selfmon;
 mod series_cache;
@@ -61,6 +63,8 @@ pub struct Shared {
     pub admission: Semaphore,
     /// The metric query engine.
     pub query: Arc<whippet_query::QueryEngine>,
+    /// The PromQL engine (Prometheus' HTTP API).
+    pub promql: whippet_promql::PromEngine,
     /// What the series of protobuf intake requests resolved to.
     pub series_cache: series_cache::SeriesCache,
     /// Woken when a monitor is created, changed or deleted.
@@ -179,6 +183,8 @@ pub fn router(state: AppState) -> Router {
         .merge(users_api::routes())
         .merge(dashboards::routes())
         .merge(hosts::routes())
+        .merge(prom_write::routes())
+        .merge(prometheus::routes())
         .fallback(ui::fallback)
         // Roles and the CSRF header for requests signed by the session cookie.
         .layer(axum::middleware::from_fn_with_state(
@@ -335,6 +341,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             engine.clone(),
             config.query_limits,
         )),
+        promql: whippet_promql::PromEngine::new(
+            engine.clone(),
+            whippet_promql::EvalOptions::default(),
+        ),
         series_cache: series_cache::SeriesCache::default(),
         monitors_changed: tokio::sync::Notify::new(),
         notifications: config.notifications.clone(),

@@ -13,6 +13,8 @@
 //! - Each text file has a gzip copy made at build time (`name.gz`), sent
 //!   when the request accepts gzip.
 //! - `/api/...` paths that no route took stay Datadog's JSON 404.
+//! - `/dashboard/<id>[/<slug>]`, the `url` the dashboards API answers (as
+//!   Datadog's does), redirects to the app's page `/dashboards/<id>`.
 //!
 //! # What it must never do
 //! Read the disk: every answer comes from the bytes embedded at build time
@@ -51,6 +53,9 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
     {
         return ApiError::not_found("Not found").into_response();
     }
+    if let Some(to) = dashboard_redirect(path) {
+        return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response();
+    }
     let name = path.trim_start_matches('/');
     if name.starts_with("assets/") {
         return match Files::get(name) {
@@ -62,6 +67,18 @@ pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response 
         return serve(name, "no-cache", &headers);
     }
     serve(INDEX, "no-cache", &headers)
+}
+
+/// `/dashboard/<id>` or `/dashboard/<id>/<slug>` (Datadog's dashboard
+/// URL form) → the app's `/dashboards/<id>`. The id is kept only when it is
+/// made of the characters ids have, so the redirect never points elsewhere.
+fn dashboard_redirect(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/dashboard/")?;
+    let id = rest.split('/').next()?;
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| format!("/dashboards/{id}"))
 }
 
 /// Sends the embedded file `name` (which exists), gzipped when the client
@@ -238,6 +255,24 @@ mod tests {
         }
         let post = fallback(Method::POST, "/explorer".parse().unwrap(), HeaderMap::new()).await;
         assert_eq!(post.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn datadog_dashboard_urls_redirect_to_the_page() {
+        for (path, to) in [
+            (
+                "/dashboard/abc-def-ghi/svc-overview",
+                "/dashboards/abc-def-ghi",
+            ),
+            ("/dashboard/wpt-int-dsh", "/dashboards/wpt-int-dsh"),
+        ] {
+            let r = get(path, None).await;
+            assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY, "{path}");
+            assert_eq!(header_of(&r, header::LOCATION), to);
+        }
+        // Not an id: the app's index, no redirect.
+        let odd = get("/dashboard/..%2F/x", None).await;
+        assert_eq!(odd.status(), StatusCode::OK);
     }
 
     #[tokio::test]
