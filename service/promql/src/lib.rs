@@ -32,6 +32,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod errpos;
 pub mod functions;
 pub mod names;
 pub mod value;
