@@ -7,9 +7,11 @@
 //!
 //! ## The contract with the evaluator
 //! - A range-vector argument ([`FnArg::Matrix`]) holds, per series, the
-//!   samples in the window `[t - range, t]` of the step's time `t` (both
+//!   samples in the window `[t - offset - range, t - offset]` of the step's time `t` (both
 //!   ends included, as in Prometheus 2.x), oldest first, with staleness
-//!   markers already removed; [`CallCtx::range_ms`] is the window's length.
+//!   markers already removed; [`CallCtx::range_ms`] is the window's length
+//!   and [`CallCtx::offset_ms`] the selector's `offset` (with `@ t0`, the
+//!   evaluator passes `t = t0`, as Prometheus does).
 //! - An instant-vector argument ([`FnArg::Vector`]) holds the step's
 //!   samples; each sample's `t` is the time of the sample the selector
 //!   found (for `timestamp()`) when the argument is a plain selector, and
@@ -45,6 +47,11 @@ pub struct CallCtx {
     pub t: i64,
     /// The window of a range-vector argument (ms), 0 without one.
     pub range_ms: i64,
+    /// The range-vector argument's `offset` (ms, 0 without one): its window
+    /// is `[t - offset_ms - range_ms, t - offset_ms]`. `rate` and its kin
+    /// extrapolate to the window's edges, so they need to know where they
+    /// are.
+    pub offset_ms: i64,
 }
 
 /// What a call answers at one step.
