@@ -1,10 +1,15 @@
 //! The entry points: instant and range queries, and the metadata questions
 //! of Prometheus' HTTP API.
 
-use whippet_tsdb::{Engine, OrgId};
+use promql_parser::label::Matcher;
+use promql_parser::parser::Expr;
+use promql_parser::parser::value::ValueType;
+use whippet_tsdb::{Engine, OrgId, ReadBuffers, ValueKind};
 
 use crate::error::{PromError, Result};
-use crate::value::{Labels, QueryValue};
+use crate::eval::{Evaluator, Grid, Val};
+use crate::value::{InstantSample, Labels, METRIC_NAME, QueryValue, Sample, Series};
+use crate::{errpos, names, select};
 
 /// How queries are evaluated.
 #[derive(Debug, Clone)]
@@ -59,10 +64,28 @@ impl PromEngine {
     /// `GET /api/v1/query`: evaluates `query` at `time_ms`. A range-vector
     /// expression answers [`QueryValue::Matrix`].
     pub fn instant_query(&self, org: OrgId, query: &str, time_ms: i64) -> Result<QueryValue> {
-        let _ = (org, query, time_ms);
-        Err(PromError::Execution(
-            "PromQL evaluation is not built yet".into(),
-        ))
+        let expr = errpos::parse(query)?;
+        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, time_ms, time_ms);
+        let g = Grid::instant(time_ms);
+        Ok(match ev.eval(&expr, &g)? {
+            Val::Scalar(v) => QueryValue::Scalar {
+                t: time_ms,
+                v: v.first().copied().unwrap_or(f64::NAN),
+            },
+            Val::Str(s) => QueryValue::String { t: time_ms, s },
+            Val::Vector(vs) => QueryValue::Vector(
+                vs.into_iter()
+                    .filter_map(|s| {
+                        s.vals.first().map(|&v| InstantSample {
+                            labels: s.labels,
+                            t: time_ms,
+                            v,
+                        })
+                    })
+                    .collect(),
+            ),
+            Val::Matrix(m) => QueryValue::Matrix(m),
+        })
     }
 
     /// `GET /api/v1/query_range`: evaluates `query` at `start_ms`,
@@ -77,10 +100,122 @@ impl PromEngine {
         end_ms: i64,
         step_ms: i64,
     ) -> Result<QueryValue> {
-        let _ = (org, query, start_ms, end_ms, step_ms);
-        Err(PromError::Execution(
-            "PromQL evaluation is not built yet".into(),
-        ))
+        if end_ms < start_ms {
+            return Err(PromError::BadData(
+                "end timestamp must not be before start time".into(),
+            ));
+        }
+        if step_ms <= 0 {
+            return Err(PromError::BadData(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+            ));
+        }
+        let max = self.opts.max_points_per_series;
+        if usize::try_from((end_ms - start_ms) / step_ms).unwrap_or(usize::MAX) > max {
+            return Err(PromError::BadData(format!(
+                "exceeded maximum resolution of {} points per timeseries. Try decreasing the query resolution (?step=XX)",
+                thousands(max)
+            )));
+        }
+        let expr = errpos::parse(query)?;
+        let kind = match expr.value_type() {
+            ValueType::Vector | ValueType::Scalar => None,
+            ValueType::Matrix => Some("range vector"),
+            ValueType::String => Some("string"),
+        };
+        if let Some(kind) = kind {
+            return Err(PromError::BadData(format!(
+                "invalid expression type \"{kind}\" for range query, must be Scalar or instant Vector"
+            )));
+        }
+        let g = Grid {
+            start: start_ms,
+            end: end_ms,
+            step: step_ms,
+        };
+        let last = g.time(g.len().saturating_sub(1));
+        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, start_ms, last);
+        let mut out: Vec<Series> = match ev.eval(&expr, &g)? {
+            Val::Scalar(v) => vec![Series {
+                labels: Labels::default(),
+                samples: v
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| Sample { t: g.time(i), v })
+                    .collect(),
+            }],
+            Val::Vector(vs) => vs
+                .into_iter()
+                .map(|s| Series {
+                    labels: s.labels,
+                    samples: s
+                        .steps
+                        .iter()
+                        .zip(&s.vals)
+                        .map(|(&k, &v)| Sample {
+                            t: g.time(k as usize),
+                            v,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            Val::Str(_) | Val::Matrix(_) => {
+                return Err(PromError::BadData(
+                    "invalid expression type for range query, must be Scalar or instant Vector"
+                        .into(),
+                ));
+            }
+        };
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(QueryValue::Matrix(out))
+    }
+
+    /// The selectors of a metadata request, parsed; each must be a vector
+    /// selector.
+    fn parse_selectors(matchers: &[String]) -> Result<Vec<Vec<Matcher>>> {
+        matchers
+            .iter()
+            .map(|m| match errpos::parse(m)? {
+                Expr::VectorSelector(vs) => Ok(select::all_matchers(&vs)),
+                other => Err(PromError::BadData(format!(
+                    "invalid parameter \"match[]\": expected a series selector such as up{{job=\"x\"}}, got {other}"
+                ))),
+            })
+            .collect()
+    }
+
+    /// The label sets of the float series the selectors pick that have a
+    /// sample in `[start_ms, end_ms]`, sorted, unique.
+    fn matching_labels(
+        &self,
+        org: OrgId,
+        selectors: &[Vec<Matcher>],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Labels>> {
+        let mut out = Vec::new();
+        for m in selectors {
+            let sel = select::index_selector(&self.tsdb, org, m);
+            let view = self
+                .tsdb
+                .read(org, &sel, start_ms, end_ms.saturating_add(1))?;
+            let mut buf = ReadBuffers::default();
+            for (i, meta) in view.series().iter().enumerate() {
+                if meta.key.kind != ValueKind::Float {
+                    continue;
+                }
+                let labels = names::labels_of(&meta.key);
+                if !select::matches_all(m, &labels) {
+                    continue;
+                }
+                if !view.floats(i, &mut buf)?.0.is_empty() {
+                    out.push(labels);
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// `GET /api/v1/series`: the label sets of the series that any of the
@@ -93,14 +228,20 @@ impl PromEngine {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<Labels>> {
-        let _ = (org, matchers, start_ms, end_ms);
-        Err(PromError::Execution(
-            "PromQL evaluation is not built yet".into(),
-        ))
+        if matchers.is_empty() {
+            return Err(PromError::BadData("no match[] parameter provided".into()));
+        }
+        let sels = Self::parse_selectors(matchers)?;
+        self.matching_labels(org, &sels, start_ms, end_ms)
     }
 
     /// `GET /api/v1/labels`: the label names (with `__name__`) of the
     /// series the matchers select (all series without matchers), sorted.
+    ///
+    /// Without matchers the answer comes from the tag index alone (every
+    /// series the org has, whatever the time range: Prometheus too answers
+    /// from whole blocks); with matchers, from the series with samples in
+    /// the range.
     pub fn label_names(
         &self,
         org: OrgId,
@@ -108,15 +249,37 @@ impl PromEngine {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<String>> {
-        let _ = (org, matchers, start_ms, end_ms);
-        Err(PromError::Execution(
-            "PromQL evaluation is not built yet".into(),
-        ))
+        let mut out: Vec<String> = if matchers.is_empty() {
+            let mut v: Vec<String> = self
+                .tsdb
+                .tag_keys(org, None)
+                .iter()
+                .map(|k| names::prom_label_name(k).into_owned())
+                .filter(|k| k != METRIC_NAME)
+                .collect();
+            if !self.tsdb.metric_names(org, None).is_empty() {
+                v.push(METRIC_NAME.to_owned());
+            }
+            v
+        } else {
+            let sels = Self::parse_selectors(matchers)?;
+            self.matching_labels(org, &sels, start_ms, end_ms)?
+                .iter()
+                .flat_map(|l| l.pairs().iter().map(|(k, _)| k.clone()))
+                .collect()
+        };
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// `GET /api/v1/label/<name>/values`: the values of label `name`
     /// (`__name__`: metric names as PromQL shows them) over the series the
     /// matchers select (all without matchers), sorted, unique.
+    ///
+    /// Without matchers the values come from the tag index (see
+    /// [`PromEngine::label_names`]); a label that several tags of one
+    /// series join (`env="a,b"`) then shows its tags' values one by one.
     pub fn label_values(
         &self,
         org: OrgId,
@@ -125,9 +288,44 @@ impl PromEngine {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<String>> {
-        let _ = (org, name, matchers, start_ms, end_ms);
-        Err(PromError::Execution(
-            "PromQL evaluation is not built yet".into(),
-        ))
+        let mut out: Vec<String> = if matchers.is_empty() {
+            if name == METRIC_NAME {
+                self.tsdb
+                    .metric_names(org, None)
+                    .iter()
+                    .map(|m| names::prom_metric_name(m).into_owned())
+                    .collect()
+            } else {
+                self.tsdb
+                    .tag_keys(org, None)
+                    .iter()
+                    .filter(|k| names::prom_label_name(k) == name)
+                    .flat_map(|k| self.tsdb.tag_values(org, k, None))
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            }
+        } else {
+            let sels = Self::parse_selectors(matchers)?;
+            self.matching_labels(org, &sels, start_ms, end_ms)?
+                .iter()
+                .filter_map(|l| l.get(name).map(str::to_owned))
+                .collect()
+        };
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
+}
+
+/// `11000` → `11,000`, as Prometheus writes its resolution limit.
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -30,11 +30,15 @@
 //! (`=~` matchers and `label_replace`, with Prometheus' anchoring),
 //! `thiserror`, `tracing`.
 
+pub mod aggregate;
+pub mod binary;
 pub mod engine;
 pub mod error;
 pub mod errpos;
+pub mod eval;
 pub mod functions;
 pub mod names;
+pub mod select;
 pub mod value;
 
 pub use engine::{EvalOptions, PromEngine};

@@ -1,0 +1,199 @@
+//! Selection: a vector selector's matchers become a storage read.
+//!
+//! ## What it owns
+//! Turning PromQL matchers into a [`whippet_tsdb::Selector`] that selects a
+//! cheap *superset* of the wanted series through the tag index (the name
+//! rule of [`crate::names`] makes an exact index lookup impossible: a shown
+//! name stands for several stored ones, a label for several tag keys), then
+//! checking every matcher exactly on [`names::labels_of`] of each series,
+//! and reading the float samples of what is left over one time range.
+//!
+//! ## What it must never do
+//! Return a series that a matcher refuses (the post-filter is the truth;
+//! the index selector only saves work), return sketch (distribution)
+//! series, or read one selector more than once per evaluation.
+
+use promql_parser::label::{MatchOp, Matcher};
+use whippet_tsdb::{Engine, OrgId, ReadBuffers, Selector, ValueKind};
+
+use crate::error::Result;
+use crate::names;
+use crate::value::{Labels, METRIC_NAME};
+
+/// Bits of Prometheus' staleness marker: a NaN that a scraper writes when a
+/// series disappears; as the newest sample it means "no value".
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// True for a staleness marker (exact bits; other NaNs are values).
+pub fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// One selected series: its labels and its samples over the read range
+/// (oldest first, staleness markers kept).
+#[derive(Debug, Clone)]
+pub struct RawSeries {
+    /// The labels PromQL shows for it.
+    pub labels: Labels,
+    /// Sample times (ms), ascending.
+    pub ts: Vec<i64>,
+    /// Sample values.
+    pub vs: Vec<f64>,
+}
+
+/// The matchers of a vector selector with its name folded in as a
+/// `__name__` equality matcher (the parser keeps the name apart).
+pub fn all_matchers(vs: &promql_parser::parser::VectorSelector) -> Vec<Matcher> {
+    let mut out: Vec<Matcher> = Vec::with_capacity(vs.matchers.matchers.len() + 1);
+    if let Some(n) = &vs.name {
+        out.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n));
+    }
+    out.extend(vs.matchers.matchers.iter().cloned());
+    out
+}
+
+/// True when `labels` satisfy every matcher (an absent label is the empty
+/// string, as in Prometheus).
+pub fn matches_all(matchers: &[Matcher], labels: &Labels) -> bool {
+    matchers
+        .iter()
+        .all(|m| m.is_match(labels.get(&m.name).unwrap_or("")))
+}
+
+/// The literal alternatives of a regex written as `a|b|c` with no regex
+/// syntax in them (the common form of `=~` in dashboards), or `None`.
+/// A value holding `,` never qualifies: such a value may be the join of
+/// several tags (see [`crate::names`]).
+fn literal_alternatives(re: &str) -> Option<Vec<&str>> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '/' | ' ');
+    if re.is_empty() || !re.chars().all(|c| plain(c) || c == '|') {
+        return None;
+    }
+    let alts: Vec<&str> = re.split('|').collect();
+    if alts.iter().any(|a| a.is_empty()) {
+        return None;
+    }
+    Some(alts)
+}
+
+/// The index selector for `matchers`: a superset of the series they select.
+pub fn index_selector(engine: &Engine, org: OrgId, matchers: &[Matcher]) -> Selector {
+    let mut terms: Vec<Selector> = Vec::new();
+    // The metric name first: it narrows the tag key lookups below.
+    for m in matchers.iter().filter(|m| m.name == METRIC_NAME) {
+        let wanted: Option<Vec<String>> = match &m.op {
+            MatchOp::Equal if !m.value.is_empty() => Some(
+                engine
+                    .metric_names(org, Some(&names::metric_name_glob(&m.value)))
+                    .into_iter()
+                    .filter(|s| names::prom_metric_name(s) == m.value.as_str())
+                    .collect(),
+            ),
+            MatchOp::Re(re) if !re.is_match("") => Some(
+                engine
+                    .metric_names(org, None)
+                    .into_iter()
+                    .filter(|s| re.is_match(&names::prom_metric_name(s)))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(w) = wanted {
+            terms.push(Selector::Or(w.into_iter().map(Selector::Metric).collect()));
+        }
+    }
+    let name_sel = if terms.is_empty() {
+        None
+    } else {
+        Some(Selector::And(terms.clone()))
+    };
+    let mut keys_cache: Option<Vec<String>> = None;
+    for m in matchers.iter().filter(|m| m.name != METRIC_NAME) {
+        let needs_label = !m.is_match("");
+        if !needs_label {
+            continue;
+        }
+        let keys: Vec<String> = keys_cache
+            .get_or_insert_with(|| engine.tag_keys(org, name_sel.as_ref()))
+            .iter()
+            .filter(|k| names::prom_label_name(k) == m.name.as_str())
+            .cloned()
+            .collect();
+        let values: Option<Vec<&str>> = match &m.op {
+            MatchOp::Equal if !m.value.contains(',') => Some(vec![m.value.as_str()]),
+            MatchOp::Re(_) => literal_alternatives(&m.value),
+            _ => None,
+        };
+        let term = match values {
+            Some(vals) => Selector::Or(
+                keys.iter()
+                    .flat_map(|k| {
+                        vals.iter()
+                            .map(move |v| Selector::Tag(names::tag_of_label(k, v)))
+                    })
+                    .collect(),
+            ),
+            None => Selector::Or(keys.into_iter().map(Selector::HasKey).collect()),
+        };
+        terms.push(term);
+    }
+    if terms.is_empty() {
+        Selector::All
+    } else {
+        Selector::And(terms)
+    }
+}
+
+/// The float series `matchers` select, with their samples in
+/// `[start_ms, end_ms]` (both included), sorted by labels. `on_points` is
+/// told how many samples were read (for the query's sample limit).
+pub fn read_series(
+    engine: &Engine,
+    org: OrgId,
+    matchers: &[Matcher],
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Vec<RawSeries>> {
+    let sel = index_selector(engine, org, matchers);
+    let view = engine.read(org, &sel, start_ms, end_ms.saturating_add(1))?;
+    let mut buf = ReadBuffers::default();
+    let mut out = Vec::new();
+    for (i, meta) in view.series().iter().enumerate() {
+        if meta.key.kind != ValueKind::Float {
+            continue;
+        }
+        let labels = names::labels_of(&meta.key);
+        if !matches_all(matchers, &labels) {
+            continue;
+        }
+        let (ts, vs) = view.floats(i, &mut buf)?;
+        out.push(RawSeries {
+            labels,
+            ts: ts.to_vec(),
+            vs: vs.to_vec(),
+        });
+    }
+    out.sort_by(|a, b| a.labels.cmp(&b.labels));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_alternatives_only_for_plain_words() {
+        assert_eq!(literal_alternatives("a|b-c"), Some(vec!["a", "b-c"]));
+        assert_eq!(literal_alternatives("a.*"), None);
+        assert_eq!(literal_alternatives("a,b"), None);
+        assert_eq!(literal_alternatives("a||b"), None);
+        assert_eq!(literal_alternatives(""), None);
+    }
+
+    #[test]
+    fn stale_marker_is_one_nan_only() {
+        assert!(is_stale(f64::from_bits(STALE_NAN_BITS)));
+        assert!(!is_stale(f64::NAN));
+        assert!(!is_stale(1.0));
+    }
+}
