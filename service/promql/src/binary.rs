@@ -94,9 +94,10 @@ impl Matching {
     }
 }
 
-/// True for the operators whose result drops `__name__` (arithmetic).
+/// True for the operators whose result drops `__name__`: arithmetic, but
+/// not `atan2` (Prometheus 2.42 keeps the name there).
 pub fn drops_metric_name(op: TokenId) -> bool {
-    matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_POW | T_MOD | T_ATAN2)
+    matches!(op, T_ADD | T_SUB | T_MUL | T_DIV | T_POW | T_MOD)
 }
 
 /// True for comparison operators.
