@@ -62,7 +62,7 @@ use crate::error::PromError;
 
 /// Parses `query`; a failure is a [`PromError::Parse`] in Prometheus' form.
 pub fn parse(query: &str) -> Result<Expr, PromError> {
-    promql_parser::parser::parse(query).map_err(|msg| {
+    crate_parse(query).map_err(|msg| {
         let (position, text) = locate(query, &msg);
         PromError::Parse {
             position,
@@ -70,6 +70,23 @@ pub fn parse(query: &str) -> Result<Expr, PromError> {
         }
     })
 }
+
+/// The crate's parse, its panics turned into errors.
+///
+/// `promql-parser` 0.11 panics where its grammar takes a number of seconds
+/// for a duration and the number does not fit one (`foo offset 1e30`,
+/// `foo offset nan`, `foo[99999999999999999999]`; found by the fuzz
+/// target). Prometheus rejects all of these, and so does [`locate`], so a
+/// panic is just a failure here. Catching costs nothing when nothing
+/// panics; the process' panic hook still reports it (one line on stderr).
+fn crate_parse(query: &str) -> Result<Expr, String> {
+    std::panic::catch_unwind(|| promql_parser::parser::parse(query))
+        .unwrap_or_else(|_| Err(CRATE_PANICKED.to_string()))
+}
+
+/// The crate's message when it panicked: what it says for any query its
+/// grammar rejects.
+const CRATE_PANICKED: &str = "invalid promql query";
 
 /// Recursion depth of the recogniser past which it stops looking and
 /// reports the crate's message at the start. A parenthesis costs two
@@ -1125,7 +1142,7 @@ impl Recogniser<'_> {
 
 /// The crate's verdict on one span of the query.
 fn verdict(query: &str, node: &Node) -> Result<Expr, String> {
-    promql_parser::parser::parse(&query[node.start..node.end])
+    crate_parse(&query[node.start..node.end])
 }
 
 /// Locates an error the grammar accepts (`crate_msg` from the crate).
@@ -1136,7 +1153,8 @@ fn semantic(
     root: usize,
     crate_msg: &str,
 ) -> (usize, String) {
-    if promql_parser::parser::lex::lexer(query).is_err() {
+    let crate_lexes = std::panic::catch_unwind(|| promql_parser::parser::lex::lexer(query).is_ok());
+    if crate_lexes != Ok(true) {
         // The crate's lexer rejects what Prometheus' accepts (`foo[5m x]`,
         // which Prometheus reads as `foo[5m:]`): its message, no position.
         return (0, crate_msg.to_string());
@@ -2427,6 +2445,38 @@ mod tests {
             CrateAccepts,
         ),
     ];
+
+    /// Queries on which `promql-parser` 0.11 panics, with Prometheus'
+    /// answers: the panic is caught and the error placed as for any other.
+    const CRATE_PANICS: &[(&str, &str)] = &[
+        (
+            "foo offset 1e30",
+            r#"1:12: parse error: unexpected number "1e30" in offset, expected duration"#,
+        ),
+        (
+            "foo[99999999999999999999]",
+            "1:5: parse error: missing unit character in duration",
+        ),
+        (
+            "foo offset nan",
+            r#"1:12: parse error: unexpected number "nan" in offset, expected duration"#,
+        ),
+        (
+            "rate(foo[4444444444444444444444453] offset 1m)[2m]",
+            "1:10: parse error: missing unit character in duration",
+        ),
+    ];
+
+    #[test]
+    fn a_panic_of_the_crate_is_a_parse_error() {
+        for &(query, prometheus) in CRATE_PANICS {
+            assert!(
+                std::panic::catch_unwind(|| promql_parser::parser::parse(query)).is_err(),
+                "the crate no longer panics on {query:?}: move it to PROMETHEUS"
+            );
+            assert_eq!(error_of(query).as_deref(), Some(prometheus), "{query:?}");
+        }
+    }
 
     /// The error text of `query`, or `None` if it parses.
     fn error_of(query: &str) -> Option<String> {
