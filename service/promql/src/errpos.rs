@@ -1154,7 +1154,7 @@ fn semantic(
     crate_msg: &str,
 ) -> (usize, String) {
     let crate_lexes = std::panic::catch_unwind(|| promql_parser::parser::lex::lexer(query).is_ok());
-    if crate_lexes != Ok(true) {
+    if !matches!(crate_lexes, Ok(true)) {
         // The crate's lexer rejects what Prometheus' accepts (`foo[5m x]`,
         // which Prometheus reads as `foo[5m:]`): its message, no position.
         return (0, crate_msg.to_string());
