@@ -244,3 +244,113 @@ def test_refusals_are_401_in_prometheus_shape(server, auth, method):
     doc = json.loads(body)
     assert doc["status"] == "error" and doc["errorType"] == "unauthorized" and doc["error"], doc
     assert set(doc) == {"status", "errorType", "error"}
+
+
+# --- The same data in Prometheus 2.42 and in Whippet, the same bytes back ---
+#
+# Runs when Prometheus and promtool are installed (Debian's `prometheus`
+# package): the samples are written as OpenMetrics, turned into TSDB blocks
+# by promtool and served by a real Prometheus, and sent to Whippet through
+# the datadog client; then each request is made to both.
+
+CMP_VALUES = [0.1, 2.5, 1e-7, 3e21, -4.0, 1700000000.5, 0.3, 12.0]
+
+
+def cmp_points(host_index):
+    # One point every 30 s over the window; values cycle through CMP_VALUES.
+    return [(t, CMP_VALUES[(i + host_index) % len(CMP_VALUES)] * (host_index + 1)) for i, t in enumerate(range(START, END, 30))]
+
+
+@pytest.fixture(scope="module")
+def prometheus(data, tmp_path_factory):
+    import shutil
+    import subprocess
+
+    from conftest import free_port
+
+    if not (shutil.which("prometheus") and shutil.which("promtool")):
+        pytest.skip("Prometheus is not installed (apt-get install prometheus)")
+    d = tmp_path_factory.mktemp("prometheus")
+    lines = ["# TYPE e2e_cmp_gauge gauge"]
+    for i, host in enumerate(("web-1", "web-2")):
+        r = api.Metric.send(metric="e2e.cmp.gauge", points=cmp_points(i), host=host, tags=["env:prod"])
+        assert r == {"status": "ok"}, r
+        lines += [f'e2e_cmp_gauge{{env="prod",host="{host}"}} {v!r} {t}' for t, v in cmp_points(i)]
+    (d / "data.om").write_text("\n".join(lines) + "\n# EOF\n")
+    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(d / "data.om"), str(d / "tsdb")], check=True)
+    (d / "prometheus.yml").write_text("global:\n  scrape_interval: 15s\n")
+    port = free_port()
+    log = open(d / "prometheus.log", "w")
+    proc = subprocess.Popen(
+        ["prometheus", f"--config.file={d / 'prometheus.yml'}", f"--storage.tsdb.path={d / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/api/v1"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/query?query=count(e2e_cmp_gauge)", timeout=5) as r:
+                if json.loads(r.read())["data"]["result"]:
+                    break
+        except (OSError, ValueError):
+            pass
+        assert time.time() < deadline and proc.poll() is None, (d / "prometheus.log").read_text()
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def both(server, prom_url, route, params):
+    """(Whippet's status and body, Prometheus' status and body)."""
+    status, _, ours = call(server, "GET", f"{P}/{route}", params)
+    q = urllib.parse.urlencode(params, doseq=True)
+    try:
+        with urllib.request.urlopen(f"{prom_url}/{route}?{q}", timeout=30) as r:
+            theirs = (r.status, r.read())
+    except urllib.error.HTTPError as e:
+        theirs = (e.code, e.read())
+    return (status, ours), theirs
+
+
+CMP = [
+    ("query", {"query": "e2e_cmp_gauge", "time": END}),
+    ("query", {"query": 'e2e_cmp_gauge{host="web-1"}', "time": END - 97.5}),
+    ("query", {"query": 'e2e_cmp_gauge{host="web-2"} * 1e-10', "time": f"{END - 200}.005"}),
+    ("query", {"query": 'e2e_cmp_gauge{host="web-1"}[2m]', "time": END}),
+    ("query", {"query": "sum by (env) (e2e_cmp_gauge)", "time": END - 31}),
+    ("query", {"query": "scalar(max(e2e_cmp_gauge))", "time": END - 60}),
+    ("query", {"query": '"a<b&c"', "time": END}),
+    ("query", {"query": "sum(rate(x[5m])", "time": END}),
+    ("query_range", {"query": "e2e_cmp_gauge", "start": END - 600, "end": END, "step": "1m"}),
+    ("query_range", {"query": "max_over_time(e2e_cmp_gauge[90s])", "start": END - 300, "end": END, "step": 45.5}),
+    ("query_range", {"query": "e2e_cmp_gauge / 3", "start": END - 120, "end": END, "step": "0.75"}),
+    ("series", {"match[]": "e2e_cmp_gauge", "start": START, "end": END}),
+    ("series", {"match[]": ['e2e_cmp_gauge{host="web-2"}', 'e2e_cmp_gauge{host="web-1"}']}),
+    ("labels", {"match[]": "e2e_cmp_gauge"}),
+    ("label/host/values", {"match[]": "e2e_cmp_gauge"}),
+] + [(route, params) for route, params, _ in BAD]
+
+
+@pytest.mark.parametrize("route,params", CMP, ids=[f"{r}:{p.get('query') or p.get('match[]') or '&'.join(p)}" for r, p in CMP])
+def test_same_bytes_as_prometheus(data, prometheus, route, params):
+    (status, ours), (their_status, theirs) = both(data, prometheus, route, params)
+    assert status == their_status, (ours, theirs)
+    if status == 200:
+        # Never a comparison of two empty answers.
+        d = json.loads(theirs)["data"]
+        assert d and (not isinstance(d, dict) or d.get("result")), theirs
+    if ours == theirs:
+        return
+    # An instant vector's order is not specified (Prometheus gives the
+    # order of its aggregation's groups): the same elements, each written
+    # with the same bytes, is the same answer.
+    a, b = json.loads(ours), json.loads(theirs)
+    if a.get("data", {}).get("resultType") == "vector":
+        for doc in (a, b):
+            doc["data"]["result"].sort(key=lambda e: json.dumps(e["metric"], sort_keys=True))
+        assert a == b and len(ours) == len(theirs), (ours, theirs)
+    else:
+        assert ours.decode() == theirs.decode()
