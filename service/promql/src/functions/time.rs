@@ -5,9 +5,10 @@
 //! The calendar functions read each value as seconds since the epoch
 //! (truncated towards zero, as Go's `int64(v)`) in UTC; without an argument
 //! they read the step's time and answer one sample without labels. They
-//! must never use a local time zone. The civil date is computed here
-//! (proleptic Gregorian calendar, Howard Hinnant's `civil_from_days`),
-//! which spares a date crate for eight numbers.
+//! must never use a local time zone. The civil date is computed here, as
+//! Go's `time` package computes it (proleptic Gregorian calendar), which
+//! spares a date crate for eight numbers and agrees with Prometheus even on
+//! NaN and out-of-range values.
 
 use super::{Args, CallCtx, sample};
 use crate::error::Result;
@@ -83,28 +84,56 @@ fn go_int64(v: f64) -> i64 {
     }
 }
 
-/// The UTC civil date and time of `secs` since the epoch.
+/// Seconds from Go's absolute zero (1 January of year -292277022399) to
+/// the Unix epoch: Go's `unixToInternal + internalToAbsolute`.
+const UNIX_TO_ABSOLUTE: i64 = 9_223_372_028_715_321_600;
+/// Days in 400, 100 and 4 Gregorian years.
+const DAYS_PER_400_YEARS: u64 = 365 * 400 + 97;
+const DAYS_PER_100_YEARS: u64 = 365 * 100 + 24;
+const DAYS_PER_4_YEARS: u64 = 365 * 4 + 1;
+/// Go's absolute zero year.
+const ABSOLUTE_ZERO_YEAR: i64 = -292_277_022_399;
+
+/// The UTC civil date and time of `secs` since the epoch, computed as Go's
+/// `time` package does (an unsigned count of seconds since its absolute
+/// zero, which wraps for the extreme values NaN turns into, so that even
+/// `year(vector(NaN))` answers what Prometheus answers).
 pub(super) fn civil(secs: i64) -> Civil {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Hinnant's civil_from_days: eras of 400 years starting on March 1st.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let abs = secs.wrapping_add(UNIX_TO_ABSOLUTE) as u64;
+    let mut d = abs / 86_400;
+    let mut n = d / DAYS_PER_400_YEARS;
+    let mut y = 400 * n;
+    d -= DAYS_PER_400_YEARS * n;
+    // The last day of a 400-year cycle would count a fourth century.
+    n = d / DAYS_PER_100_YEARS;
+    n -= n >> 2;
+    y += 100 * n;
+    d -= DAYS_PER_100_YEARS * n;
+    n = d / DAYS_PER_4_YEARS;
+    y += 4 * n;
+    d -= DAYS_PER_4_YEARS * n;
+    // The last day of a 4-year cycle (a leap year) would count a fourth year.
+    n = d / 365;
+    n -= n >> 2;
+    y += n;
+    d -= 365 * n;
+    let year = (y as i64).wrapping_add(ABSOLUTE_ZERO_YEAR);
+    let yday = d as i64;
+    let (mut month, mut day) = (1, yday + 1);
+    while day > days_in_month(year, month) {
+        day -= days_in_month(year, month);
+        month += 1;
+    }
+    let clock = (abs % 86_400) as i64;
+    // Go's absolute zero was a Monday.
+    let week = abs.wrapping_add(86_400) % (7 * 86_400);
     Civil {
         year,
         month,
         day,
-        hour: rem / 3600,
-        minute: rem % 3600 / 60,
-        // 1970-01-01 was a Thursday.
-        weekday: (days + 4).rem_euclid(7),
+        hour: clock / 3600,
+        minute: clock % 3600 / 60,
+        weekday: (week / 86_400) as i64,
     }
 }
 
@@ -183,6 +212,27 @@ mod tests {
             28.0,
             "2100-02-01: no leap"
         );
+        assert_eq!(at("day_of_year", -1e15), 180.0);
+        assert_eq!(at("year", -1e15), -31_686_769.0);
+        assert_eq!(at("year", -62_135_596_801.0), 0.0);
+        assert_eq!(at("month", -62_135_596_801.0), 12.0);
+        assert_eq!(at("hour", -1.5), 23.0, "truncated towards zero: -1s");
+    }
+
+    #[test]
+    fn nan_reads_as_go_reads_it() {
+        // Go's int64(NaN) is i64::MIN, whose date wraps past the end of
+        // Go's calendar; Prometheus 2.42 answers these.
+        assert_eq!(at("year", f64::NAN), 292_277_026_596.0);
+        assert_eq!(at("month", f64::NAN), 12.0);
+        assert_eq!(at("day_of_month", f64::NAN), 4.0);
+        assert_eq!(at("day_of_year", f64::NAN), 339.0);
+        assert_eq!(at("day_of_week", f64::NAN), 0.0);
+        assert_eq!(at("hour", f64::NAN), 15.0);
+        assert_eq!(at("minute", f64::NAN), 30.0);
+        assert_eq!(at("days_in_month", f64::NAN), 31.0);
+        assert_eq!(at("year", 1e19), 292_277_026_596.0);
+        assert_eq!(at("year", -1e19), 292_277_026_596.0);
     }
 
     #[test]
