@@ -329,3 +329,176 @@ fn thousands(n: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use whippet_tsdb::time::DAY_MS;
+    use whippet_tsdb::{Clock, EngineConfig, FloatPoint, MetricType, SeriesKey, TagSet};
+
+    const ORG: OrgId = OrgId(7);
+    const T0: i64 = 1_793_491_200_000;
+
+    /// An engine with `up{job="a"}`, `up{job="b"}` (from T0 + 1h) and a
+    /// Datadog series, one sample a minute for two hours.
+    fn engine(opts: EvalOptions) -> (tempfile::TempDir, PromEngine) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = EngineConfig {
+            clock: Clock::manual(T0 + DAY_MS),
+            background_tasks: false,
+            retention_ms: 30 * DAY_MS,
+            ..EngineConfig::default()
+        };
+        let tsdb = Engine::open(dir.path(), config).unwrap().0;
+        let series: [(&str, &[&str], i64); 3] = [
+            ("up", &["job:a"], 0),
+            ("up", &["job:b"], 3_600_000),
+            (
+                "system.load.1",
+                &["host:web-1", "kube.ns:prod", "canary"],
+                0,
+            ),
+        ];
+        for (metric, tags, from) in series {
+            let key = SeriesKey::float(ORG, metric, TagSet::new(tags.iter().copied()));
+            let id = tsdb.resolve(&key, MetricType::Gauge).unwrap();
+            let points: Vec<FloatPoint> = (0..120)
+                .map(|k| FloatPoint {
+                    series: id,
+                    ts: T0 + k * 60_000,
+                    value: k as f64,
+                })
+                .filter(|p| p.ts >= T0 + from)
+                .collect();
+            tsdb.append_floats(&points).unwrap();
+        }
+        (dir, PromEngine::new(tsdb, opts))
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn series_are_those_with_samples_in_the_range() {
+        let (_d, e) = engine(EvalOptions::default());
+        let all = e
+            .series(ORG, &strings(&["up"]), T0, T0 + 2 * 3_600_000)
+            .unwrap();
+        assert_eq!(
+            all.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            [r#"up{job="a"}"#, r#"up{job="b"}"#]
+        );
+        // job="b" starts after the first half hour.
+        let early = e
+            .series(ORG, &strings(&["up", "system_load_1"]), T0, T0 + 1_800_000)
+            .unwrap();
+        assert_eq!(
+            early.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            [
+                r#"system_load_1{host="web-1", kube_ns="prod"}"#,
+                r#"up{job="a"}"#
+            ]
+        );
+        assert!(matches!(
+            e.series(ORG, &strings(&["up + 1"]), T0, T0 + 1),
+            Err(PromError::BadData(_))
+        ));
+        assert!(matches!(
+            e.series(ORG, &strings(&["up{"]), T0, T0 + 1),
+            Err(PromError::Parse { .. })
+        ));
+    }
+
+    #[test]
+    fn label_names_and_values_follow_the_name_rule() {
+        let (_d, e) = engine(EvalOptions::default());
+        let end = T0 + 2 * 3_600_000;
+        assert_eq!(
+            e.label_names(ORG, &[], T0, end).unwrap(),
+            ["__name__", "host", "job", "kube_ns"]
+        );
+        assert_eq!(
+            e.label_names(ORG, &strings(&["up"]), T0, end).unwrap(),
+            ["__name__", "job"]
+        );
+        assert_eq!(
+            e.label_values(ORG, "__name__", &[], T0, end).unwrap(),
+            ["system_load_1", "up"]
+        );
+        assert_eq!(
+            e.label_values(ORG, "job", &[], T0, end).unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            e.label_values(ORG, "job", &strings(&[r#"{job=~"a|c"}"#]), T0, end)
+                .unwrap(),
+            ["a"]
+        );
+        assert_eq!(
+            e.label_values(ORG, "kube_ns", &[], T0, end).unwrap(),
+            ["prod"]
+        );
+    }
+
+    #[test]
+    fn the_sample_limit_refuses_big_queries() {
+        let opts = EvalOptions {
+            max_samples: 100,
+            ..EvalOptions::default()
+        };
+        let (_d, e) = engine(opts);
+        // 120 samples of up{job="a"} in the 2 hours' windows.
+        let err = e
+            .instant_query(ORG, r#"up{job="a"}[2h]"#, T0 + 7_200_000)
+            .unwrap_err();
+        assert_eq!(err.error_type(), "execution");
+        assert!(err.to_string().contains("too many samples"), "{err}");
+        // A small one passes.
+        assert!(
+            e.instant_query(ORG, r#"up{job="a"}[10m]"#, T0 + 7_200_000)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn range_queries_check_their_steps() {
+        let (_d, e) = engine(EvalOptions::default());
+        let err = e
+            .range_query(ORG, "up", T0, T0 + 20_000_000, 1000)
+            .unwrap_err();
+        assert!(err.to_string().contains("11,000 points"), "{err}");
+        assert_eq!(err.http_status(), 400);
+        let QueryValue::Matrix(m) = e
+            .range_query(ORG, "up", T0, T0 + 3_600_000, 1_800_000)
+            .unwrap()
+        else {
+            panic!("a range query answers a matrix");
+        };
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].samples.len(), 3);
+        assert_eq!(m[1].samples.len(), 1);
+        assert_eq!(thousands(11_000), "11,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn instant_queries_answer_each_type() {
+        let (_d, e) = engine(EvalOptions::default());
+        let t = T0 + 3_600_000;
+        assert_eq!(
+            e.instant_query(ORG, "1 + 1", t).unwrap(),
+            QueryValue::Scalar { t, v: 2.0 }
+        );
+        assert_eq!(
+            e.instant_query(ORG, r#""x""#, t).unwrap(),
+            QueryValue::String { t, s: "x".into() }
+        );
+        let QueryValue::Vector(v) = e.instant_query(ORG, "sum(up)", t).unwrap() else {
+            panic!("a vector");
+        };
+        assert_eq!(v.len(), 1);
+        assert_eq!((v[0].t, v[0].v), (t, 120.0));
+    }
+}

@@ -253,7 +253,10 @@ fn expand(tok: &str, out: &mut Vec<Item>) -> Result<(), String> {
 
 /// `name{a="1", b="2"}`, `{a="1"}` or `name`: the name and label pairs, and
 /// what follows.
-fn parse_labels(s: &str) -> Result<(Option<String>, Vec<(String, String)>, &str), String> {
+/// A parsed series: its name, its label pairs, and the rest of the line.
+type ParsedSeries<'a> = (Option<String>, Vec<(String, String)>, &'a str);
+
+fn parse_labels(s: &str) -> Result<ParsedSeries<'_>, String> {
     let s = s.trim_start();
     let name_end = s
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')))
@@ -384,7 +387,7 @@ fn load(ctx: &mut Ctx, rest: &str, body: &[(usize, &str)]) -> Result<(), String>
 
 // ---------------------------------------------------------------- eval
 
-fn words<'a>(s: &'a str, n: usize) -> Result<(Vec<&'a str>, &'a str), String> {
+fn words(s: &str, n: usize) -> Result<(Vec<&str>, &str), String> {
     let mut out = Vec::new();
     let mut rest = s.trim_start();
     for _ in 0..n {
