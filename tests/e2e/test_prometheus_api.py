@@ -354,3 +354,12 @@ def test_same_bytes_as_prometheus(data, prometheus, route, params):
         assert a == b and len(ours) == len(theirs), (ours, theirs)
     else:
         assert ours.decode() == theirs.decode()
+
+
+def test_unknown_paths_are_prometheus_404s(server):
+    for path in (f"{P}/status/runtimeinfo", f"{P}/nope", "/prometheus", "/prometheus/", "/prometheus/graph"):
+        status, headers, body = call(server, "GET", path)
+        assert (status, body) == (404, b"404 page not found\n"), (path, status, body[:80])
+        assert headers["Content-Type"].startswith("text/plain")
+    status, _, _ = call(server, "POST", f"{P}/metadata")
+    assert status == 405

@@ -23,6 +23,8 @@
 //!   data (Whippet has no exemplars, recording or alerting rules, nor a
 //!   Prometheus configuration), so Grafana's calls succeed.
 //!
+//! Any other path under `/prometheus/` answers Prometheus' plain-text 404.
+//!
 //! Refused requests answer 401 with `WWW-Authenticate: Basic` and
 //! Prometheus' error shape, `errorType` `unauthorized` (Prometheus has no
 //! authentication, so no type of its own; Grafana shows the `error` text).
@@ -39,7 +41,7 @@ use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use whippet_promql::{PromEngine, PromError, names};
 use whippet_tsdb::{MetricType, OrgId, Selector};
 
@@ -97,6 +99,22 @@ pub fn routes() -> Router<AppState> {
         .route(&r("/query_exemplars"), get(exemplars).post(exemplars))
         .route(&r("/rules"), get(rules))
         .route(&r("/alerts"), get(alerts))
+        // Anything else under the prefix is Prometheus' 404, not the web
+        // UI's page (a client probing an API Whippet lacks must see it is
+        // missing).
+        .route("/prometheus", any(not_found))
+        .route("/prometheus/", any(not_found))
+        .route("/prometheus/{*rest}", any(not_found))
+}
+
+/// Prometheus' answer to a path it does not serve.
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "404 page not found\n",
+    )
+        .into_response()
 }
 
 /// An answer in Prometheus' error shape.
