@@ -249,3 +249,73 @@ def test_self_monitoring_counts_points_and_rejections(server):
     assert any(line.startswith("whippet_intake_points") for line in lines), lines
     assert any(line.startswith("whippet_intake_rejected") and 'reason="bad_snappy"' in line for line in lines), lines
     assert any(line.startswith("whippet_intake_requests") and 'status="204"' in line for line in lines), lines
+
+
+def test_too_large_bodies_get_413(server):
+    # Over the body limit (16 MiB as sent).
+    status, text = send(server, raw=b"\0" * (16 * 1024 * 1024 + 1))
+    assert (status, text) == (413, "Payload too large: the limit is 16777216 bytes\n"), text
+    # A small block announcing more than the decompressed limit (32 MiB):
+    # refused before anything is allocated.
+    status, text = send(server, raw=varint(32 * 1024 * 1024 + 1) + b"\x00a")
+    assert status == 413, text
+    assert text.startswith("the request decompresses to 33554433 bytes, over the limit of 33554432 bytes"), text
+
+
+def test_a_real_prometheus_sends_its_own_metrics(server, tmp_path):
+    """Prometheus 2.42 (Debian's `prometheus`) scraping itself and remote
+    writing to Whippet with the API key as its basic auth password."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from conftest import free_port
+
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("prometheus is not installed (apt-get install prometheus)")
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        f"""
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: e2e_rw_self
+    static_configs:
+      - targets: ["127.0.0.1:{port}"]
+remote_write:
+  - url: {server.url}/api/v1/write
+    basic_auth:
+      username: prometheus
+      password: {server.api_key}
+    queue_config:
+      batch_send_deadline: 1s
+"""
+    )
+    log = open(tmp_path / "prometheus.log", "w")
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        series = server.wait_export(
+            "up",
+            lambda s: any("job:e2e_rw_self" in x["tags"] and len(x["points"]) >= 2 for x in s),
+            timeout=60,
+        )
+        mine = [x for x in series if "job:e2e_rw_self" in x["tags"]]
+        assert mine[0]["tags"] == [f"instance:127.0.0.1:{port}", "job:e2e_rw_self"]
+        assert all(p[1] == 1.0 for p in mine[0]["points"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+    assert "status=400" not in (tmp_path / "prometheus.log").read_text()
