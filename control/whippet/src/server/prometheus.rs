@@ -35,6 +35,7 @@ mod params;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::Router;
@@ -42,6 +43,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use tokio::sync::Semaphore;
 use whippet_promql::{PromEngine, PromError, names};
 use whippet_tsdb::{MetricType, OrgId, Selector};
 
@@ -292,21 +294,55 @@ async fn open(s: &AppState, req: Request) -> Result<(OrgId, Form), Failure> {
 }
 
 /// Runs `f` on the blocking pool within the query timeout (`QUERY_TIMEOUT`,
-/// or the request's shorter `timeout`). The outer error is the timeout or
-/// a panic; the inner one is the engine's, for the caller to word.
+/// or the request's shorter `timeout`), once one of the evaluation slots
+/// ([`slots`]) is free. The outer error is the timeout or a panic; the
+/// inner one is the engine's, for the caller to word.
 async fn run<T: Send + 'static>(
     s: &AppState,
     timeout: Option<Duration>,
     f: impl FnOnce(&PromEngine) -> Result<T, PromError> + Send + 'static,
 ) -> Result<Result<T, PromError>, Failure> {
-    let engine = s.promql.clone();
     let limit = timeout.map_or(QUERY_TIMEOUT, |t| t.min(QUERY_TIMEOUT));
-    match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || f(&engine))).await {
-        Err(_) => Err(Failure::new(
+    run_on(s.promql.clone(), slots(), limit, f).await
+}
+
+/// How many PromQL evaluations run at once (Prometheus'
+/// `--query.max-concurrency`): one per core, at least two. Evaluation is
+/// CPU work, so more at once finish no sooner and each holds its samples in
+/// memory meanwhile; the others wait, and the wait counts against their
+/// timeout ("query timed out in query queue", as in Prometheus).
+fn slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Semaphore::new(cores.max(2))
+    })
+}
+
+async fn run_on<T: Send + 'static>(
+    engine: PromEngine,
+    slots: &Semaphore,
+    limit: Duration,
+    f: impl FnOnce(&PromEngine) -> Result<T, PromError> + Send + 'static,
+) -> Result<Result<T, PromError>, Failure> {
+    let timed_out = |stage: &str| {
+        Failure::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            "query timed out in expression evaluation",
-        )),
+            format!("query timed out in {stage}"),
+        )
+    };
+    let deadline = tokio::time::Instant::now() + limit;
+    let permit = match tokio::time::timeout_at(deadline, slots.acquire()).await {
+        Err(_) => return Err(timed_out("query queue")),
+        Ok(Err(closed)) => return Err(Failure::internal("the PromQL slots", closed)),
+        Ok(Ok(p)) => p,
+    };
+    let task = tokio::task::spawn_blocking(move || f(&engine));
+    let r = tokio::time::timeout_at(deadline, task).await;
+    drop(permit);
+    match r {
+        Err(_) => Err(timed_out("expression evaluation")),
         Ok(Err(join)) => Err(Failure::internal("a PromQL task failed", join)),
         Ok(Ok(r)) => Ok(r),
     }
@@ -654,6 +690,50 @@ async fn alerts(State(s): State<AppState>, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn engine(dir: &std::path::Path) -> PromEngine {
+        let cfg = whippet_tsdb::EngineConfig {
+            background_tasks: false,
+            ..whippet_tsdb::EngineConfig::default()
+        };
+        let tsdb = whippet_tsdb::Engine::open(dir, cfg).unwrap().0;
+        PromEngine::new(tsdb, whippet_promql::EvalOptions::default())
+    }
+
+    #[tokio::test]
+    async fn evaluations_time_out_in_the_queue_and_while_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = engine(dir.path());
+        let one = Semaphore::new(1);
+        let limit = Duration::from_millis(100);
+        let done = run_on(e.clone(), &one, limit, |_| Ok(7)).await.unwrap();
+        assert_eq!(done.unwrap(), 7);
+        let slow = |_: &PromEngine| {
+            std::thread::sleep(Duration::from_millis(400));
+            Ok(())
+        };
+        let f = run_on(e.clone(), &one, limit, slow).await.unwrap_err();
+        assert_eq!(
+            (f.status, f.error_type, f.message.as_str()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "query timed out in expression evaluation"
+            )
+        );
+        // The only slot is taken: the wait ends in the queue.
+        let _held = one.acquire().await.unwrap();
+        let f = run_on(e.clone(), &one, limit, |_| Ok(()))
+            .await
+            .unwrap_err();
+        assert_eq!(f.message, "query timed out in query queue");
+        let engine_err = run_on(e, &Semaphore::new(1), limit, |_| {
+            Err::<(), _>(PromError::Execution("x".into()))
+        })
+        .await
+        .unwrap();
+        assert!(matches!(engine_err, Err(PromError::Execution(_))));
+    }
 
     #[test]
     fn label_names_as_prometheus_checks_them() {
