@@ -33,7 +33,30 @@
 //!   with backoff); storage not accepting writes.
 //!
 //! Series over the org's active-series cap are skipped and counted, as the
-//! Datadog intake does (a server limit, not the sender's mistake).
+//! Datadog intake does (a server limit, not the sender's mistake). A
+//! request refused for an out-of-order or duplicate sample may leave its
+//! new series resolved in the catalog, without points (Prometheus' head
+//! keeps such series too until its next garbage collection).
+//!
+//! # Series and their newest samples
+//! A series is found by the digest of its label bytes in the intake's
+//! series cache (`series_cache.rs`, the same table as the Datadog protobuf
+//! intake, with a digest seed of its own): a known series costs one probe,
+//! no validation and no catalog lookup. Unknown series are validated (all
+//! of them before anything is resolved), resolved, and remembered.
+//!
+//! The order check needs each series' newest stored sample: this route
+//! remembers the newest sample it stored per series ([`Receiver`]), and
+//! asks the engine for the newest timestamp of a series it does not
+//! remember (the first request after a restart). The check and the write
+//! are not one atomic step: two requests in flight with samples of the
+//! same series may both pass against the same newest sample. Prometheus
+//! never does that (a series always goes through the same shard of its
+//! queue, one request at a time), and the engine stores what they send in
+//! any order, so the cost of the race is only a missed 400.
+//!
+//! The limits are `whippet_prom_write::Limits::default()`, not configurable
+//! yet.
 //!
 //! # Counters (`whippet.intake.*`, `endpoint:prom_write`)
 //! `requests` by status, `request.seconds`, `bytes` (as sent), `points`
