@@ -2,11 +2,15 @@
 //! asked in its own language over HTTP: Datadog's on Whippet
 //! (`GET /api/v1/query`), PromQL on VictoriaMetrics and Prometheus
 //! (`GET /api/v1/query_range`), over the whole data range with the step
-//! Whippet chose.
+//! Whippet chose. Whippet is also asked the PromQL form, through its
+//! Prometheus API (`GET /prometheus/api/v1/query_range`, the side named
+//! [`WHIPPET_PROMQL`]), with its own metric names (`system_cpu_user`).
 //!
-//! For each query: one run on each system to check the answers against
+//! For each query: one run on each side to check the answers against
 //! Whippet's (non-empty, series paired by labels, values compared on the
-//! shifted grid described in `bench/README.md`), then each system in turn
+//! shifted grid described in `bench/README.md`); Whippet's PromQL answer is
+//! also compared with each PromQL peer's on the same grid (no shift: the
+//! same expression on both sides). Then each side in turn
 //! gets its warm-up runs and its measured runs back to back (which system
 //! goes first rotates from query to query). A run is a `GET` over a
 //! keep-alive connection opened beforehand, timed from writing the request
@@ -24,8 +28,9 @@
 //! Prometheus 2.x range selectors are closed on both ends (`[t − r, t]`),
 //! VictoriaMetrics' are left-open (`(t − r, t]`): with `[30s]` on 10 s data
 //! Prometheus would average four points where the others average three.
-//! Prometheus is therefore given the range in milliseconds, one less than
-//! the step (`[29999ms]`), which selects exactly the same raw points.
+//! Prometheus, and Whippet's PromQL engine, which follows Prometheus 2.42,
+//! are therefore given the range in milliseconds, one less than the step
+//! (`[29999ms]`), which selects exactly the same raw points.
 
 use std::time::Instant;
 
@@ -36,7 +41,7 @@ use whippet_intake_bench::http::{Conn, Response, encode_query};
 use whippet_intake_bench::sys;
 use whippet_query_bench::answer::{Answer, Comparison, compare, parse_vm, parse_whippet};
 use whippet_query_bench::stats::{self, Summary};
-use whippet_query_bench::suite::{Count, Query, Step};
+use whippet_query_bench::suite::{Count, Query, Step, closed_window};
 
 use crate::systems::{Running, System};
 
@@ -74,54 +79,95 @@ pub struct Plan {
     pub hz: f64,
 }
 
-/// One system's query endpoint and connection.
+/// The name of the side that asks Whippet the PromQL forms, in reports.
+pub const WHIPPET_PROMQL: &str = "whippet-promql";
+
+/// What a side asks a system in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    /// The system's own language: Datadog's on Whippet, PromQL on the
+    /// others.
+    Native,
+    /// PromQL on Whippet, through its Prometheus API.
+    WhippetPromql,
+}
+
+/// One system's query endpoint and connection, in one language.
 pub struct Side {
     /// Which system.
     pub system: System,
+    lang: Lang,
     pid: String,
     headers: Vec<(String, String)>,
     conn: Conn,
 }
 
 impl Side {
-    /// The endpoint of a running system.
+    /// The endpoint of a running system, in its own language.
     pub fn new(srv: &Running) -> Side {
         Side {
             system: srv.system,
+            lang: Lang::Native,
             pid: srv.server.pid(),
             headers: srv.auth_headers(),
             conn: Conn::new(srv.server.addr),
         }
     }
 
-    /// The query text of `q` in this system's language for `step_secs`.
+    /// Whippet's PromQL endpoint (`/prometheus/api/v1/query_range`, the
+    /// same keys), on a connection of its own; `None` for another system.
+    pub fn whippet_promql(srv: &Running) -> Option<Side> {
+        (srv.system == System::Whippet).then(|| Side {
+            lang: Lang::WhippetPromql,
+            ..Side::new(srv)
+        })
+    }
+
+    /// The side's name in reports: the system's, or [`WHIPPET_PROMQL`].
+    pub fn name(&self) -> &'static str {
+        match self.lang {
+            Lang::Native => self.system.name(),
+            Lang::WhippetPromql => WHIPPET_PROMQL,
+        }
+    }
+
+    /// The side answers PromQL (a matrix, points at the end of windows).
+    fn is_promql(&self) -> bool {
+        self.lang == Lang::WhippetPromql || self.system != System::Whippet
+    }
+
+    /// The query text of `q` in this side's language for `step_secs`.
     fn text(&self, q: &Query, step_secs: u32) -> String {
-        match self.system {
-            System::Whippet => q.datadog.clone(),
-            System::VictoriaMetrics => q.promql(step_secs),
-            System::Prometheus => q
-                .promql_template
-                .replace("$step", &format!("{}ms", u64::from(step_secs) * 1000 - 1)),
+        match (self.system, self.lang) {
+            (_, Lang::WhippetPromql) => q.promql_whippet(step_secs),
+            (System::Whippet, Lang::Native) => q.datadog.clone(),
+            (System::VictoriaMetrics, Lang::Native) => q.promql(step_secs),
+            (System::Prometheus, Lang::Native) => closed_window(&q.promql_template, step_secs),
         }
     }
 
     /// The request path of `text` over `range` with `step_secs` (PromQL
-    /// only; Whippet chooses or is told its interval in the text).
+    /// only; Whippet's Datadog queries choose or are told their interval in
+    /// the text).
     fn path(&self, text: &str, range: &Range, step_secs: u32) -> String {
-        match self.system {
-            System::Whippet => format!(
-                "/api/v1/query?from={}&to={}&query={}",
-                range.from,
-                range.to,
-                encode_query(text)
-            ),
-            _ => format!(
-                "/api/v1/query_range?query={}&start={}&end={}&step={step_secs}",
-                encode_query(text),
-                range.from,
-                range.to
-            ),
-        }
+        let prefix = match self.lang {
+            Lang::WhippetPromql => "/prometheus",
+            Lang::Native if self.system == System::Whippet => {
+                return format!(
+                    "/api/v1/query?from={}&to={}&query={}",
+                    range.from,
+                    range.to,
+                    encode_query(text)
+                );
+            }
+            Lang::Native => "",
+        };
+        format!(
+            "{prefix}/api/v1/query_range?query={}&start={}&end={}&step={step_secs}",
+            encode_query(text),
+            range.from,
+            range.to
+        )
     }
 
     /// One timed `GET`: milliseconds from writing the request to having
@@ -137,20 +183,16 @@ impl Side {
         let r = self.conn.request("GET", path, &headers, b"")?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         if r.status != 200 {
-            bail!(
-                "{}: HTTP {}: {}",
-                self.system.name(),
-                r.status,
-                r.body_snippet()
-            );
+            bail!("{}: HTTP {}: {}", self.name(), r.status, r.body_snippet());
         }
         Ok((ms, r))
     }
 
     fn parse(&self, body: &[u8]) -> Result<Answer> {
-        match self.system {
-            System::Whippet => parse_whippet(body),
-            _ => parse_vm(body),
+        if self.is_promql() {
+            parse_vm(body)
+        } else {
+            parse_whippet(body)
         }
     }
 }
@@ -183,7 +225,11 @@ pub struct SideResult {
     pub points: usize,
     /// The answer against Whippet's (peers only).
     pub comparison: Option<Comparison>,
-    /// Whippet's median / this system's (peers only).
+    /// Whippet's PromQL answer against each PromQL peer's, on the same
+    /// grid, by peer name ([`WHIPPET_PROMQL`] only).
+    pub peer_comparisons: Vec<(String, Comparison)>,
+    /// Whippet's (Datadog) median / this side's (every side but Whippet's
+    /// Datadog one).
     pub median_ratio: f64,
     /// Whippet's p99 / this system's (peers only).
     pub p99_ratio: f64,
@@ -215,9 +261,15 @@ pub struct QueryResult {
 }
 
 impl QueryResult {
-    /// The result of `system`.
+    /// The result of `system` in its own language.
     pub fn side(&self, system: System) -> Option<&SideResult> {
-        self.sides.iter().find(|s| s.system == system.name())
+        self.side_named(system.name())
+    }
+
+    /// The result of the side named `name` (a system's name, or
+    /// [`WHIPPET_PROMQL`]).
+    pub fn side_named(&self, name: &str) -> Option<&SideResult> {
+        self.sides.iter().find(|s| s.system == name)
     }
 }
 
@@ -235,7 +287,7 @@ pub fn run(q: &Query, sides: &mut [Side], range: &Range, plan: &Plan) -> QueryRe
         sides: sides
             .iter()
             .map(|s| SideResult {
-                system: s.system.name().into(),
+                system: s.name().into(),
                 median_ratio: f64::NAN,
                 p99_ratio: f64::NAN,
                 ..SideResult::default()
@@ -256,12 +308,15 @@ fn check_and_time(
     plan: &Plan,
     r: &mut QueryResult,
 ) -> Result<()> {
-    if sides.first().map(|s| s.system) != Some(System::Whippet) {
-        bail!("Whippet must be the first system: its answer sets the step");
+    if sides.first().map(Side::name) != Some(System::Whippet.name()) {
+        bail!("Whippet (Datadog) must be the first side: its answer sets the step");
     }
     // Whippet first: its answer's interval is the step of the others.
     let mut paths = Vec::with_capacity(sides.len());
     let mut whippet_answer = Answer::default();
+    // The PromQL sides' answers, unshifted, for Whippet's PromQL to be
+    // compared with.
+    let mut promql_answers: Vec<Option<Answer>> = vec![None; sides.len()];
     for (i, side) in sides.iter_mut().enumerate() {
         let step = r.step_secs;
         let text = side.text(q, step);
@@ -269,7 +324,7 @@ fn check_and_time(
         let (first_ms, resp) = side.get(&path)?;
         let answer = side.parse(&resp.body)?;
         if answer.series.is_empty() {
-            bail!("{} returned no series for `{text}`", side.system.name());
+            bail!("{} returned no series for `{text}`", side.name());
         }
         let out = &mut r.sides[i];
         out.text = text;
@@ -290,6 +345,7 @@ fn check_and_time(
             };
             whippet_answer = answer;
         } else {
+            promql_answers[i] = Some(answer.clone());
             out.comparison = Some(compare_shifted(
                 side,
                 q,
@@ -302,17 +358,18 @@ fn check_and_time(
             out.warning = match q.count {
                 Count::Same if ws != ps => Some(format!(
                     "whippet returned {ws} series, {} {ps}",
-                    side.system.name()
+                    side.name()
                 )),
                 Count::TopkPerStep if ps < ws => Some(format!(
                     "{}'s per-step topk returned {ps} series, fewer than whippet's {ws}",
-                    side.system.name()
+                    side.name()
                 )),
                 _ => None,
             };
         }
         paths.push(path);
     }
+    compare_promql(sides, &promql_answers, r);
     let n = sides.len();
     let mut cpu = vec![0.0f64; n];
     // Which system goes first: rotates with the query (by its name, so that
@@ -348,6 +405,46 @@ fn check_and_time(
         out.p99_ratio = stats::ratio(wp, out.summary.p99_ms);
     }
     Ok(())
+}
+
+/// Compares Whippet's PromQL answer with each PromQL peer's: the same
+/// expression over the same grid, so points pair at equal timestamps. A
+/// pairing short of either answer's series is a warning.
+fn compare_promql(sides: &[Side], answers: &[Option<Answer>], r: &mut QueryResult) {
+    let Some(wi) = sides.iter().position(|s| s.lang == Lang::WhippetPromql) else {
+        return;
+    };
+    let Some(w) = &answers[wi] else {
+        return;
+    };
+    let mut comparisons = Vec::new();
+    let mut warnings = Vec::new();
+    for (side, answer) in sides.iter().zip(answers) {
+        if side.lang == Lang::WhippetPromql {
+            continue;
+        }
+        let Some(a) = answer else {
+            continue;
+        };
+        let c = compare(w, a, 0, 0);
+        if c.paired_series != c.whippet_series || c.paired_series != c.vm_series {
+            warnings.push(format!(
+                "{WHIPPET_PROMQL} returned {} series, {} {}, {} paired",
+                c.whippet_series,
+                side.name(),
+                c.vm_series,
+                c.paired_series
+            ));
+        }
+        comparisons.push((side.name().to_owned(), c));
+    }
+    let out = &mut r.sides[wi];
+    out.peer_comparisons = comparisons;
+    if !warnings.is_empty() {
+        let mut all: Vec<String> = out.warning.take().into_iter().collect();
+        all.extend(warnings);
+        out.warning = Some(all.join("; "));
+    }
 }
 
 /// Compares a PromQL answer with Whippet's. A Datadog bucket at `t` covers

@@ -1,7 +1,8 @@
 //! The result file (every figure, as JSON), its Markdown rendering, and
 //! the verdicts against the targets of the benchmark (issue 5): Whippet
 //! against VictoriaMetrics, measured in the same run. Prometheus' figures
-//! are reported beside them, without targets.
+//! are reported beside them, without targets. Issue 8 adds one verdict per
+//! query: Whippet's median in PromQL at most VictoriaMetrics' ([`PROMQL_MEDIAN_RATIO`]).
 
 use std::fmt::Write as _;
 
@@ -10,7 +11,7 @@ use whippet_intake_bench::report::{bytes, si};
 use whippet_intake_bench::sys::Machine;
 
 use crate::ingest::IngestRun;
-use crate::query::QueryResult;
+use crate::query::{QueryResult, WHIPPET_PROMQL};
 use crate::systems::{Binaries, Disk, System};
 
 /// Everything one run measured.
@@ -111,6 +112,10 @@ pub const RW: &str = "Prometheus remote write";
 
 /// Dashboard aggregations must answer under this, median.
 pub const DASHBOARD_MS: f64 = 25.0;
+
+/// Issue 8: each query's median through Whippet's PromQL at most this
+/// times VictoriaMetrics' median for the same PromQL on the same data.
+pub const PROMQL_MEDIAN_RATIO: f64 = 1.0;
 
 /// A ratio verdict: Whippet's `w` against the peer's `v`, `higher_is_better`
 /// or not, against `goal` (a ratio).
@@ -269,6 +274,31 @@ pub fn checks(ingest: &[IngestRun], disk: &[Disk], queries: &[QueryResult]) -> V
             });
         }
     }
+    for q in queries {
+        if q.failure.is_some() {
+            continue;
+        }
+        let (Some(w), Some(v)) = (
+            q.side_named(WHIPPET_PROMQL),
+            q.side(System::VictoriaMetrics),
+        ) else {
+            continue;
+        };
+        let m = w.summary.median_ms / v.summary.median_ms;
+        c.push(Check {
+            what: format!(
+                "Query `{}` in PromQL: Whippet's median vs VictoriaMetrics'",
+                q.name
+            ),
+            measured: format!(
+                "{m:.2}× ({:.2} vs {:.2} ms)",
+                w.summary.median_ms, v.summary.median_ms
+            ),
+            target: format!("≤ {PROMQL_MEDIAN_RATIO}×"),
+            pass: m <= PROMQL_MEDIAN_RATIO,
+            advantage: Some((1.0 / m, 1.0 / PROMQL_MEDIAN_RATIO)),
+        });
+    }
     c
 }
 
@@ -419,15 +449,17 @@ pub fn latency_table(queries: &[QueryResult]) -> String {
     let Some(first) = queries.iter().find(|q| q.failure.is_none()) else {
         return "No query could be measured.\n".into();
     };
+    // Whippet's PromQL side has a table of its own (`promql_table`).
+    let shown = |side: &&crate::query::SideResult| side.system != WHIPPET_PROMQL;
     let mut s = String::from("| Query |");
-    for side in &first.sides {
+    for side in first.sides.iter().filter(shown) {
         let _ = write!(s, " {} median / p99 |", side.system);
         if side.system != System::Whippet.name() {
             let _ = write!(s, " Whippet / {} (median, p99) |", side.system);
         }
     }
     s.push_str("\n|---|");
-    for side in &first.sides {
+    for side in first.sides.iter().filter(shown) {
         s.push_str("---|");
         if side.system != System::Whippet.name() {
             s.push_str("---|");
@@ -440,7 +472,7 @@ pub fn latency_table(queries: &[QueryResult]) -> String {
             let _ = writeln!(s, " FAILED: {f} |");
             continue;
         }
-        for side in &q.sides {
+        for side in q.sides.iter().filter(shown) {
             let _ = write!(
                 s,
                 " {:.2} / {:.2} ms |",
@@ -455,6 +487,46 @@ pub fn latency_table(queries: &[QueryResult]) -> String {
     s
 }
 
+/// The PromQL forms (issue 8): per query, the median / p99 of Whippet
+/// asked in PromQL, Whippet asked in Datadog's language, VictoriaMetrics
+/// and Prometheus, and the verdict Whippet's PromQL median ≤
+/// VictoriaMetrics'.
+pub fn promql_table(queries: &[QueryResult]) -> String {
+    let mut s = String::from(
+        "| Query | Whippet PromQL median / p99 | Whippet Datadog median / p99 | VictoriaMetrics median / p99 | Prometheus median / p99 | Whippet PromQL / VictoriaMetrics (median) | Verdict (≤ 1×) |\n|---|---|---|---|---|---|---|\n",
+    );
+    let cell = |side: Option<&crate::query::SideResult>| {
+        side.map_or("—".to_owned(), |x| {
+            format!("{:.2} / {:.2} ms", x.summary.median_ms, x.summary.p99_ms)
+        })
+    };
+    for q in queries {
+        if let Some(f) = &q.failure {
+            let _ = writeln!(s, "| `{}` | FAILED: {f} | | | | | FAIL |", q.name);
+            continue;
+        }
+        let wp = q.side_named(WHIPPET_PROMQL);
+        let vm = q.side(System::VictoriaMetrics);
+        let (ratio, verdict) = match (wp, vm) {
+            (Some(w), Some(v)) => {
+                let m = w.summary.median_ms / v.summary.median_ms;
+                (format!("{m:.2}×"), pass(m <= PROMQL_MEDIAN_RATIO))
+            }
+            _ => ("—".to_owned(), "—"),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {ratio} | {verdict} |",
+            q.name,
+            cell(wp),
+            cell(q.side(System::Whippet)),
+            cell(vm),
+            cell(q.side(System::Prometheus)),
+        );
+    }
+    s
+}
+
 /// The queries' texts, first runs, answer sizes and agreement.
 pub fn answers_table(queries: &[QueryResult]) -> String {
     let mut s = String::from(
@@ -465,11 +537,23 @@ pub fn answers_table(queries: &[QueryResult]) -> String {
             let agreement = match &side.comparison {
                 None => "—".to_owned(),
                 Some(c) => format!(
-                    "{} series paired, {} points compared, median rel. diff {:.1e}, {:.0} % within 1 %{}",
+                    "{} series paired, {} points compared, median rel. diff {:.1e}, {:.0} % within 1 %{}{}",
                     c.paired_series,
                     c.compared_points,
                     c.median_rel_diff,
                     c.within_1pct * 100.0,
+                    side.peer_comparisons
+                        .iter()
+                        .map(|(peer, c)| format!(
+                            "; against {peer} (same PromQL, same grid): {} of {} / {} series paired, {} points compared, max rel. diff {:.1e}, median {:.1e}",
+                            c.paired_series,
+                            c.whippet_series,
+                            c.vm_series,
+                            c.compared_points,
+                            c.max_rel_diff,
+                            c.median_rel_diff
+                        ))
+                        .collect::<String>(),
                     side.warning
                         .as_ref()
                         .map(|w| format!("; {w}"))
@@ -573,6 +657,11 @@ pub fn markdown(r: &Results, chart: Option<&str>) -> String {
         r.warmup_runs, r.measured_runs, r.query_load_avg.0, r.query_load_avg.1
     );
     s.push_str(&latency_table(&r.queries));
+    let _ = writeln!(
+        s,
+        "\n### The PromQL forms (issue 8)\n\nWhippet asked the suite's PromQL through its Prometheus API (`/prometheus/api/v1/query_range`, metric names by Whippet's rule: `system_cpu_user`), on the same server and data as the Datadog queries, against VictoriaMetrics' and Prometheus' answers to the same PromQL. Target: Whippet's PromQL median at most VictoriaMetrics' ({PROMQL_MEDIAN_RATIO}×).\n"
+    );
+    s.push_str(&promql_table(&r.queries));
     s.push('\n');
     s.push_str(&answers_table(&r.queries));
     let _ = writeln!(
@@ -632,6 +721,102 @@ mod tests {
             bytes_per_point,
             not_counted: Vec::new(),
         }
+    }
+
+    fn side(name: &str, median_ms: f64) -> crate::query::SideResult {
+        crate::query::SideResult {
+            system: name.into(),
+            summary: whippet_query_bench::stats::Summary {
+                median_ms,
+                p99_ms: median_ms * 2.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn query(name: &str, sides: Vec<crate::query::SideResult>) -> QueryResult {
+        QueryResult {
+            name: name.into(),
+            dashboard: false,
+            step_secs: 20,
+            hosts_selected: 1,
+            step_rule: whippet_query_bench::suite::Step::Whippet,
+            count_rule: whippet_query_bench::suite::Count::Same,
+            note: String::new(),
+            sides,
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn whippet_promql_is_judged_against_victoria_metrics_median() {
+        let queries = [
+            query(
+                "fast",
+                vec![
+                    side("whippet", 1.0),
+                    side(WHIPPET_PROMQL, 3.0),
+                    side("victoria-metrics", 4.0),
+                    side("prometheus", 8.0),
+                ],
+            ),
+            query(
+                "slow",
+                vec![
+                    side("whippet", 1.0),
+                    side(WHIPPET_PROMQL, 5.0),
+                    side("victoria-metrics", 4.0),
+                ],
+            ),
+            // Without Whippet's PromQL side (a scaling run before issue 8):
+            // no PromQL verdict.
+            query(
+                "none",
+                vec![side("whippet", 1.0), side("victoria-metrics", 4.0)],
+            ),
+        ];
+        let c = checks(&[], &[], &queries);
+        let promql: Vec<(&str, &str, bool)> = c
+            .iter()
+            .filter(|c| c.what.contains("in PromQL"))
+            .map(|c| (c.what.as_str(), c.measured.as_str(), c.pass))
+            .collect();
+        assert_eq!(
+            promql,
+            [
+                (
+                    "Query `fast` in PromQL: Whippet's median vs VictoriaMetrics'",
+                    "0.75× (3.00 vs 4.00 ms)",
+                    true
+                ),
+                (
+                    "Query `slow` in PromQL: Whippet's median vs VictoriaMetrics'",
+                    "1.25× (5.00 vs 4.00 ms)",
+                    false
+                ),
+            ]
+        );
+        // The Datadog verdicts still compare Whippet's Datadog side.
+        assert!(
+            c.iter()
+                .any(|c| c.what == "Query `fast`: median vs VictoriaMetrics"
+                    && c.measured.starts_with("0.25×"))
+        );
+        let t = promql_table(&queries);
+        assert!(
+            t.contains("| `fast` | 3.00 / 6.00 ms | 1.00 / 2.00 ms | 4.00 / 8.00 ms | 8.00 / 16.00 ms | 0.75× | PASS |"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "| `slow` | 5.00 / 10.00 ms | 1.00 / 2.00 ms | 4.00 / 8.00 ms | — | 1.25× | FAIL |"
+            ),
+            "{t}"
+        );
+        // The Datadog latency table leaves Whippet's PromQL side out.
+        let l = latency_table(&queries);
+        assert!(!l.contains(WHIPPET_PROMQL), "{l}");
     }
 
     #[test]

@@ -8,9 +8,15 @@
 //! and the verdicts against the targets (Whippet at least 2× the points per
 //! second, at most half the CPU seconds per point).
 //!
+//! With `--remote-write` both systems get the same Prometheus remote write
+//! 1.0 bodies instead, at their `/api/v1/write` (issue 8's target: Whippet
+//! at least 2× VictoriaMetrics' points per second on the same payloads),
+//! and the result pair is `<date>-intake-<preset>-remote-write`.
+//!
 //! ```text
 //! cargo build --release -p whippet
 //! cargo run --release -p whippet-intake-bench -- [--preset small|full] [--senders N] [--out DIR]
+//! cargo run --release -p whippet-intake-bench -- --remote-write [--preset small|full]
 //! ```
 //!
 //! The steps, in order (each described in `bench/README.md`):
@@ -103,13 +109,18 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     points_per_body: usize,
     /// Send gzip-compressed bodies (`Content-Encoding: gzip`).
-    #[arg(long, conflicts_with = "protobuf")]
+    #[arg(long, conflicts_with_all = ["protobuf", "remote_write"])]
     gzip: bool,
     /// Protobuf instead of JSON: Datadog v2 series (`MetricPayload`, zstd)
     /// to Whippet's `/api/v2/series`, Prometheus remote write to
     /// VictoriaMetrics' `/api/v1/write`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "remote_write")]
     protobuf: bool,
+    /// Prometheus remote write 1.0 (snappy protobuf) to both systems'
+    /// `/api/v1/write`: the same bytes to Whippet's remote write receiver
+    /// and to VictoriaMetrics.
+    #[arg(long)]
+    remote_write: bool,
     /// Override the preset's number of series.
     #[arg(long)]
     series: Option<usize>,
@@ -202,8 +213,16 @@ fn main() -> Result<()> {
             Encoding::Identity
         },
     };
-    // With --protobuf each system gets its own protobuf (see `measure`).
-    let (cut, vm_cut) = if args.protobuf {
+    // With --protobuf each system gets its own protobuf (see `measure`);
+    // with --remote-write both get the same remote write bodies.
+    let (cut, vm_cut) = if args.remote_write {
+        let rw = Cut {
+            format: Format::RemoteWrite,
+            encoding: Encoding::Identity,
+            ..cut
+        };
+        (rw, rw)
+    } else if args.protobuf {
         (
             Cut {
                 format: Format::DatadogProtobuf,
@@ -220,11 +239,12 @@ fn main() -> Result<()> {
         (cut, cut)
     };
     log.say(format!(
-        "generating {} series × {} points, {} series × {} points per request{} (commit {}, {} × {})",
+        "generating {} series × {} points, {} series × {} points per request, {}{} (commit {}, {} × {})",
         spec.series,
         spec.points_per_series,
         cut.series_per_body,
         cut.ticks_per_body,
+        cut.format.name(),
         if args.gzip { ", gzip" } else { "" },
         machine.git_commit.as_deref().unwrap_or("unknown"),
         machine.nproc,
@@ -239,10 +259,11 @@ fn main() -> Result<()> {
     };
     let generate_secs = t.elapsed().as_secs_f64();
     log.say(format!(
-        "generated {} requests, {} points, {} of JSON ({} on the wire) in {generate_secs:.1} s",
+        "generated {} requests, {} points, {} of {} ({} on the wire) in {generate_secs:.1} s",
         ds.bodies.len(),
         ds.total_points,
         report::bytes(ds.raw_bytes),
+        ds.cut.format.name(),
         report::bytes(ds.wire_bytes)
     ));
     if let Some(dir) = &args.perf {
@@ -330,6 +351,9 @@ fn main() -> Result<()> {
     if args.protobuf {
         command.push_str(" --protobuf");
     }
+    if args.remote_write {
+        command.push_str(" --remote-write");
+    }
     if args.gzip {
         command.push_str(" --gzip");
     }
@@ -349,6 +373,7 @@ fn main() -> Result<()> {
         series_per_body: cut.series_per_body,
         ticks_per_body: cut.ticks_per_body,
         gzip: args.gzip,
+        format: cut.format,
         json_bytes: ds.raw_bytes,
         wire_bytes: ds.wire_bytes,
         checksum: format!("{:016x}", ds.checksum.0),
@@ -363,6 +388,9 @@ fn main() -> Result<()> {
     };
     if args.protobuf {
         preset.push_str("-protobuf");
+    }
+    if args.remote_write {
+        preset.push_str("-remote-write");
     }
     if args.gzip {
         preset.push_str("-gzip");
@@ -413,10 +441,10 @@ fn measure(
     let path = match (system, ds.cut.format) {
         (System::Whippet, format) => {
             headers.push(("DD-API-KEY".into(), keys.api.clone()));
-            if format == Format::DatadogProtobuf {
-                "/api/v2/series"
-            } else {
-                "/api/v1/series"
+            match format {
+                Format::DatadogJson => "/api/v1/series",
+                Format::DatadogProtobuf => "/api/v2/series",
+                Format::RemoteWrite => "/api/v1/write",
             }
         }
         (System::VictoriaMetrics, Format::RemoteWrite) => "/api/v1/write",

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::payload::Format;
 use crate::send::Sent;
 use crate::sys::Machine;
 use crate::verify::Stored;
@@ -76,7 +77,12 @@ pub struct Dataset {
     pub ticks_per_body: usize,
     /// Bodies gzip-compressed.
     pub gzip: bool,
-    /// JSON bytes (before compression).
+    /// The wire format of the bodies (both systems get the same one, except
+    /// with `--protobuf`, where this is Whippet's and VictoriaMetrics gets
+    /// remote write).
+    pub format: Format,
+    /// Bytes of the encoded bodies before compression (JSON, or the
+    /// protobuf messages).
     pub json_bytes: u64,
     /// Bytes sent.
     pub wire_bytes: u64,
@@ -379,6 +385,24 @@ pub fn systems_table(r: &Results) -> String {
     s
 }
 
+/// How a series of the data set travels in `format`, for the report.
+fn series_shape(format: Format) -> &'static str {
+    match format {
+        Format::DatadogJson => {
+            "Host in the `host` field, the other four tags as tags, type `gauge`."
+        }
+        Format::DatadogProtobuf => {
+            "Datadog v2 protobuf (zstd) to Whippet: host as the `host` resource, the other \
+             four tags as tags, type gauge; remote write to VictoriaMetrics."
+        }
+        Format::RemoteWrite => {
+            "Prometheus remote write 1.0 (snappy-compressed `WriteRequest`), the same bytes \
+             to both systems: labels `__name__` (the dotted Datadog name, as sent), `host`, \
+             `env`, `region`, `az`, `service`."
+        }
+    }
+}
+
 /// The Markdown report.
 pub fn markdown(r: &Results) -> String {
     let m = &r.machine;
@@ -430,9 +454,9 @@ pub fn markdown(r: &Results) -> String {
         s,
         "## Data set\n\n{} series ({} hosts × 20 metrics, `whippet-fleetgen`, seed {:#x}) × {} points \
          every {} s, {} points after gaps, timestamps {} to {} (the last {:.1} hours before the run). \
-         Cut into {} requests of {} series × {} points per series ({} JSON{}; {} on the wire), sent \
-         window by window. Host in the `host` field, the other four tags as tags, type `gauge`. \
-         Checksum of every point: `{}`. Generated in {:.1} s before anything was timed.\n",
+         Cut into {} requests of {} series × {} points per series ({} of {}{}; {} on the wire), sent \
+         window by window. {} Checksum of every point: `{}`. Generated in {:.1} s before anything \
+         was timed.\n",
         d.series,
         d.hosts,
         d.seed,
@@ -446,8 +470,10 @@ pub fn markdown(r: &Results) -> String {
         d.series_per_body,
         d.ticks_per_body,
         bytes(d.json_bytes),
+        d.format.name(),
         if d.gzip { ", gzip" } else { "" },
         bytes(d.wire_bytes),
+        series_shape(d.format),
         d.checksum,
         d.generate_secs
     );

@@ -1,6 +1,9 @@
 //! The query suite: each query in Datadog's language (for Whippet's
 //! `GET /api/v1/query`) and in PromQL (for VictoriaMetrics'
 //! `GET /api/v1/query_range`), written so both answer the same question.
+//! Each query's PromQL also comes in the form Whippet's own PromQL engine
+//! (`/prometheus/api/v1/query_range`) is asked: the same expression with
+//! the metric named by Whippet's name rule ([`whippet_promql_name`]).
 //!
 //! Host names are drawn from the generated fleet, never hard-coded: the
 //! filters that select "about 1 %" and "about 100" hosts are found by
@@ -16,6 +19,12 @@
 //! fixed one that the Datadog text also asks for with `.rollup(avg, N)`
 //! ([`Step::Fixed`]), and the same number of seconds is the `step` of the
 //! range query.
+//!
+//! Prometheus 2.x range selectors include their left end (`[t − r, t]`),
+//! VictoriaMetrics' do not (`(t − r, t]`). Whippet's PromQL engine follows
+//! Prometheus 2.42, so Prometheus and Whippet's PromQL get the window as
+//! one millisecond less than the step ([`closed_window`]), which selects
+//! the same raw points as VictoriaMetrics' `[<step>s]` on the 10 s grid.
 
 use whippet_fleetgen::{FleetSpec, METRICS_PER_HOST, describe};
 
@@ -224,6 +233,10 @@ pub struct Query {
     pub datadog: String,
     /// PromQL for VictoriaMetrics, with `$step` for the range window.
     pub promql_template: String,
+    /// The same PromQL for Whippet's engine: the metric under the name
+    /// Whippet's PromQL shows for it ([`whippet_promql_name`]), `$step` for
+    /// the range window.
+    pub promql_whippet_template: String,
     /// Where the step comes from.
     pub step: Step,
     /// How the series counts relate.
@@ -235,11 +248,49 @@ pub struct Query {
 }
 
 impl Query {
-    /// The PromQL text for a step of `step_secs`.
+    /// The PromQL text for a step of `step_secs` (VictoriaMetrics'
+    /// left-open windows).
     pub fn promql(&self, step_secs: u32) -> String {
         self.promql_template
             .replace("$step", &format!("{step_secs}s"))
     }
+
+    /// The PromQL text for Whippet's engine and a step of `step_secs`:
+    /// Whippet's metric names, windows closed on the left like
+    /// Prometheus 2.x's ([`closed_window`]).
+    pub fn promql_whippet(&self, step_secs: u32) -> String {
+        closed_window(&self.promql_whippet_template, step_secs)
+    }
+}
+
+/// `template` with `$step` replaced by a window that selects the same raw
+/// points under Prometheus 2.x's closed range selectors (`[t − r, t]`) as
+/// `[<step>s]` does under VictoriaMetrics' left-open ones: `step` seconds
+/// less one millisecond (`[29999ms]` for 30 s). Points are on whole seconds,
+/// so the millisecond keeps out exactly the point at `t − step`.
+pub fn closed_window(template: &str, step_secs: u32) -> String {
+    template.replace("$step", &format!("{}ms", u64::from(step_secs) * 1000 - 1))
+}
+
+/// The name Whippet's PromQL shows for a stored Datadog metric name (the
+/// rule of `service/promql/src/names.rs`): every character outside
+/// `[A-Za-z0-9_:]` becomes `_`, and a leading digit (or an empty name)
+/// gets a `_` in front: `system.cpu.user` → `system_cpu_user`. Tags
+/// `key:value` show as labels `key="value"`, which the suite's matchers
+/// (`host`, `region`, `service`) already are.
+pub fn whippet_promql_name(metric: &str) -> String {
+    let mut out = String::with_capacity(metric.len() + 1);
+    if metric.is_empty() || metric.starts_with(|c: char| c.is_ascii_digit()) {
+        out.push('_');
+    }
+    out.extend(metric.chars().map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
+            c
+        } else {
+            '_'
+        }
+    }));
+    out
 }
 
 /// A PromQL series selector of `metric` (as VictoriaMetrics stored it) with
@@ -265,8 +316,20 @@ pub const RAW_STEP_SECS: u32 = 10;
 pub const RAW_HOSTS: usize = 100;
 
 /// The suite over `hosts`; `vm_name` maps a Datadog metric name to the name
-/// VictoriaMetrics stored it under.
+/// VictoriaMetrics stored it under. Whippet's PromQL forms name the
+/// metrics by [`whippet_promql_name`].
 pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
+    let mut queries = build(hosts, vm_name);
+    let whippet = build(hosts, whippet_promql_name);
+    for (q, w) in queries.iter_mut().zip(whippet) {
+        q.promql_whippet_template = w.promql_template;
+    }
+    queries
+}
+
+/// The suite with `vm_name`'s names in its PromQL forms (Whippet's PromQL
+/// forms left empty).
+fn build(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
     let gauge = vm_name(GAUGE);
     let counter = vm_name(COUNTER);
     let one = hosts
@@ -283,6 +346,7 @@ pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
             dashboard: false,
             datadog: format!("avg:{GAUGE}{{host:{one}}}"),
             promql_template: format!("avg_over_time({}[$step])", g(&format!("host=\"{one}\""))),
+            promql_whippet_template: String::new(),
             step: Step::Whippet,
             count: Count::Same,
             hosts_selected: 1,
@@ -295,6 +359,7 @@ pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
             dashboard: true,
             datadog: format!("avg:{GAUGE}{{*}} by {{region}}"),
             promql_template: format!("avg by (region) (avg_over_time({}[$step]))", g("")),
+            promql_whippet_template: String::new(),
             step: Step::Whippet,
             count: Count::Same,
             hosts_selected: 0,
@@ -321,6 +386,7 @@ pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
             // of a gauge.
             datadog: format!("per_second(sum:{COUNTER}{{*}} by {{service}})"),
             promql_template: format!("sum by (service) (rate({}[$step]))", selector(&counter, "")),
+            promql_whippet_template: String::new(),
             step: Step::Whippet,
             count: Count::Same,
             hosts_selected: 0,
@@ -333,6 +399,7 @@ pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
             dashboard: true,
             datadog: format!("top(avg:{GAUGE}{{*}} by {{host}}, 10, 'mean', 'desc')"),
             promql_template: format!("topk(10, avg by (host) (avg_over_time({}[$step])))", g("")),
+            promql_whippet_template: String::new(),
             step: Step::Whippet,
             count: Count::TopkPerStep,
             hosts_selected: 0,
@@ -349,6 +416,7 @@ pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
                 "avg by (host) (avg_over_time({}[$step]))",
                 g(&wild.promql())
             ),
+            promql_whippet_template: String::new(),
             step: Step::Whippet,
             count: Count::Same,
             hosts_selected: wild.hosts,
@@ -367,6 +435,7 @@ pub fn suite(hosts: &[Host], vm_name: impl Fn(&str) -> String) -> Vec<Query> {
                 raw.datadog()
             ),
             promql_template: format!("avg by (host) (avg_over_time({}[$step]))", g(&raw.promql())),
+            promql_whippet_template: String::new(),
             step: Step::Fixed(RAW_STEP_SECS),
             count: Count::Same,
             hosts_selected: raw.hosts,
@@ -451,6 +520,17 @@ mod tests {
             selector("system.cpu.user", ""),
             "{__name__=\"system.cpu.user\"}"
         );
+    }
+
+    #[test]
+    fn whippet_promql_names_follow_the_name_rule() {
+        assert_eq!(whippet_promql_name("system.cpu.user"), "system_cpu_user");
+        assert_eq!(whippet_promql_name("trace.http-req"), "trace_http_req");
+        assert_eq!(whippet_promql_name("a:b_c9"), "a:b_c9");
+        assert_eq!(whippet_promql_name("9lives"), "_9lives");
+        assert_eq!(whippet_promql_name(""), "_");
+        assert_eq!(closed_window("x[$step]", 20), "x[19999ms]");
+        assert_eq!(closed_window("x[$step]", 10), "x[9999ms]");
     }
 
     fn balanced(s: &str) -> bool {
@@ -549,6 +629,29 @@ mod tests {
             assert_eq!(raw.step, Step::Fixed(RAW_STEP_SECS));
             assert!(raw.datadog.ends_with(".rollup(avg, 10)"));
             assert_eq!(raw.promql(10).matches("[10s]").count(), 1);
+            // Whippet's PromQL: the same expression, Whippet's names,
+            // Prometheus 2.x's closed windows.
+            for x in &q {
+                let w = x.promql_whippet(30);
+                assert!(!w.contains("system."), "{w}");
+                assert!(!w.contains("__name__"), "{w}");
+                assert!(w.contains("[29999ms]"), "{w}");
+                let unnamed = |t: &str| {
+                    t.replace("{__name__=\"system.cpu.user\",", "system_cpu_user{")
+                        .replace(
+                            "{__name__=\"system.net.bytes_rcvd\"}",
+                            "system_net_bytes_rcvd",
+                        )
+                        .replace("{__name__=\"system.cpu.user\"}", "system_cpu_user")
+                        .replace('.', "_")
+                };
+                assert_eq!(
+                    unnamed(&closed_window(&x.promql_template, 30)),
+                    unnamed(&w),
+                    "{}",
+                    x.name
+                );
+            }
             let one = q.iter().find(|x| x.name == "raw_one").unwrap();
             let host = h.iter().find(|x| !x.has_gaps).unwrap();
             assert!(one.datadog.contains(&host.name));
