@@ -173,8 +173,24 @@ pub fn vector_scalar(
     Ok(keep.then_some(v))
 }
 
-/// A sample of one step: its series' labels and value.
-pub type StepSample<'a> = (&'a Labels, f64);
+/// A sample of one step.
+#[derive(Debug, Clone, Copy)]
+pub struct StepSample<'a> {
+    /// Its series' labels.
+    pub labels: &'a Labels,
+    /// The value.
+    pub v: f64,
+    /// Its series' match signature ([`Matching::signature`]) as a number:
+    /// equal numbers for equal signatures within one operation (the
+    /// evaluator computes them once per series, not per step).
+    pub sig: u32,
+    /// Its series' index on its side (for the result-label cache).
+    pub series: usize,
+}
+
+/// Result labels of vector-vector operations, by (many-side series,
+/// one-side series): the same pair gives the same labels at every step.
+pub type LabelCache = HashMap<(usize, usize), Labels>;
 
 /// Prometheus' form of a label set in messages: `{__name__="a", b="c"}`.
 pub fn go_labels(l: &Labels) -> String {
@@ -186,35 +202,24 @@ pub fn go_labels(l: &Labels) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
-/// `and`, `or`, `unless` at one step; answers indexes: `Left(i)` keeps the
-/// i-th left sample, `Right(j)` the j-th right one.
-pub fn set_op(
-    op: TokenId,
-    lhs: &[StepSample<'_>],
-    rhs: &[StepSample<'_>],
-    m: &Matching,
-) -> Vec<Side> {
+/// `and`, `or`, `unless` at one step; answers which samples the result
+/// holds, in Prometheus' order (left ones first).
+pub fn set_op(op: TokenId, lhs: &[StepSample<'_>], rhs: &[StepSample<'_>]) -> Vec<Side> {
     match op {
-        T_LAND => {
-            let right: HashSet<Labels> = rhs.iter().map(|(l, _)| m.signature(l)).collect();
+        T_LAND | T_LUNLESS => {
+            let right: HashSet<u32> = rhs.iter().map(|s| s.sig).collect();
+            let keep_matched = op == T_LAND;
             (0..lhs.len())
-                .filter(|&i| right.contains(&m.signature(lhs[i].0)))
-                .map(Side::Left)
-                .collect()
-        }
-        T_LUNLESS => {
-            let right: HashSet<Labels> = rhs.iter().map(|(l, _)| m.signature(l)).collect();
-            (0..lhs.len())
-                .filter(|&i| !right.contains(&m.signature(lhs[i].0)))
+                .filter(|&i| right.contains(&lhs[i].sig) == keep_matched)
                 .map(Side::Left)
                 .collect()
         }
         _ => {
-            let left: HashSet<Labels> = lhs.iter().map(|(l, _)| m.signature(l)).collect();
+            let left: HashSet<u32> = lhs.iter().map(|s| s.sig).collect();
             let mut out: Vec<Side> = (0..lhs.len()).map(Side::Left).collect();
             out.extend(
                 (0..rhs.len())
-                    .filter(|&j| !left.contains(&m.signature(rhs[j].0)))
+                    .filter(|&j| !left.contains(&rhs[j].sig))
                     .map(Side::Right),
             );
             out
@@ -239,6 +244,7 @@ pub fn vector_vector(
     rhs: &[StepSample<'_>],
     m: &Matching,
     return_bool: bool,
+    cache: &mut LabelCache,
 ) -> Result<Vec<(Labels, f64)>> {
     // One-to-many is many-to-one with the sides swapped (values are swapped
     // back when computed).
@@ -247,10 +253,9 @@ pub fn vector_vector(
     } else {
         (lhs, rhs)
     };
-    let mut one_sigs: HashMap<Labels, usize> = HashMap::with_capacity(one.len());
-    for (j, (l, _)) in one.iter().enumerate() {
-        let sig = m.signature(l);
-        if let Some(&prev) = one_sigs.get(&sig) {
+    let mut one_sigs: HashMap<u32, usize> = HashMap::with_capacity(one.len());
+    for (j, s) in one.iter().enumerate() {
+        if let Some(&prev) = one_sigs.get(&s.sig) {
             let side = if m.card == Card::OneToMany {
                 "left"
             } else {
@@ -258,25 +263,24 @@ pub fn vector_vector(
             };
             return Err(PromError::Execution(format!(
                 "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                go_labels(&sig),
-                go_labels(l),
-                go_labels(one[prev].0)
+                go_labels(&m.signature(s.labels)),
+                go_labels(s.labels),
+                go_labels(one[prev].labels)
             )));
         }
-        one_sigs.insert(sig, j);
+        one_sigs.insert(s.sig, j);
     }
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let mut matched: HashMap<u32, HashSet<Labels>> = HashMap::new();
     let mut out = Vec::new();
-    for (ml, mv) in many {
-        let sig = m.signature(ml);
-        let Some(&j) = one_sigs.get(&sig) else {
+    for ms in many {
+        let Some(&j) = one_sigs.get(&ms.sig) else {
             continue;
         };
-        let (ol, ov) = one[j];
+        let os = one[j];
         let (vl, vr) = if m.card == Card::OneToMany {
-            (ov, *mv)
+            (os.v, ms.v)
         } else {
-            (*mv, ov)
+            (ms.v, os.v)
         };
         let (mut value, keep) = elem(op, vl, vr)?;
         if return_bool {
@@ -284,22 +288,26 @@ pub fn vector_vector(
         } else if !keep {
             continue;
         }
-        let mut labels = result_labels(ml, ol, op, m);
-        if return_bool {
-            labels.remove(METRIC_NAME);
-        }
+        let labels = cache
+            .entry((ms.series, os.series))
+            .or_insert_with(|| {
+                let mut l = result_labels(ms.labels, os.labels, op, m);
+                if return_bool {
+                    l.remove(METRIC_NAME);
+                }
+                l
+            })
+            .clone();
         match m.card {
             Card::OneToOne => {
-                if matched.contains_key(&sig) {
+                if matched.insert(ms.sig, HashSet::new()).is_some() {
                     return Err(PromError::Execution(
                         "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
                     ));
                 }
-                matched.insert(sig, HashSet::new());
             }
             _ => {
-                let set = matched.entry(sig).or_default();
-                if !set.insert(labels.clone()) {
+                if !matched.entry(ms.sig).or_default().insert(labels.clone()) {
                     return Err(PromError::Execution(
                         "multiple matches for labels: grouping labels must ensure unique matches"
                             .into(),
@@ -384,9 +392,22 @@ mod tests {
         );
         let a = lab(&[("job", "x"), ("i", "1")]);
         let b = lab(&[("job", "x"), ("i", "2")]);
-        let err = vector_vector(T_ADD, &[(&a, 1.0)], &[(&a, 1.0), (&b, 2.0)], &m, false)
-            .unwrap_err()
-            .to_string();
+        let sample = |labels, series| StepSample {
+            labels,
+            v: 1.0,
+            sig: 0,
+            series,
+        };
+        let err = vector_vector(
+            T_ADD,
+            &[sample(&a, 0)],
+            &[sample(&a, 0), sample(&b, 1)],
+            &m,
+            false,
+            &mut LabelCache::new(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("many-to-many matching not allowed"), "{err}");
     }
 }

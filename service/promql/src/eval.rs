@@ -610,10 +610,21 @@ impl<'a> Evaluator<'a> {
         return_bool: bool,
         n: usize,
     ) -> Result<Val> {
+        // Each series' match signature, numbered once for all steps.
+        let mut sigs: HashMap<Labels, u32> = HashMap::new();
+        let mut number = |s: &VSeries| {
+            let next = sigs.len() as u32;
+            *sigs.entry(m.signature(&s.labels)).or_insert(next)
+        };
+        let lsig: Vec<u32> = l.iter().map(&mut number).collect();
+        let rsig: Vec<u32> = r.iter().map(&mut number).collect();
+        let mut cache = binary::LabelCache::new();
         let mut b = Builder::default();
         let (mut cl, mut cr) = (Cursor::new(l.len()), Cursor::new(r.len()));
         let (mut pl, mut pr) = (Vec::new(), Vec::new());
         let set = binary::is_set_op(op);
+
+        let (mut ls, mut rs) = (Vec::new(), Vec::new());
         for step in 0..n {
             let step32 = step as u32;
             cl.at(l, step32, &mut pl);
@@ -621,27 +632,23 @@ impl<'a> Evaluator<'a> {
             if pl.is_empty() && pr.is_empty() {
                 continue;
             }
-            let ls: Vec<StepSample<'_>> = pl
-                .iter()
-                .map(|&(i, p)| (&l[i].labels, l[i].vals[p]))
-                .collect();
-            let rs: Vec<StepSample<'_>> = pr
-                .iter()
-                .map(|&(i, p)| (&r[i].labels, r[i].vals[p]))
-                .collect();
+            ls.clear();
+            ls.extend(pl.iter().map(|&x| step_sample(l, &lsig, x)));
+            rs.clear();
+            rs.extend(pr.iter().map(|&x| step_sample(r, &rsig, x)));
             if set {
-                for side in binary::set_op(op, &ls, &rs, m) {
-                    let (lab, v) = match side {
-                        Side::Left(i) => ls[i],
-                        Side::Right(j) => rs[j],
+                for side in binary::set_op(op, &ls, &rs) {
+                    let s: &StepSample<'_> = match side {
+                        Side::Left(i) => &ls[i],
+                        Side::Right(j) => &rs[j],
                     };
-                    b.push(step32, lab.clone(), v)?;
+                    b.push(step32, s.labels.clone(), s.v)?;
                 }
             } else {
                 if ls.is_empty() || rs.is_empty() {
                     continue;
                 }
-                for (lab, v) in binary::vector_vector(op, &ls, &rs, m, return_bool)? {
+                for (lab, v) in binary::vector_vector(op, &ls, &rs, m, return_bool, &mut cache)? {
                     b.push(step32, lab, v)?;
                 }
             }
@@ -811,6 +818,16 @@ impl<'a> Evaluator<'a> {
         let total = b.out.iter().map(|s| s.steps.len()).sum();
         self.add_samples(total)?;
         Ok(Val::Vector(b.out))
+    }
+}
+
+/// The sample at point `p` of series `i` of one side of a binary operator.
+fn step_sample<'v>(side: &'v [VSeries], sig: &[u32], (i, p): (usize, usize)) -> StepSample<'v> {
+    StepSample {
+        labels: &side[i].labels,
+        v: side[i].vals[p],
+        sig: sig[i],
+        series: i,
     }
 }
 
