@@ -7,6 +7,8 @@
 //! Prometheus' rule (`[a-zA-Z_][a-zA-Z0-9_]*`). Neither may drop or add a
 //! series; an empty result removes the destination label.
 
+use std::cell::RefCell;
+
 use regex::Regex;
 
 use crate::error::{PromError, Result};
@@ -19,6 +21,28 @@ fn valid_label_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+thread_local! {
+    /// The last regex compiled on this thread: a range query calls
+    /// `label_replace` once per step with the same regex, and compiling it
+    /// costs more than applying it.
+    static LAST_REGEX: RefCell<Option<(String, Regex)>> = const { RefCell::new(None) };
+}
+
+/// `re` anchored at both ends and compiled, `None` when invalid.
+fn compiled_regex(re: &str) -> Option<Regex> {
+    LAST_REGEX.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((src, compiled)) = last.as_ref()
+            && src == re
+        {
+            return Some(compiled.clone());
+        }
+        let compiled = Regex::new(&format!("^(?:{re})$")).ok()?;
+        *last = Some((re.to_owned(), compiled.clone()));
+        Some(compiled)
+    })
+}
+
 /// `label_replace(v, dst, replacement, src, regex)`: where `src`'s value
 /// (empty when absent) matches `regex`, `dst` becomes `replacement`
 /// expanded with the match's groups; other series are unchanged.
@@ -29,7 +53,7 @@ pub(super) fn replace(
     src: &str,
     re: &str,
 ) -> Result<Vec<InstantSample>> {
-    let compiled = Regex::new(&format!("^(?:{re})$")).map_err(|_| {
+    let compiled = compiled_regex(re).ok_or_else(|| {
         PromError::Execution(format!(
             "invalid regular expression in label_replace(): {re}"
         ))
