@@ -1,8 +1,8 @@
 //! `label_replace` and `label_join`: functions that rewrite a label of
 //! each series and keep everything else, `__name__` included.
 //!
-//! `label_replace`'s regex is anchored at both ends (`^(?:re)$`, as every
-//! PromQL regex) and its replacement expands `$1`, `${1}`, `$name` with
+//! `label_replace`'s regex is Go's (see [`super::goregex`]), anchored at
+//! both ends (`^(?:re)$`, as every PromQL regex), and its replacement expands `$1`, `${1}`, `$name` with
 //! Go's rules (see [`expand`]). Label names are checked against
 //! Prometheus' rule (`[a-zA-Z_][a-zA-Z0-9_]*`). Neither may drop or add a
 //! series; an empty result removes the destination label.
@@ -37,7 +37,7 @@ fn compiled_regex(re: &str) -> Option<Regex> {
         {
             return Some(compiled.clone());
         }
-        let compiled = Regex::new(&format!("^(?:{re})$")).ok()?;
+        let compiled = super::goregex::anchored(re).ok()?;
         *last = Some((re.to_owned(), compiled.clone()));
         Some(compiled)
     })

@@ -41,8 +41,10 @@
 //! `idelta`, `deriv`, `predict_linear`, `resets`, `changes`,
 //! `holt_winters`), [`histogram`] (`histogram_quantile`), [`labels`]
 //! (`label_replace`, `label_join`), [`sort`] (`sort`, `sort_desc`),
-//! [`types`] (`scalar`, `vector`).
+//! [`types`] (`scalar`, `vector`); [`goregex`] reads regexes as Go (and so
+//! Prometheus) does, for `label_replace` and for the evaluator's `=~`.
 
+pub mod goregex;
 mod histogram;
 mod labels;
 mod math;
