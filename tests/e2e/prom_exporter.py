@@ -17,7 +17,15 @@ next...), so the samples Prometheus stores are known whatever the timing:
   `VANISH_AT`), `y` appears at scrape `APPEAR_AT`;
 - a classic histogram `e2e_request_duration_seconds{handler}` (buckets,
   `_sum`, `_count`) of observations that are a function of the scrape;
-- a summary `e2e_rpc_latency_seconds` (quantiles, `_sum`, `_count`).
+- a summary `e2e_rpc_latency_seconds` (quantiles, `_sum`, `_count`), and
+  one that never observed anything, `e2e_idle_latency_seconds` (NaN
+  quantiles: a plain NaN is a value, not a staleness marker);
+- `e2e:requests:ratio` (a recording-rule style name, with colons) and
+  `e2e_label_edge` (label values with a quote, a backslash, `=`, and
+  non-ASCII letters);
+- an outage: scrapes `OUTAGE_FROM` to `OUTAGE_TO - 1` answer 503, so
+  Prometheus records `up` 0 and marks every series stale until the next
+  good scrape.
 
 It never sets sample timestamps: Prometheus stamps each scrape itself and
 writes staleness markers only for series scraped without a timestamp.
@@ -34,6 +42,11 @@ RESET_AT = 30
 VANISH_AT = 40
 # The first scrape with `e2e_ephemeral_jobs{job_id="y"}`.
 APPEAR_AT = 20
+
+# Scrapes that fail with 503 (a target down for three seconds, after `x`
+# vanished and before the window's end).
+OUTAGE_FROM = 50
+OUTAGE_TO = 53
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0)
 
@@ -70,6 +83,8 @@ def temperature(room, n):
 def fmt(v):
     if v == float("inf"):
         return "+Inf"
+    if v != v:
+        return "NaN"
     return repr(float(v))
 
 
@@ -134,6 +149,17 @@ def render(n):
     line("e2e_rpc_latency_seconds_sum", [], 0.75 * n + 0.125 * (n % 3))
     line("e2e_rpc_latency_seconds_count", [], 2 * n)
 
+    family("e2e_idle_latency_seconds", "summary", "Latency of a path never taken.")
+    line("e2e_idle_latency_seconds", [("quantile", "0.5")], float("nan"))
+    line("e2e_idle_latency_seconds_sum", [], 0)
+    line("e2e_idle_latency_seconds_count", [], 0)
+
+    family("e2e:requests:ratio", "gauge", "A recording-rule style name.")
+    line("e2e:requests:ratio", [("method", "GET")], (n // 3) / (5 * n) if n else 0)
+
+    family("e2e_label_edge", "gauge", "Label values that need escaping.")
+    line("e2e_label_edge", [("v", 'say \\"hi\\" a\\\\b=c'), ("u", "grüße-é")], n % 4)
+
     return "\n".join(out) + "\n"
 
 
@@ -154,6 +180,9 @@ class Exporter:
                 with lock:
                     n = exporter.scrapes
                     exporter.scrapes += 1
+                if OUTAGE_FROM <= n < OUTAGE_TO:
+                    self.send_error(503)
+                    return
                 body = render(n).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -34,7 +34,7 @@ from pathlib import Path
 import prom_exporter
 import pytest
 from conftest import free_port
-from prom_exporter import APPEAR_AT, RESET_AT, VANISH_AT, Exporter
+from prom_exporter import APPEAR_AT, OUTAGE_FROM, RESET_AT, VANISH_AT, Exporter
 
 # The scrape interval: Prometheus' shortest practical one, so the run gives
 # enough samples in about a minute.
@@ -184,8 +184,10 @@ class Run:
     def instant_times(self):
         """Before the reset and while `y` is new; just after the counter
         reset; just after `x` vanished (its staleness marker is within the
-        lookback); the window's end."""
-        return [self.mid(APPEAR_AT + 5), self.mid(RESET_AT + 3), self.mid(VANISH_AT + 4), self.mid(LAST_QUERIED)]
+        lookback); during the outage (every series stale); the window's
+        end."""
+        return [self.mid(APPEAR_AT + 5), self.mid(RESET_AT + 3), self.mid(VANISH_AT + 4), self.mid(OUTAGE_FROM + 1),
+                self.mid(LAST_QUERIED)]
 
     def windows(self):
         """(start, end, step) of the range queries: every second over the
@@ -351,7 +353,12 @@ QUERIES = [
     Q('{__name__="e2e_queue_depth", room=""}'),
     Q('e2e_requests_total{method="DELETE"}', may_be_empty=True),
     Q("e2e_build_info"),
+    Q('{__name__="e2e:requests:ratio"} * 100'),
+    Q(r'e2e_label_edge{v="say \"hi\" a\\b=c"}'),
+    Q('e2e_label_edge{u=~"grü.*"}'),
     Q('up{job="e2e"}'),
+    Q("e2e_idle_latency_seconds"),
+    Q("e2e_idle_latency_seconds > 0", may_be_empty=True),
     Q('e2e_temperature_celsius{room=~"a|c"}'),
     # Range vectors as instant answers (raw samples, staleness markers left out).
     Q('e2e_ephemeral_jobs[15s]', instant_only=True),
@@ -438,6 +445,10 @@ QUERIES = [
     Q("stddev_over_time(e2e_temperature_celsius[20s])"),
     Q("quantile_over_time(0.9, e2e_temperature_celsius[20s])"),
     Q("present_over_time(e2e_ephemeral_jobs[10s])"),
+    Q("avg_over_time(e2e_idle_latency_seconds[10s])"),
+    Q("count_over_time(e2e_idle_latency_seconds[10s])"),
+    Q("avg_over_time(up[10s])"),
+    Q("rate(e2e_requests_total[5s])"),
     # absent and staleness.
     Q('absent(e2e_nonexistent{job="e2e", mode="x"})'),
     Q('absent(e2e_ephemeral_jobs{job_id="x"})'),
@@ -450,6 +461,7 @@ QUERIES = [
     Q('label_replace(e2e_temperature_celsius, "floor", "f-$1", "room", "(.*)")'),
     Q('label_replace(e2e_requests_total, "method", "$1", "code", "(5).*")'),
     Q('label_join(e2e_requests_total, "mc", "-", "method", "code")'),
+    Q('label_replace(e2e_label_edge, "w", "<$1>", "v", ".*(a.b).*")'),
     # Scalars, time and maths.
     Q("time()"),
     Q("scalar(e2e_queue_depth)"),
@@ -492,15 +504,21 @@ def test_promql_matches_prometheus(run, q):
         f"\n... {len(failures) - 40} more" if len(failures) > 40 else "")
 
 
-def test_the_run_has_a_counter_reset_and_a_vanished_series(run):
+def test_the_run_has_a_counter_reset_a_vanished_series_and_an_outage(run):
     """The exporter's scenario really is in Prometheus (else the
-    comparisons above would not test resets and staleness)."""
+    comparisons above would not test resets, staleness and a target
+    down)."""
     status, r = api(run.prom, "/api/v1/query",
                     {"query": 'resets(e2e_requests_total{method="POST"}[10m])', "time": fmt_time(run.mid(LAST_QUERIED))})
     assert [float(s["value"][1]) for s in r["data"]["result"]] == [1.0], r
     for n, expected in ((VANISH_AT - 2, 1), (VANISH_AT + 1, 0)):
         status, r = api(run.prom, "/api/v1/query", {"query": 'e2e_ephemeral_jobs{job_id="x"}', "time": fmt_time(run.mid(n))})
         assert len(r["data"]["result"]) == expected, (n, r)
+    at = {"time": fmt_time(run.mid(OUTAGE_FROM + 1))}
+    status, r = api(run.prom, "/api/v1/query", {"query": 'up{job="e2e"}', **at})
+    assert [s["value"][1] for s in r["data"]["result"]] == ["0"], r
+    status, r = api(run.prom, "/api/v1/query", {"query": "e2e_queue_depth", **at})
+    assert r["data"]["result"] == [], r
 
 
 def test_raw_samples_match(run):
@@ -512,8 +530,11 @@ def test_raw_samples_match(run):
     assert ps == 200 and ws == 200, (pr, wr)
     p, w = normalise(pr["data"]), normalise(wr["data"])
     assert len(p[1]) > 30, p
-    exact = {k: [(t, num(v)) for t, v in pts] for k, pts in p[1].items()}
-    got = {k: [(t, num(v)) for t, v in pts] for k, pts in w[1].items()}
+    def bits(pts):
+        return [(t, "NaN" if math.isnan(num(v)) else num(v)) for t, v in pts]
+
+    exact = {k: bits(pts) for k, pts in p[1].items()}
+    got = {k: bits(pts) for k, pts in w[1].items()}
     lines = diff_answers(p, w) or [f"{show_labels(k)}: values differ in the last bits" for k in exact if exact[k] != got[k]]
     assert not lines, "\n".join(lines[:40])
 
