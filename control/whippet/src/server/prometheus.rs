@@ -321,7 +321,7 @@ fn slots() -> &'static Semaphore {
 
 async fn run_on<T: Send + 'static>(
     engine: PromEngine,
-    slots: &Semaphore,
+    slots: &'static Semaphore,
     limit: Duration,
     f: impl FnOnce(&PromEngine) -> Result<T, PromError> + Send + 'static,
 ) -> Result<Result<T, PromError>, Failure> {
@@ -338,10 +338,13 @@ async fn run_on<T: Send + 'static>(
         Ok(Err(closed)) => return Err(Failure::internal("the PromQL slots", closed)),
         Ok(Ok(p)) => p,
     };
-    let task = tokio::task::spawn_blocking(move || f(&engine));
-    let r = tokio::time::timeout_at(deadline, task).await;
-    drop(permit);
-    match r {
+    // The slot is held until the evaluation ends, even one whose request
+    // timed out: its thread is still busy.
+    let task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(&engine)
+    });
+    match tokio::time::timeout_at(deadline, task).await {
         Err(_) => Err(timed_out("expression evaluation")),
         Ok(Err(join)) => Err(Failure::internal("a PromQL task failed", join)),
         Ok(Ok(r)) => Ok(r),
@@ -704,15 +707,15 @@ mod tests {
     async fn evaluations_time_out_in_the_queue_and_while_running() {
         let dir = tempfile::tempdir().unwrap();
         let e = engine(dir.path());
-        let one = Semaphore::new(1);
+        let one: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
         let limit = Duration::from_millis(100);
-        let done = run_on(e.clone(), &one, limit, |_| Ok(7)).await.unwrap();
+        let done = run_on(e.clone(), one, limit, |_| Ok(7)).await.unwrap();
         assert_eq!(done.unwrap(), 7);
         let slow = |_: &PromEngine| {
             std::thread::sleep(Duration::from_millis(400));
             Ok(())
         };
-        let f = run_on(e.clone(), &one, limit, slow).await.unwrap_err();
+        let f = run_on(e.clone(), one, limit, slow).await.unwrap_err();
         assert_eq!(
             (f.status, f.error_type, f.message.as_str()),
             (
@@ -721,13 +724,15 @@ mod tests {
                 "query timed out in expression evaluation"
             )
         );
-        // The only slot is taken: the wait ends in the queue.
-        let _held = one.acquire().await.unwrap();
-        let f = run_on(e.clone(), &one, limit, |_| Ok(()))
-            .await
-            .unwrap_err();
+        // The slow evaluation still holds the only slot: the next request
+        // times out in the queue.
+        let f = run_on(e.clone(), one, limit, |_| Ok(())).await.unwrap_err();
         assert_eq!(f.message, "query timed out in query queue");
-        let engine_err = run_on(e, &Semaphore::new(1), limit, |_| {
+        // Once it ends, the slot is free again.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let done = run_on(e.clone(), one, limit, |_| Ok(8)).await.unwrap();
+        assert_eq!(done.unwrap(), 8);
+        let engine_err = run_on(e, one, limit, |_| {
             Err::<(), _>(PromError::Execution("x".into()))
         })
         .await
