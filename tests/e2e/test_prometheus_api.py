@@ -363,3 +363,42 @@ def test_unknown_paths_are_prometheus_404s(server):
         assert headers["Content-Type"].startswith("text/plain")
     status, _, _ = call(server, "POST", f"{P}/metadata")
     assert status == 405
+
+
+def test_a_second_org_sees_only_its_own_series(data):
+    import re
+
+    out = data.cli("orgs", "create", "e2e-prom-second")
+    b = (re.search(r"API key:\s+(\S+)", out).group(1), re.search(r"Application key:\s+(\S+)", out).group(1))
+    body = json.dumps({"series": [{"metric": "system.cpu.user", "points": [[END - 30, 99.0]], "tags": ["host:b-1"]}]}).encode()
+    assert data.request("POST", "/api/v1/series", body, {"Content-Type": "application/json"}, keys=b)[0] == 202
+    d = ok(data, "GET", f"{P}/query", {"query": "system_cpu_user", "time": END}, auth=b)
+    assert [(r["metric"], r["value"]) for r in d["result"]] == [({"__name__": "system_cpu_user", "host": "b-1"}, [END, "99"])]
+    assert ok(data, "GET", f"{P}/label/host/values", auth=b) == ["b-1"]
+    assert "b-1" not in ok(data, "GET", f"{P}/label/host/values")
+
+
+def test_the_web_uis_session_cookie():
+    import tempfile
+    from pathlib import Path
+
+    import requests
+    from conftest import Server
+
+    with tempfile.TemporaryDirectory(prefix="whippet-e2e-") as d:
+        s = Server(Path(d) / "data", extra_env={"WHIPPET_ADMIN_PASSWORD": "e2e-admin-pass-1"})
+        try:
+            web = requests.Session()
+            r = web.post(f"{s.url}/api/ui/login", json={"email": "admin@localhost", "password": "e2e-admin-pass-1"})
+            assert r.status_code == 200, r.text
+            r = web.get(f"{s.url}{P}/status/buildinfo")
+            assert r.status_code == 200 and r.json()["data"]["version"] == "2.42.0", r.text
+            # A POST signed by the cookie carries the UI's header, as every
+            # change the web UI makes (the session guard's rule).
+            r = web.post(f"{s.url}{P}/query_exemplars", data={"query": "up"}, headers={"X-Whippet-UI": "1"})
+            assert r.status_code == 200 and r.json() == {"status": "success", "data": []}, r.text
+            # A cookie naming no live session.
+            r = requests.get(f"{s.url}{P}/status/buildinfo", cookies={"whippet_session": "stale"})
+            assert r.status_code == 401 and r.json()["errorType"] == "unauthorized", r.text
+        finally:
+            s.stop()
