@@ -442,7 +442,11 @@ fn ingest(
     }
     // Identical digests may repeat within a request (a series sent twice):
     // the cache takes the last insert, all with the same id.
-    state.series_cache.insert(learned);
+    if !learned.is_empty() {
+        // (Taking the cache's write lock for nothing would stall every
+        // other request's reads.)
+        state.series_cache.insert(learned);
+    }
 
     // The newest stored sample of each series: remembered, or asked of the
     // engine (from the oldest sample of the request on: an older stored
