@@ -331,10 +331,25 @@ CMP = [
     ("series", {"match[]": ['e2e_cmp_gauge{host="web-2"}', 'e2e_cmp_gauge{host="web-1"}']}),
     ("labels", {"match[]": "e2e_cmp_gauge"}),
     ("label/host/values", {"match[]": "e2e_cmp_gauge"}),
+    ("query", {"time": END}),
+    ("query_range", {"query": "e2e_cmp_gauge[5m]", "start": END - 60, "end": END, "step": 15}),
+    ("labels", {"match[]": "{"}),
+    ("query_exemplars", {"query": "sum("}),
 ] + [(route, params) for route, params, _ in BAD]
 
+# Known differences in the engine's wording of a match[] error (the
+# engine's to fix): they pass once it words them as Prometheus does.
+CMP_ENGINE_WORDING = [
+    ("series", {"match[]": "{}"}),
+    ("series", {"match[]": "1"}),
+]
 
-@pytest.mark.parametrize("route,params", CMP, ids=[f"{r}:{p.get('query') or p.get('match[]') or '&'.join(p)}" for r, p in CMP])
+
+@pytest.mark.parametrize(
+    "route,params",
+    [pytest.param(r, p, id=f"{r}:{p.get('query') or p.get('match[]') or '&'.join(p)}") for r, p in CMP]
+    + [pytest.param(r, p, id=f"{r}:{p['match[]']}", marks=pytest.mark.xfail(reason="engine's wording of match[] errors")) for r, p in CMP_ENGINE_WORDING],
+)
 def test_same_bytes_as_prometheus(data, prometheus, route, params):
     (status, ours), (their_status, theirs) = both(data, prometheus, route, params)
     assert status == their_status, (ours, theirs)

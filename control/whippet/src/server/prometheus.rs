@@ -168,7 +168,13 @@ impl Failure {
         }
         let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
         match param {
-            Some(p) if e.error_type() == "bad_data" => Failure::invalid_param(p, e),
+            // The engine may have named the parameter itself.
+            Some(p)
+                if e.error_type() == "bad_data"
+                    && !e.to_string().starts_with("invalid parameter \"") =>
+            {
+                Failure::invalid_param(p, e)
+            }
             _ => Failure::new(status, e.error_type(), e.to_string()),
         }
     }
@@ -771,6 +777,11 @@ mod tests {
         assert_eq!(
             f.message,
             r#"invalid parameter "query": 1:16: parse error: unclosed left parenthesis"#
+        );
+        let named = PromError::BadData(r#"invalid parameter "match[]": x"#.into());
+        assert_eq!(
+            Failure::engine(named, Some("match[]")).message,
+            r#"invalid parameter "match[]": x"#
         );
         let f = Failure::engine(parse(), None);
         assert_eq!(f.message, "1:16: parse error: unclosed left parenthesis");
