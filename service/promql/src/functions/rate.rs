@@ -161,18 +161,31 @@ pub(super) fn changes(s: &[Sample]) -> Option<f64> {
     Some(n as f64)
 }
 
+/// Go's `%f`: six decimals, and `+Inf`/`-Inf` for infinities.
+fn go_fixed(v: f64) -> String {
+    if v == f64::INFINITY {
+        "+Inf".to_owned()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".to_owned()
+    } else {
+        format!("{v:.6}")
+    }
+}
+
 /// `holt_winters(v, sf, tf)`: double exponential smoothing with smoothing
 /// factor `sf` and trend factor `tf`, both strictly between 0 and 1 (else
 /// an error, worded as Prometheus words it); nothing under two samples.
 pub(super) fn holt_winters(s: &[Sample], sf: f64, tf: f64) -> Result<Option<f64>> {
     if sf <= 0.0 || sf >= 1.0 {
         return Err(PromError::Execution(format!(
-            "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
+            "invalid smoothing factor. Expected: 0 < sf < 1, got: {}",
+            go_fixed(sf)
         )));
     }
     if tf <= 0.0 || tf >= 1.0 {
         return Err(PromError::Execution(format!(
-            "invalid trend factor. Expected: 0 < tf < 1, got: {tf:.6}"
+            "invalid trend factor. Expected: 0 < tf < 1, got: {}",
+            go_fixed(tf)
         )));
     }
     if s.len() < 2 {
@@ -381,5 +394,7 @@ mod tests {
             e,
             "invalid trend factor. Expected: 0 < tf < 1, got: 0.000000"
         );
+        assert_eq!(super::go_fixed(f64::INFINITY), "+Inf");
+        assert_eq!(super::go_fixed(-0.25), "-0.250000");
     }
 }
