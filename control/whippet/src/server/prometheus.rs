@@ -13,8 +13,9 @@
 //! never answers another org's data.
 //!
 //! Routes (`GET`, and `POST` with a form body where Prometheus has it):
-//! - `query`, `query_range`, `series`, `labels`, `label/{name}/values`
-//!   (`GET`, `POST`): as Prometheus, same parameters, defaults and errors;
+//! - `query`, `query_range`, `series`, `labels` (`GET`, `POST`) and
+//!   `label/{name}/values` (`GET`): as Prometheus, same parameters,
+//!   defaults and errors;
 //! - `metadata` (`GET`): every metric PromQL can see, with `type` `gauge`
 //!   (see [`METRIC_TYPE`]), `help` and `unit` empty; `metric`, `limit`;
 //! - `status/buildinfo` (`GET`): version `2.42.0` (see [`BUILD_VERSION`]);
@@ -28,6 +29,9 @@
 //! Refused requests answer 401 with `WWW-Authenticate: Basic` and
 //! Prometheus' error shape, `errorType` `unauthorized` (Prometheus has no
 //! authentication, so no type of its own; Grafana shows the `error` text).
+//! A `POST` signed only by the session cookie passes the router's session
+//! guard first, as every cookie-signed change does (the `X-Whippet-UI: 1`
+//! header).
 
 mod basic;
 mod json;
