@@ -1495,11 +1495,11 @@ fn semantic(
         // type) before the set operator; the crate checks the operator
         // first, and lets a unary `+` of a range vector through.
         let ok = |t: Option<ValueType>| matches!(t, Some(ValueType::Scalar | ValueType::Vector));
-        for i in 0..2 {
+        for (i, &child) in node.children.iter().enumerate().take(2) {
             if ok(child_type(i)) {
                 continue;
             }
-            let operand = &nodes[node.children[i]];
+            let operand = &nodes[child];
             if operand.kind == NodeKind::Unary {
                 let inner = verdict(query, &nodes[operand.children[0]]).ok();
                 if let Some(t) = inner.map(|e| e.value_type()).filter(|t| !ok(Some(*t))) {
@@ -3011,6 +3011,13 @@ mod tests {
         assert!(answer.ends_with("got instant vector"), "{answer}");
         // Debug build, shared machine: 0.8 s; the unbounded search took 50 s.
         assert!(t.elapsed().as_secs() < 4, "{:?}", t.elapsed());
+        // The search may stop inside a nesting of parentheses: still the
+        // type error, and no panic.
+        for depth in [200, 201] {
+            let nested = format!("{}\"s\"{}", "(".repeat(depth), " + a)".repeat(depth));
+            let answer = error_of(&nested).expect("a string operand");
+            assert!(answer.ends_with("instant vector types"), "{answer}");
+        }
         // A short chain is searched to the end: Prometheus' position.
         assert_eq!(
             error_of("rate(a) + a + a").as_deref(),
