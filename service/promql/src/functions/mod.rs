@@ -7,8 +7,9 @@
 //!
 //! ## The contract with the evaluator
 //! - A range-vector argument ([`FnArg::Matrix`]) holds, per series, the
-//!   samples in the window `[t - offset - range, t - offset]` of the step's time `t` (both
-//!   ends included, as in Prometheus 2.x), oldest first, with staleness
+//!   samples in the window `[t - offset - range, t - offset]` of the
+//!   step's time `t` (both ends included, as in Prometheus 2.x), oldest
+//!   first, with staleness
 //!   markers already removed; [`CallCtx::range_ms`] is the window's length
 //!   and [`CallCtx::offset_ms`] the selector's `offset` (with `@ t0`, the
 //!   evaluator passes `t = t0`, as Prometheus does).
@@ -35,14 +36,20 @@
 //!   labelset").
 //!
 //! ## Files
-//! [`math`] (element-wise arithmetic: `abs`, `round`, `clamp`, trig...),
-//! [`time`] (`time`, `timestamp`, the calendar functions), [`range`] (the
-//! `*_over_time` family), [`rate`] (`rate`, `increase`, `delta`, `irate`,
+//! `math.rs` (element-wise arithmetic: `abs`, `round`, `clamp`, trig...),
+//! `time.rs` (`time`, `timestamp`, the calendar functions), `range.rs` (the
+//! `*_over_time` family), `rate.rs` (`rate`, `increase`, `delta`, `irate`,
 //! `idelta`, `deriv`, `predict_linear`, `resets`, `changes`,
-//! `holt_winters`), [`histogram`] (`histogram_quantile`), [`labels`]
-//! (`label_replace`, `label_join`), [`sort`] (`sort`, `sort_desc`),
-//! [`types`] (`scalar`, `vector`); [`goregex`] reads regexes as Go (and so
+//! `holt_winters`), `histogram.rs` (`histogram_quantile`), `labels.rs`
+//! (`label_replace`, `label_join`), `sort.rs` (`sort`, `sort_desc`),
+//! `types.rs` (`scalar`, `vector`); [`goregex`] reads regexes as Go (and so
 //! Prometheus) does, for `label_replace` and for the evaluator's `=~`.
+//!
+//! ## Tests
+//! Each file unit-tests its functions through [`call`]; the golden corpus
+//! `testdata/functions*.test` runs them through the evaluator, with
+//! expectations answered by Prometheus 2.42 (`promtool test rules`) except
+//! where a file says it worked them out by hand.
 
 pub mod goregex;
 mod histogram;
