@@ -448,7 +448,9 @@ QUERIES = [
     Q("max_over_time(rate(e2e_requests_total[1m])[2m:10s])"),
     Q("min_over_time(deriv(e2e_temperature_celsius[20s])[30s:5s])"),
     Q("avg_over_time(e2e_queue_depth[20s:3s] offset 5s)"),
-    Q("count_over_time(e2e_queue_depth[2m:])"),
+    # The default step is Prometheus' evaluation interval (1m), aligned to
+    # whole minutes: whether one falls on data depends on the clock.
+    Q("count_over_time(e2e_queue_depth[2m:])", may_be_empty=True),
     # *_over_time (stale markers are not samples to them).
     Q("avg_over_time(e2e_temperature_celsius[20s])"),
     Q("min_over_time(e2e_temperature_celsius[20s])"),
@@ -552,6 +554,21 @@ def test_the_run_has_a_counter_reset_a_vanished_series_and_an_outage(run):
     assert [s["value"][1] for s in r["data"]["result"]] == ["0"], r
     status, r = api(run.prom, "/api/v1/query", {"query": "e2e_queue_depth", **at})
     assert r["data"]["result"] == [], r
+
+
+def test_remote_write_had_no_failure(run):
+    """Prometheus' own counters: every sample it sent, Whippet accepted the
+    first time (no failed or retried sample: no 4xx, 5xx or timeout)."""
+    with urllib.request.urlopen(run.prom.url + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    totals = {}
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name.startswith("prometheus_remote_storage_samples_"):
+            totals[name] = totals.get(name, 0) + float(line.rsplit(" ", 1)[1])
+    assert totals.get("prometheus_remote_storage_samples_total", 0) > 1000, totals
+    assert totals.get("prometheus_remote_storage_samples_failed_total") == 0, totals
+    assert totals.get("prometheus_remote_storage_samples_retried_total") == 0, totals
 
 
 def test_raw_samples_match(run):
