@@ -4,7 +4,9 @@
 use promql_parser::label::Matcher;
 use promql_parser::parser::Expr;
 use promql_parser::parser::value::ValueType;
-use whippet_tsdb::{Engine, OrgId, ReadBuffers, ValueKind};
+use std::collections::HashMap;
+
+use whippet_tsdb::{Engine, OrgId, ReadBuffers, SeriesId, ValueKind};
 
 use crate::error::{PromError, Result};
 use crate::eval::{Evaluator, Grid, Val};
@@ -176,7 +178,7 @@ impl PromEngine {
         matchers
             .iter()
             .map(|m| match errpos::parse(m)? {
-                Expr::VectorSelector(vs) => Ok(select::all_matchers(&vs)),
+                Expr::VectorSelector(vs) => select::all_matchers(&vs),
                 other => Err(PromError::BadData(format!(
                     "invalid parameter \"match[]\": expected a series selector such as up{{job=\"x\"}}, got {other}"
                 ))),
@@ -186,6 +188,10 @@ impl PromEngine {
 
     /// The label sets of the float series the selectors pick that have a
     /// sample in `[start_ms, end_ms]`, sorted, unique.
+    ///
+    /// Reads no points for a series whose newest sample since `start_ms`
+    /// is at or before `end_ms` (the usual case: a range ending now); only
+    /// the others are read to see if a sample falls in the range.
     fn matching_labels(
         &self,
         org: OrgId,
@@ -196,20 +202,44 @@ impl PromEngine {
         let mut out = Vec::new();
         for m in selectors {
             let sel = select::index_selector(&self.tsdb, org, m);
+            let mut ids = Vec::new();
+            let mut labels = Vec::new();
+            for id in self.tsdb.select(org, &sel) {
+                let Some(key) = self.tsdb.series_key(id) else {
+                    continue;
+                };
+                if key.kind != ValueKind::Float {
+                    continue;
+                }
+                let l = names::labels_of(&key);
+                if select::matches_all(m, &l) {
+                    ids.push(id);
+                    labels.push(l);
+                }
+            }
+            let newest = self.tsdb.newest_points(org, &ids, start_ms);
+            let mut unsure: HashMap<SeriesId, Labels> = HashMap::new();
+            for ((id, l), n) in ids.into_iter().zip(labels).zip(newest) {
+                match n {
+                    Some(t) if t <= end_ms => out.push(l),
+                    Some(_) => {
+                        unsure.insert(id, l);
+                    }
+                    None => {}
+                }
+            }
+            if unsure.is_empty() {
+                continue;
+            }
             let view = self
                 .tsdb
                 .read(org, &sel, start_ms, end_ms.saturating_add(1))?;
             let mut buf = ReadBuffers::default();
             for (i, meta) in view.series().iter().enumerate() {
-                if meta.key.kind != ValueKind::Float {
-                    continue;
-                }
-                let labels = names::labels_of(&meta.key);
-                if !select::matches_all(m, &labels) {
-                    continue;
-                }
-                if !view.floats(i, &mut buf)?.0.is_empty() {
-                    out.push(labels);
+                if let Some(l) = unsure.remove(&meta.id)
+                    && !view.floats(i, &mut buf)?.0.is_empty()
+                {
+                    out.push(l);
                 }
             }
         }
@@ -400,6 +430,11 @@ mod tests {
                 r#"up{job="a"}"#
             ]
         );
+        // job="b" has samples after the range only: read to be sure.
+        let none = e
+            .series(ORG, &strings(&[r#"up{job="b"}"#]), T0, T0 + 3_000_000)
+            .unwrap();
+        assert!(none.is_empty(), "{none:?}");
         assert!(matches!(
             e.series(ORG, &strings(&["up + 1"]), T0, T0 + 1),
             Err(PromError::BadData(_))

@@ -350,7 +350,7 @@ impl<'a> Evaluator<'a> {
             None => (g.start - offset, g.time(n - 1) - offset),
         };
         let lookback = self.opts.lookback_ms;
-        let raw = self.read(&select::all_matchers(vs), lo_ref - lookback, hi_ref)?;
+        let raw = self.read(&select::all_matchers(vs)?, lo_ref - lookback, hi_ref)?;
         let mut out = Vec::with_capacity(raw.len());
         let mut kept = 0usize;
         for s in raw {
@@ -407,7 +407,7 @@ impl<'a> Evaluator<'a> {
                     Some(a) => (a - offset, a - offset),
                     None => (g.start - offset, g.time(n.max(1) - 1) - offset),
                 };
-                let mut series = self.read(&select::all_matchers(vs), lo - range, hi)?;
+                let mut series = self.read(&select::all_matchers(vs)?, lo - range, hi)?;
                 for s in &mut series {
                     if s.vs.iter().any(|&v| select::is_stale(v)) {
                         let (ts, vs): (Vec<i64>, Vec<f64>) =

@@ -42,14 +42,21 @@ pub struct RawSeries {
 }
 
 /// The matchers of a vector selector with its name folded in as a
-/// `__name__` equality matcher (the parser keeps the name apart).
-pub fn all_matchers(vs: &promql_parser::parser::VectorSelector) -> Vec<Matcher> {
+/// `__name__` equality matcher (the parser keeps the name apart). Refuses
+/// the `or` of matcher sets, which the parser accepts but Prometheus 2.42
+/// does not have.
+pub fn all_matchers(vs: &promql_parser::parser::VectorSelector) -> Result<Vec<Matcher>> {
+    if !vs.matchers.or_matchers.is_empty() {
+        return Err(crate::error::PromError::BadData(
+            "`or` between matchers of a selector is not in Prometheus 2.42".into(),
+        ));
+    }
     let mut out: Vec<Matcher> = Vec::with_capacity(vs.matchers.matchers.len() + 1);
     if let Some(n) = &vs.name {
         out.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n));
     }
     out.extend(vs.matchers.matchers.iter().cloned());
-    out
+    Ok(out)
 }
 
 /// True when `labels` satisfy every matcher (an absent label is the empty
