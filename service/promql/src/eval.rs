@@ -285,14 +285,20 @@ impl<'a> Evaluator<'a> {
             Expr::Unary(u) => match self.eval(&u.expr, g)? {
                 Val::Scalar(v) => Ok(Val::Scalar(v.into_iter().map(|x| -x).collect())),
                 Val::Vector(vs) => {
-                    let mut b = Builder::default();
+                    // Prometheus checks whole series here, not steps: two
+                    // series that differ only by name are refused even if
+                    // they never have a value at the same time.
                     let mut series = vs;
+                    let mut seen = std::collections::HashSet::new();
                     for s in &mut series {
                         s.labels.remove(METRIC_NAME);
                         s.vals.iter_mut().for_each(|x| *x = -*x);
+                        s.ts.clear();
+                        if !seen.insert(s.labels.clone()) {
+                            return Err(dup_labelset());
+                        }
                     }
-                    merge_series(&mut b, series)?;
-                    Ok(Val::Vector(b.out))
+                    Ok(Val::Vector(series))
                 }
                 _ => Err(PromError::Execution(
                     "unary minus needs a scalar or an instant vector".into(),
@@ -728,6 +734,67 @@ impl<'a> Evaluator<'a> {
             });
         }
         let scalar_out = c.func.return_type == ValueType::Scalar;
+        let range_index = evaluated.iter().position(|a| matches!(a, A::Range(_)));
+        let has_vector = evaluated.iter().any(|a| matches!(a, A::Vector(..)));
+        if let (Some(ri), false, false) = (range_index, has_vector, scalar_out) {
+            // As Prometheus does: the function is called per series and
+            // step, and two input series whose results have the same
+            // labels are refused, whenever their values are.
+            let A::Range(ra) = &evaluated[ri] else {
+                unreachable!("range_index points at a range argument");
+            };
+            let mut b = Builder::default();
+            let mut produced_by: HashMap<Labels, usize> = HashMap::new();
+            for (si, s) in ra.series.iter().enumerate() {
+                for step in 0..n {
+                    let t = g.time(step);
+                    let (lo, hi) = ra.window(s, t);
+                    if lo == hi {
+                        continue;
+                    }
+                    let mut fargs = Vec::with_capacity(evaluated.len());
+                    for (k, a) in evaluated.iter().enumerate() {
+                        fargs.push(match a {
+                            A::Scalar(v) => FnArg::Scalar(v[step]),
+                            A::Str(x) => FnArg::String(x.clone()),
+                            A::Range(_) if k == ri => FnArg::Matrix(vec![Series {
+                                labels: s.labels.clone(),
+                                samples: (lo..hi)
+                                    .map(|i| Sample {
+                                        t: s.ts[i],
+                                        v: s.vs[i],
+                                    })
+                                    .collect(),
+                            }]),
+                            _ => {
+                                return Err(PromError::Execution(format!(
+                                    "{name} takes one range vector"
+                                )));
+                            }
+                        });
+                    }
+                    let ctx = CallCtx {
+                        t: ra.at.unwrap_or(t),
+                        range_ms: ra.range,
+                        offset_ms: ra.offset,
+                    };
+                    let FnValue::Vector(out) = functions::call(name, fargs, ctx)? else {
+                        return Err(PromError::Execution(format!(
+                            "function {name} answered a value of the wrong type"
+                        )));
+                    };
+                    for o in out {
+                        if *produced_by.entry(o.labels.clone()).or_insert(si) != si {
+                            return Err(dup_labelset());
+                        }
+                        b.push(step as u32, o.labels, o.v)?;
+                    }
+                }
+            }
+            let total = b.out.iter().map(|s| s.steps.len()).sum();
+            self.add_samples(total)?;
+            return Ok(Val::Vector(b.out));
+        }
         let mut scalars = Vec::with_capacity(if scalar_out { n } else { 0 });
         let mut b = Builder::default();
         let mut present = Vec::new();
