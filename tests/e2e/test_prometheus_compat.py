@@ -7,11 +7,17 @@ the same window, and the answers must agree: the same result type, the same
 series (label sets), the same timestamps, and values equal to a relative
 1e-9.
 
-Query times sit half-way between two scrapes (a scrape's timestamp plus
-0.5 s, and whole steps from there), so no range boundary or lookback edge
-depends on a few milliseconds of scrape jitter. Both servers hold the very
-same samples (Prometheus' remote write sends what it appended), so any
-difference is a difference of evaluation.
+Most query times sit half-way between two scrapes (a scrape's timestamp
+plus 0.5 s, and whole steps from there), so no range boundary or lookback
+edge depends on a few milliseconds of scrape jitter; one instant time and
+a 250 ms-step range also fall exactly on stored timestamps, on purpose
+(2.42's windows include both ends). Both servers hold the very same samples
+(Prometheus' remote write sends what it appended, checked sample by
+sample), so any difference is a difference of evaluation.
+
+A known Whippet bug keeps its query here as a strict xfail naming the bug:
+the query passes against Prometheus itself, and once the bug is fixed the
+xfail fails, to be removed with the fix.
 
 Prometheus is started on a free port with its own temporary storage and
 configuration; it never uses the Debian service's port 9090 or its data.
