@@ -139,6 +139,72 @@ pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
     values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
 }
 
+/// The binary heap of Go's `container/heap` over Prometheus'
+/// `vectorByValueHeap` (topk: smallest on top) or
+/// `vectorByReverseValueHeap` (bottomk: largest on top), NaN always
+/// "less". Reproduced operation for operation so that ties (equal values)
+/// pick and order the same series as Prometheus.
+struct GoHeap {
+    top: bool,
+}
+
+impl GoHeap {
+    fn less(&self, h: &[(usize, f64)], i: usize, j: usize) -> bool {
+        if h[i].1.is_nan() {
+            return true;
+        }
+        if self.top {
+            h[i].1 < h[j].1
+        } else {
+            h[i].1 > h[j].1
+        }
+    }
+
+    fn up(&self, h: &mut [(usize, f64)], mut j: usize) {
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if !self.less(h, j, i) {
+                break;
+            }
+            h.swap(i, j);
+            j = i;
+        }
+    }
+
+    fn down(&self, h: &mut [(usize, f64)], i0: usize, n: usize) {
+        let mut i = i0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            let j2 = j1 + 1;
+            if j2 < n && self.less(h, j2, j1) {
+                j = j2;
+            }
+            if !self.less(h, j, i) {
+                break;
+            }
+            h.swap(i, j);
+            i = j;
+        }
+    }
+
+    fn push(&self, h: &mut Vec<(usize, f64)>, x: (usize, f64)) {
+        h.push(x);
+        let last = h.len() - 1;
+        self.up(h, last);
+    }
+
+    fn pop(&self, h: &mut Vec<(usize, f64)>) {
+        let n = h.len() - 1;
+        h.swap(0, n);
+        self.down(h, 0, n);
+        h.pop();
+    }
+}
+
 /// Aggregates one step's samples. `groups` holds the labels of each group
 /// index used in `input`. Answers the result samples in Prometheus' order.
 pub fn aggregate(
@@ -230,7 +296,23 @@ pub fn aggregate(
                 acc.mean += delta / acc.count as f64;
                 acc.value += delta * (v - acc.mean);
             }
-            T_TOPK | T_BOTTOMK | T_QUANTILE => acc.samples.push((i, v)),
+            T_TOPK | T_BOTTOMK => {
+                let heap = GoHeap { top: op == T_TOPK };
+                let h = &mut acc.samples;
+                let root = h[0].1;
+                let replace = if op == T_TOPK { root < v } else { root > v };
+                if h.len() < k || replace || root.is_nan() {
+                    if h.len() == k {
+                        if k == 1 {
+                            h[0] = (i, v);
+                            continue;
+                        }
+                        heap.pop(h);
+                    }
+                    heap.push(h, (i, v));
+                }
+            }
+            T_QUANTILE => acc.samples.push((i, v)),
             _ => {
                 return Err(PromError::Execution(format!(
                     "aggregation operator {op} is not supported"
@@ -246,20 +328,20 @@ pub fn aggregate(
             T_STDVAR => acc.value / acc.count as f64,
             T_STDDEV => (acc.value / acc.count as f64).sqrt(),
             T_TOPK | T_BOTTOMK => {
-                let top = op == T_TOPK;
-                // Largest first (smallest for bottomk), NaN last; ties keep
-                // input order.
-                acc.samples.sort_by(|a, b| {
-                    use std::cmp::Ordering;
-                    match (a.1.is_nan(), b.1.is_nan()) {
-                        (true, true) => Ordering::Equal,
-                        (true, false) => Ordering::Greater,
-                        (false, true) => Ordering::Less,
-                        _ if top => b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal),
-                        _ => a.1.partial_cmp(&b.1).unwrap_or(Ordering::Equal),
+                let heap = GoHeap { top: op == T_TOPK };
+                // The heap holds the k best, worst on top; Prometheus
+                // answers it sorted best first (Go's insertion sort for
+                // the small sizes of a topk, which keeps heap order on
+                // ties).
+                let mut h = acc.samples;
+                for j in 1..h.len() {
+                    let mut j = j;
+                    while j > 0 && heap.less(&h, j - 1, j) {
+                        h.swap(j, j - 1);
+                        j -= 1;
                     }
-                });
-                for &(i, v) in acc.samples.iter().take(k) {
+                }
+                for &(i, v) in &h {
                     out.push((input[i].labels.clone(), v));
                 }
                 continue;
