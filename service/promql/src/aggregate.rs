@@ -321,7 +321,7 @@ pub fn aggregate(
         }
     }
     let mut out = Vec::with_capacity(accs.len());
-    for (g, mut acc) in accs {
+    for (g, acc) in accs {
         let value = match op {
             T_AVG => acc.mean,
             T_COUNT => acc.count as f64,
