@@ -319,3 +319,34 @@ remote_write:
         proc.wait(timeout=30)
         log.close()
     assert "status=400" not in (tmp_path / "prometheus.log").read_text()
+
+
+def test_after_a_restart_the_newest_stored_sample_still_orders(tmp_path):
+    """The receiver's memory of newest samples is empty after a restart:
+    the newest stored timestamp comes from the storage engine, without its
+    value, so a later-but-older sample is still refused and a sample at
+    exactly that time is accepted (see whippet_prom_write::order)."""
+    from conftest import Server
+
+    data = tmp_path / "data"
+    t = now_ms() - 60_000
+    labels = [("__name__", "e2e_rw_restart")]
+    server = Server(data)
+    try:
+        assert send(server, write_request([(labels, [(t, 1.0), (t + 10_000, 2.0)])]))[0] == 204
+    finally:
+        assert server.stop() == 0, server.log_text()
+    server = Server(data)
+    try:
+        status, text = send(server, write_request([(labels, [(t + 5_000, 3.0)])]))
+        assert status == 400, text
+        assert f"older than the series' newest stored sample at {t + 10_000}" in text, text
+        assert send(server, write_request([(labels, [(t + 10_000, 2.0), (t + 20_000, 4.0)])]))[0] == 204
+        assert points(server, "e2e_rw_restart") == {
+            (): [[t / 1000, 1.0], [(t + 10_000) / 1000, 2.0], [(t + 20_000) / 1000, 4.0]]
+        }
+        # Now remembered with its value: a different value at t + 20 s is a duplicate.
+        status, text = send(server, write_request([(labels, [(t + 20_000, 5.0)])]))
+        assert status == 400 and text.startswith("duplicate sample for timestamp"), text
+    finally:
+        assert server.stop() == 0, server.log_text()
