@@ -135,8 +135,8 @@ impl PromEngine {
             end: end_ms,
             step: step_ms,
         };
-        let last = g.time(g.len().saturating_sub(1));
-        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, start_ms, last);
+        // `end()` is the request's end, even when it is off the grid.
+        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, start_ms, end_ms);
         let mut out: Vec<Series> = match ev.eval(&expr, &g)? {
             Val::Scalar(v) => vec![Series {
                 labels: Labels::default(),
