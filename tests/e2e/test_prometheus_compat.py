@@ -276,7 +276,10 @@ def num(v):
 
 
 def same_value(a, b):
-    x, y = num(a), num(b)
+    try:
+        x, y = num(a), num(b)
+    except ValueError:  # a string result
+        return a == b
     if math.isnan(x) or math.isnan(y):
         return math.isnan(x) and math.isnan(y)
     if math.isinf(x) or math.isinf(y):
@@ -372,6 +375,11 @@ QUERIES = [
     Q('up{job="e2e"}'),
     Q("e2e_idle_latency_seconds"),
     Q("e2e_idle_latency_seconds > 0", may_be_empty=True),
+    # NaN beside numbers in aggregations (max and topk skip it, sum keeps it).
+    Q('max by (quantile) ({__name__=~"e2e_(rpc|idle)_latency_seconds"})'),
+    Q('topk(1, {__name__=~"e2e_(rpc|idle)_latency_seconds"})'),
+    Q('sum({__name__=~"e2e_(rpc|idle)_latency_seconds"})'),
+    Q('count_values("v", e2e_idle_latency_seconds)'),
     Q('e2e_temperature_celsius{room=~"a|c"}'),
     # Range vectors as instant answers (raw samples, staleness markers left out).
     Q('e2e_ephemeral_jobs[15s]', instant_only=True),
@@ -413,6 +421,7 @@ QUERIES = [
     Q("histogram_quantile(0.5, sum by (le) (rate(e2e_request_duration_seconds_bucket[30s])))"),
     Q("histogram_quantile(0.99, sum without (handler) (increase(e2e_request_duration_seconds_bucket[1m])))"),
     Q("rate(e2e_request_duration_seconds_sum[30s]) / rate(e2e_request_duration_seconds_count[30s])"),
+    Q("sum by (le) (e2e_request_duration_seconds_bucket) / ignoring(le) group_left sum(e2e_request_duration_seconds_count)"),
     Q('e2e_rpc_latency_seconds{quantile="0.9"}'),
     Q("max_over_time(e2e_rpc_latency_seconds[20s])"),
     Q("rate(e2e_rpc_latency_seconds_sum[30s]) / rate(e2e_rpc_latency_seconds_count[30s])"),
@@ -441,6 +450,8 @@ QUERIES = [
     Q("rate(e2e_requests_total[30s] offset 15s)"),
     Q("e2e_queue_depth - e2e_queue_depth offset 5s"),
     Q("e2e_queue_depth @ {t30}"),
+    Q("e2e_queue_depth @ {t30} offset 5s"),
+    Q("e2e_queue_depth offset -3s"),
     Q("e2e_scrape_number @ start()"),
     pytest.param(
         Q("e2e_scrape_number @ end() - e2e_scrape_number"),
@@ -464,6 +475,7 @@ QUERIES = [
     Q("count_over_time(e2e_ephemeral_jobs[30s])"),
     Q("last_over_time(e2e_ephemeral_jobs[30s])"),
     Q("stddev_over_time(e2e_temperature_celsius[20s])"),
+    Q("quantile_over_time(0.5, e2e_idle_latency_seconds[10s])"),
     Q("quantile_over_time(0.9, e2e_temperature_celsius[20s])"),
     Q("present_over_time(e2e_ephemeral_jobs[10s])"),
     Q("avg_over_time(e2e_idle_latency_seconds[10s])"),
@@ -472,6 +484,7 @@ QUERIES = [
     Q("rate(e2e_requests_total[5s])"),
     # absent and staleness.
     Q('absent(e2e_nonexistent{job="e2e", mode="x"})'),
+    Q('absent(e2e_nonexistent{job=~"e2e", mode="x", mode="y"})'),
     Q('absent(e2e_ephemeral_jobs{job_id="x"})'),
     Q('absent_over_time(e2e_ephemeral_jobs{job_id="x"}[5s])'),
     Q("absent(e2e_queue_depth)", may_be_empty=True),
@@ -488,6 +501,7 @@ QUERIES = [
     Q("scalar(e2e_queue_depth)"),
     Q("scalar(e2e_temperature_celsius)"),
     Q("1 + 2 * 3"),
+    Q('"a string"', instant_only=True),
     Q("vector(time()) - on() timestamp(e2e_scrape_number)"),
     Q("minute(vector(time()))"),
     Q("day_of_week()"),
