@@ -23,6 +23,13 @@ pub struct EvalOptions {
     /// `--query.max-samples`, default 50 million); beyond it the query
     /// fails with Prometheus' "query processing would load too many samples
     /// into memory" execution error.
+    ///
+    /// Counted more strictly than Prometheus does: every sample read from
+    /// storage and every sample a selector, subquery or function call
+    /// answers adds to the count and nothing is taken off when an
+    /// intermediate result is dropped (the windows of one step of a range
+    /// function are only checked, not added). A query Prometheus runs just
+    /// under the limit may fail here.
     pub max_samples: usize,
     /// The most points a range query may answer per series (Prometheus
     /// refuses more than 11,000: "exceeded maximum resolution of 11,000
