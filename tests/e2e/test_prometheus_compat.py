@@ -192,9 +192,8 @@ class Run:
         reset; just after `x` vanished (its staleness marker is within the
         lookback); during the outage (every series stale); the window's
         end; and exactly on scrape 60's timestamp: there a range window
-        `[t - r, t]` has a sample on its right edge and, scrapes being
-        aligned to the interval, usually one on its left edge (2.42's
-        windows include both ends)."""
+        `[t - r, t]` has a sample on its right edge (2.42's windows include
+        both ends), and lookback finds a sample of age 0."""
         return [self.mid(APPEAR_AT + 5), self.mid(RESET_AT + 3), self.mid(VANISH_AT + 4), self.mid(OUTAGE_FROM + 1),
                 self.mid(LAST_QUERIED), self.scrape_ts[max(s for s in self.scrape_ts if s <= 60)]]
 
