@@ -26,7 +26,8 @@
 //!      and its absence is a 401), the role `admin`, else 403;
 //!   4. elsewhere the role `admin` or `standard`, else 403 for
 //!      `read_only`, except on the few `POST`s that only read
-//!      ([`reads_only`]: the v2 query endpoints and monitor validation).
+//!      ([`reads_only`]: the v2 query endpoints, monitor validation and
+//!      Prometheus' read API).
 //!
 //!   `POST /api/ui/login` and `POST /api/ui/logout` pass untouched: signing
 //!   in needs no session, and signing out must work for every role. The
@@ -213,7 +214,15 @@ pub fn reads_only(method: &Method, path: &str) -> bool {
     }
     if matches!(
         path,
-        "/api/v2/query/timeseries" | "/api/v2/query/scalar" | "/api/v1/monitor/validate"
+        "/api/v2/query/timeseries"
+            | "/api/v2/query/scalar"
+            | "/api/v1/monitor/validate"
+            // Prometheus' read API, which Grafana posts by default.
+            | "/prometheus/api/v1/query"
+            | "/prometheus/api/v1/query_range"
+            | "/prometheus/api/v1/series"
+            | "/prometheus/api/v1/labels"
+            | "/prometheus/api/v1/query_exemplars"
     ) {
         return true;
     }
@@ -362,6 +371,9 @@ mod tests {
             "/api/v2/query/scalar",
             "/api/v1/monitor/validate",
             "/api/v1/monitor/12/validate",
+            "/prometheus/api/v1/query",
+            "/prometheus/api/v1/query_range",
+            "/prometheus/api/v1/series",
         ] {
             assert!(reads_only(&Method::POST, p), "{p}");
             assert!(!reads_only(&Method::PUT, p), "{p}");
@@ -373,6 +385,8 @@ mod tests {
             "/api/v1/monitor//validate",
             "/api/v1/monitor/1/2/validate",
             "/api/v1/dashboard",
+            "/api/v1/write",
+            "/prometheus/api/v1/admin/tsdb/delete_series",
         ] {
             assert!(!reads_only(&Method::POST, p), "{p}");
         }
