@@ -203,41 +203,7 @@ fn main() -> Result<()> {
         start_ms: (last - (points as i64 - 1) * interval_secs) * 1000,
         ..base
     };
-    let cut = Cut {
-        series_per_body: args.series_per_body,
-        ticks_per_body: args.points_per_body,
-        format: Format::DatadogJson,
-        encoding: if args.gzip {
-            Encoding::Gzip
-        } else {
-            Encoding::Identity
-        },
-    };
-    // With --protobuf each system gets its own protobuf (see `measure`);
-    // with --remote-write both get the same remote write bodies.
-    let (cut, vm_cut) = if args.remote_write {
-        let rw = Cut {
-            format: Format::RemoteWrite,
-            encoding: Encoding::Identity,
-            ..cut
-        };
-        (rw, rw)
-    } else if args.protobuf {
-        (
-            Cut {
-                format: Format::DatadogProtobuf,
-                encoding: Encoding::Zstd,
-                ..cut
-            },
-            Cut {
-                format: Format::RemoteWrite,
-                encoding: Encoding::Identity,
-                ..cut
-            },
-        )
-    } else {
-        (cut, cut)
-    };
+    let (cut, vm_cut) = cuts(&args);
     log.say(format!(
         "generating {} series × {} points, {} series × {} points per request, {}{} (commit {}, {} × {})",
         spec.series,
@@ -559,6 +525,41 @@ fn measure(
     })
 }
 
+/// How the data set is cut and encoded for Whippet and for
+/// VictoriaMetrics: the same Datadog JSON by default (gzip with
+/// `--gzip`), the same remote write bodies with `--remote-write`, and with
+/// `--protobuf` each its own protobuf (Datadog v2 with zstd for Whippet,
+/// remote write for VictoriaMetrics; see `measure` for the paths).
+fn cuts(args: &Args) -> (Cut, Cut) {
+    let json = Cut {
+        series_per_body: args.series_per_body,
+        ticks_per_body: args.points_per_body,
+        format: Format::DatadogJson,
+        encoding: if args.gzip {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        },
+    };
+    let rw = Cut {
+        format: Format::RemoteWrite,
+        encoding: Encoding::Identity,
+        ..json
+    };
+    if args.remote_write {
+        (rw, rw)
+    } else if args.protobuf {
+        let v2 = Cut {
+            format: Format::DatadogProtobuf,
+            encoding: Encoding::Zstd,
+            ..json
+        };
+        (v2, rw)
+    } else {
+        (json, json)
+    }
+}
+
 /// Starts `perf record` on `pid`, writing `<dir>/<name>.perf.data`.
 fn start_perf(dir: &Path, name: &str, pid: &str) -> Result<std::process::Child> {
     let out = dir.join(format!("{name}.perf.data"));
@@ -582,4 +583,48 @@ fn stop_perf(mut child: std::process::Child, log: &Log) -> Result<()> {
     let status = child.wait()?;
     log.say(format!("perf record stopped ({status})"));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("whippet-intake-bench").chain(extra.iter().copied()))
+    }
+
+    fn formats(extra: &[&str]) -> (Format, Encoding, Format, Encoding) {
+        let (w, v) = cuts(&parse(extra).unwrap());
+        (w.format, w.encoding, v.format, v.encoding)
+    }
+
+    #[test]
+    fn each_mode_sends_its_formats() {
+        use Encoding::*;
+        use Format::*;
+        assert_eq!(formats(&[]), (DatadogJson, Identity, DatadogJson, Identity));
+        assert_eq!(formats(&["--gzip"]), (DatadogJson, Gzip, DatadogJson, Gzip));
+        assert_eq!(
+            formats(&["--protobuf"]),
+            (DatadogProtobuf, Zstd, RemoteWrite, Identity)
+        );
+        // The same remote write bodies to both systems.
+        assert_eq!(
+            formats(&["--remote-write"]),
+            (RemoteWrite, Identity, RemoteWrite, Identity)
+        );
+        let (w, _) = cuts(&parse(&["--remote-write", "--series-per-body", "7"]).unwrap());
+        assert_eq!(w.series_per_body, 7);
+    }
+
+    #[test]
+    fn the_wire_modes_exclude_each_other() {
+        for bad in [
+            &["--remote-write", "--protobuf"][..],
+            &["--remote-write", "--gzip"],
+            &["--protobuf", "--gzip"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }
