@@ -81,13 +81,121 @@ pub struct In<'a> {
     pub v: f64,
 }
 
+/// One group's accumulator at one step. The evaluator's whole-range path
+/// ([`crate::eval`]) keeps one per group for the operators that
+/// [`Acc::is_simple`] accepts and calls [`Acc::first`], [`Acc::add`] and
+/// [`Acc::simple_value`] itself, so both paths do the same arithmetic.
 #[derive(Default)]
-struct Acc {
+pub struct Acc {
     value: f64,
     mean: f64,
     count: u64,
     /// Samples for topk, bottomk and quantile: (index into the input, value).
     samples: Vec<(usize, f64)>,
+}
+
+impl Acc {
+    /// True for the operators whose answer is one value per group from
+    /// the values alone (no parameter, no input labels): `sum`, `avg`,
+    /// `min`, `max`, `count`, `group`, `stddev`, `stdvar`.
+    pub fn is_simple(op: TokenId) -> bool {
+        matches!(
+            op,
+            T_SUM | T_AVG | T_MIN | T_MAX | T_COUNT | T_GROUP | T_STDDEV | T_STDVAR
+        )
+    }
+
+    /// The accumulator of a group whose first sample (input index `i`) is
+    /// `v`.
+    pub fn first(op: TokenId, i: usize, v: f64) -> Acc {
+        let mut acc = Acc {
+            value: v,
+            mean: v,
+            count: 1,
+            samples: Vec::new(),
+        };
+        match op {
+            T_STDDEV | T_STDVAR => acc.value = 0.0,
+            T_TOPK | T_BOTTOMK | T_QUANTILE => acc.samples.push((i, v)),
+            T_GROUP => acc.value = 1.0,
+            _ => {}
+        }
+        acc
+    }
+
+    /// Adds the group's next sample (input index `i`, value `v`); `k` is
+    /// `topk`/`bottomk`'s parameter (unused otherwise).
+    pub fn add(&mut self, op: TokenId, i: usize, v: f64, k: usize) -> Result<()> {
+        let acc = self;
+        match op {
+            T_SUM => acc.value += v,
+            T_AVG => {
+                acc.count += 1;
+                if acc.mean.is_infinite() {
+                    if v.is_infinite() && (acc.mean > 0.0) == (v > 0.0) {
+                        return Ok(());
+                    }
+                    if !v.is_infinite() && !v.is_nan() {
+                        return Ok(());
+                    }
+                }
+                let c = acc.count as f64;
+                acc.mean += v / c - acc.mean / c;
+            }
+            T_GROUP => {}
+            T_MAX => {
+                if acc.value < v || acc.value.is_nan() {
+                    acc.value = v;
+                }
+            }
+            T_MIN => {
+                if acc.value > v || acc.value.is_nan() {
+                    acc.value = v;
+                }
+            }
+            T_COUNT => acc.count += 1,
+            T_STDDEV | T_STDVAR => {
+                acc.count += 1;
+                let delta = v - acc.mean;
+                acc.mean += delta / acc.count as f64;
+                acc.value += delta * (v - acc.mean);
+            }
+            T_TOPK | T_BOTTOMK => {
+                let heap = GoHeap { top: op == T_TOPK };
+                let h = &mut acc.samples;
+                let root = h[0].1;
+                let replace = if op == T_TOPK { root < v } else { root > v };
+                if h.len() < k || replace || root.is_nan() {
+                    if h.len() == k {
+                        if k == 1 {
+                            h[0] = (i, v);
+                            return Ok(());
+                        }
+                        heap.pop(h);
+                    }
+                    heap.push(h, (i, v));
+                }
+            }
+            T_QUANTILE => acc.samples.push((i, v)),
+            _ => {
+                return Err(PromError::Execution(format!(
+                    "aggregation operator {op} is not supported"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The group's answer for an operator [`Acc::is_simple`] accepts.
+    pub fn simple_value(&self, op: TokenId) -> f64 {
+        match op {
+            T_AVG => self.mean,
+            T_COUNT => self.count as f64,
+            T_STDVAR => self.value / self.count as f64,
+            T_STDDEV => (self.value / self.count as f64).sqrt(),
+            _ => self.value,
+        }
+    }
 }
 
 fn valid_label_name(s: &str) -> bool {
@@ -245,88 +353,15 @@ pub fn aggregate(
     let mut accs: Vec<(usize, Acc)> = Vec::new();
     for (i, s) in input.iter().enumerate() {
         let Some(&a) = slot.get(&s.group) else {
-            let mut acc = Acc {
-                value: s.v,
-                mean: s.v,
-                count: 1,
-                samples: Vec::new(),
-            };
-            match op {
-                T_STDDEV | T_STDVAR => acc.value = 0.0,
-                T_TOPK | T_BOTTOMK | T_QUANTILE => acc.samples.push((i, s.v)),
-                T_GROUP => acc.value = 1.0,
-                _ => {}
-            }
             slot.insert(s.group, accs.len());
-            accs.push((s.group, acc));
+            accs.push((s.group, Acc::first(op, i, s.v)));
             continue;
         };
-        let acc = &mut accs[a].1;
-        let v = s.v;
-        match op {
-            T_SUM => acc.value += v,
-            T_AVG => {
-                acc.count += 1;
-                if acc.mean.is_infinite() {
-                    if v.is_infinite() && (acc.mean > 0.0) == (v > 0.0) {
-                        continue;
-                    }
-                    if !v.is_infinite() && !v.is_nan() {
-                        continue;
-                    }
-                }
-                let c = acc.count as f64;
-                acc.mean += v / c - acc.mean / c;
-            }
-            T_GROUP => {}
-            T_MAX => {
-                if acc.value < v || acc.value.is_nan() {
-                    acc.value = v;
-                }
-            }
-            T_MIN => {
-                if acc.value > v || acc.value.is_nan() {
-                    acc.value = v;
-                }
-            }
-            T_COUNT => acc.count += 1,
-            T_STDDEV | T_STDVAR => {
-                acc.count += 1;
-                let delta = v - acc.mean;
-                acc.mean += delta / acc.count as f64;
-                acc.value += delta * (v - acc.mean);
-            }
-            T_TOPK | T_BOTTOMK => {
-                let heap = GoHeap { top: op == T_TOPK };
-                let h = &mut acc.samples;
-                let root = h[0].1;
-                let replace = if op == T_TOPK { root < v } else { root > v };
-                if h.len() < k || replace || root.is_nan() {
-                    if h.len() == k {
-                        if k == 1 {
-                            h[0] = (i, v);
-                            continue;
-                        }
-                        heap.pop(h);
-                    }
-                    heap.push(h, (i, v));
-                }
-            }
-            T_QUANTILE => acc.samples.push((i, v)),
-            _ => {
-                return Err(PromError::Execution(format!(
-                    "aggregation operator {op} is not supported"
-                )));
-            }
-        }
+        accs[a].1.add(op, i, s.v, k)?;
     }
     let mut out = Vec::with_capacity(accs.len());
     for (g, acc) in accs {
         let value = match op {
-            T_AVG => acc.mean,
-            T_COUNT => acc.count as f64,
-            T_STDVAR => acc.value / acc.count as f64,
-            T_STDDEV => (acc.value / acc.count as f64).sqrt(),
             T_TOPK | T_BOTTOMK => {
                 let heap = GoHeap { top: op == T_TOPK };
                 // The heap holds the k best, worst on top; Prometheus
@@ -350,7 +385,7 @@ pub fn aggregate(
                 let mut vals: Vec<f64> = acc.samples.iter().map(|s| s.1).collect();
                 quantile(q, &mut vals)
             }
-            _ => acc.value,
+            _ => acc.simple_value(op),
         };
         out.push((groups[g].clone(), value));
     }

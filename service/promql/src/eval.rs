@@ -32,10 +32,11 @@ use promql_parser::parser::{
 };
 use whippet_tsdb::{Engine, OrgId};
 
-use crate::aggregate::{self, Grouping, In, Param};
+use crate::aggregate::{self, Acc, Grouping, In, Param};
 use crate::binary::{self, Matching, Side, StepSample};
 use crate::engine::EvalOptions;
 use crate::error::{PromError, Result};
+use crate::functions::whole::{self, RangeFn};
 use crate::functions::{self, CallCtx, FnArg, FnValue};
 use crate::select::{self, RawSeries};
 use crate::value::{InstantSample, Labels, METRIC_NAME, Sample, Series};
@@ -541,6 +542,9 @@ impl<'a> Evaluator<'a> {
                 })
             })
             .collect();
+        if Acc::is_simple(op) {
+            return aggregate_simple(op, &input, &series_group, &groups, n).map(Val::Vector);
+        }
         let mut b = Builder::default();
         let mut cur = Cursor::new(input.len());
         let mut present = Vec::new();
@@ -737,6 +741,23 @@ impl<'a> Evaluator<'a> {
         let range_index = evaluated.iter().position(|a| matches!(a, A::Range(_)));
         let has_vector = evaluated.iter().any(|a| matches!(a, A::Vector(..)));
         if let (Some(ri), false, false) = (range_index, has_vector, scalar_out) {
+            if let Some(rf) = RangeFn::of(name) {
+                let mut scalars: Vec<&[f64]> = Vec::new();
+                for a in &evaluated {
+                    if let A::Scalar(v) = a {
+                        scalars.push(v);
+                    }
+                }
+                if scalars.len() == rf.params() && scalars.len() + 1 == evaluated.len() {
+                    let A::Range(ra) = &evaluated[ri] else {
+                        unreachable!("range_index points at a range argument");
+                    };
+                    let out = range_fn_whole(rf, ra, &scalars, g)?;
+                    let total = out.iter().map(|s| s.steps.len()).sum();
+                    self.add_samples(total)?;
+                    return Ok(Val::Vector(out));
+                }
+            }
             // As Prometheus does: the function is called per series and
             // step, and two input series whose results have the same
             // labels are refused, whenever their values are.
@@ -794,6 +815,12 @@ impl<'a> Evaluator<'a> {
             let total = b.out.iter().map(|s| s.steps.len()).sum();
             self.add_samples(total)?;
             return Ok(Val::Vector(b.out));
+        }
+        if let (Some(f), [A::Vector(v, ..)]) = (whole::element_wise(name), &mut evaluated[..]) {
+            let out = element_wise_whole(f, std::mem::take(v))?;
+            let total = out.iter().map(|s| s.steps.len()).sum();
+            self.add_samples(total)?;
+            return Ok(Val::Vector(out));
         }
         let mut scalars = Vec::with_capacity(if scalar_out { n } else { 0 });
         let mut b = Builder::default();
@@ -886,6 +913,147 @@ impl<'a> Evaluator<'a> {
         self.add_samples(total)?;
         Ok(Val::Vector(b.out))
     }
+}
+
+/// A range-vector function `rf` of `ra` at every step of `g`, series by
+/// series: each series' window slides along its sorted samples (no search
+/// per step), and its answer's labels are made once. Answers what the
+/// per-step path answers, in the same order: series in input order, two
+/// series with the same resulting labels refused as soon as the second
+/// one has a value.
+fn range_fn_whole(
+    rf: RangeFn,
+    ra: &RangeArg,
+    scalars: &[&[f64]],
+    g: &Grid,
+) -> Result<Vec<VSeries>> {
+    let n = g.len();
+    let mut out = Vec::new();
+    let mut produced_by: HashMap<Labels, usize> = HashMap::new();
+    let mut window: Vec<Sample> = Vec::new();
+    let mut params: Vec<f64> = Vec::with_capacity(scalars.len());
+    for (si, s) in ra.series.iter().enumerate() {
+        let mut v = VSeries {
+            labels: if rf.keeps_name() {
+                s.labels.clone()
+            } else {
+                s.labels.without_name()
+            },
+            steps: Vec::new(),
+            vals: Vec::new(),
+            ts: Vec::new(),
+        };
+        let (mut lo, mut hi) = (0usize, 0usize);
+        for step in 0..n {
+            let t = g.time(step);
+            // `r` never decreases from one step to the next, so neither
+            // do the window's ends.
+            let r = ra.at.unwrap_or(t) - ra.offset;
+            while lo < s.ts.len() && s.ts[lo] < r - ra.range {
+                lo += 1;
+            }
+            hi = hi.max(lo);
+            while hi < s.ts.len() && s.ts[hi] <= r {
+                hi += 1;
+            }
+            if lo == hi {
+                continue;
+            }
+            window.clear();
+            window.extend((lo..hi).map(|i| Sample {
+                t: s.ts[i],
+                v: s.vs[i],
+            }));
+            params.clear();
+            params.extend(scalars.iter().map(|p| p[step]));
+            let ctx = CallCtx {
+                t: ra.at.unwrap_or(t),
+                range_ms: ra.range,
+                offset_ms: ra.offset,
+            };
+            if let Some(x) = rf.apply(&window, &params, ctx)? {
+                if v.steps.is_empty() && *produced_by.entry(v.labels.clone()).or_insert(si) != si {
+                    return Err(dup_labelset());
+                }
+                v.steps.push(step as u32);
+                v.vals.push(x);
+            }
+        }
+        if !v.steps.is_empty() {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// An element-wise function `f` of every value of `input` (`__name__`
+/// dropped), in the order the per-step path builds its answer: by first
+/// step, then input order; series whose labels became equal merge unless
+/// they have values at one step (refused, as at one step).
+fn element_wise_whole(f: fn(f64) -> f64, mut input: Vec<VSeries>) -> Result<Vec<VSeries>> {
+    input.retain(|s| !s.steps.is_empty());
+    input.sort_by_key(|s| s.steps[0]);
+    for s in &mut input {
+        s.labels.remove(METRIC_NAME);
+        s.vals.iter_mut().for_each(|x| *x = f(*x));
+        s.ts.clear();
+    }
+    let mut b = Builder::default();
+    merge_series(&mut b, input)?;
+    Ok(b.out)
+}
+
+/// A simple aggregation ([`Acc::is_simple`]) at every step, with one
+/// accumulator per group reused from step to step: no label is hashed or
+/// copied per step, and each group's answer series is made once, in the
+/// order the per-step path makes them (first step, then first input
+/// series).
+fn aggregate_simple(
+    op: promql_parser::parser::token::TokenId,
+    input: &[VSeries],
+    series_group: &[usize],
+    groups: &[Labels],
+    n: usize,
+) -> Result<Vec<VSeries>> {
+    const NONE: usize = usize::MAX;
+    let mut accs: Vec<Acc> = (0..groups.len()).map(|_| Acc::default()).collect();
+    // The last step each group had a sample at, and its answer series.
+    let mut seen_at: Vec<usize> = vec![NONE; groups.len()];
+    let mut out_of: Vec<usize> = vec![NONE; groups.len()];
+    let mut touched: Vec<usize> = Vec::new();
+    let mut out: Vec<VSeries> = Vec::new();
+    let mut cur = Cursor::new(input.len());
+    let mut present = Vec::new();
+    for step in 0..n {
+        cur.at(input, step as u32, &mut present);
+        touched.clear();
+        for (k, &(i, p)) in present.iter().enumerate() {
+            let gi = series_group[i];
+            let v = input[i].vals[p];
+            if seen_at[gi] == step {
+                accs[gi].add(op, k, v, 0)?;
+            } else {
+                seen_at[gi] = step;
+                accs[gi] = Acc::first(op, k, v);
+                touched.push(gi);
+            }
+        }
+        for &gi in &touched {
+            if out_of[gi] == NONE {
+                out_of[gi] = out.len();
+                out.push(VSeries {
+                    labels: groups[gi].clone(),
+                    steps: Vec::new(),
+                    vals: Vec::new(),
+                    ts: Vec::new(),
+                });
+            }
+            let s = &mut out[out_of[gi]];
+            s.steps.push(step as u32);
+            s.vals.push(accs[gi].simple_value(op));
+        }
+    }
+    Ok(out)
 }
 
 /// The sample at point `p` of series `i` of one side of a binary operator.

@@ -1,6 +1,7 @@
 //! The values PromQL expressions evaluate to, and the label sets of series.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The name of the label holding a series' metric name.
 pub const METRIC_NAME: &str = "__name__";
@@ -8,8 +9,14 @@ pub const METRIC_NAME: &str = "__name__";
 /// A series' labels, sorted by name, names unique, no empty values (an
 /// empty value is an absent label, as in Prometheus). `__name__` is one of
 /// them when the series has a name.
+///
+/// The pairs sit behind an [`Arc`]: the evaluator hands the same labels to
+/// every step of a series and to every answer derived from it, so a clone
+/// costs a reference count, not a copy of the strings. A change
+/// ([`Labels::set`], [`Labels::remove`]) copies the pairs only when they
+/// are shared.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Labels(Vec<(String, String)>);
+pub struct Labels(Arc<Vec<(String, String)>>);
 
 impl Labels {
     /// Labels from pairs in any order: sorted, empty values dropped, and for
@@ -34,7 +41,7 @@ impl Labels {
             }
         }
         out.retain(|(_, v)| !v.is_empty());
-        Labels(out)
+        Labels(Arc::new(out))
     }
 
     /// The pairs, sorted by name.
@@ -54,18 +61,19 @@ impl Labels {
     pub fn set(&mut self, name: &str, value: &str) {
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
             Ok(i) if value.is_empty() => {
-                self.0.remove(i);
+                Arc::make_mut(&mut self.0).remove(i);
             }
-            Ok(i) => self.0[i].1 = value.to_owned(),
+            Ok(i) if self.0[i].1 == value => {}
+            Ok(i) => Arc::make_mut(&mut self.0)[i].1 = value.to_owned(),
             Err(_) if value.is_empty() => {}
-            Err(i) => self.0.insert(i, (name.to_owned(), value.to_owned())),
+            Err(i) => Arc::make_mut(&mut self.0).insert(i, (name.to_owned(), value.to_owned())),
         }
     }
 
     /// Removes `name`.
     pub fn remove(&mut self, name: &str) {
         if let Ok(i) = self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
-            self.0.remove(i);
+            Arc::make_mut(&mut self.0).remove(i);
         }
     }
 
@@ -102,7 +110,7 @@ impl fmt::Display for Labels {
         }
         f.write_str("{")?;
         let mut first = true;
-        for (k, v) in &self.0 {
+        for (k, v) in self.0.iter() {
             if k == METRIC_NAME {
                 continue;
             }

@@ -42,7 +42,9 @@
 //! `idelta`, `deriv`, `predict_linear`, `resets`, `changes`,
 //! `holt_winters`), `histogram.rs` (`histogram_quantile`), `labels.rs`
 //! (`label_replace`, `label_join`), `sort.rs` (`sort`, `sort_desc`),
-//! `types.rs` (`scalar`, `vector`); [`goregex`] reads regexes as Go (and so
+//! `types.rs` (`scalar`, `vector`), [`whole`] (the same functions resolved
+//! once per call for the evaluator's whole-range path: per series over all
+//! steps, no [`FnArg`] per step); [`goregex`] reads regexes as Go (and so
 //! Prometheus) does, for `label_replace` and for the evaluator's `=~`.
 //!
 //! ## Tests
@@ -60,6 +62,7 @@ mod rate;
 mod sort;
 mod time;
 mod types;
+pub mod whole;
 
 use crate::error::{PromError, Result};
 use crate::value::{InstantSample, Labels, Series};
