@@ -2,7 +2,6 @@
 //! of Prometheus' HTTP API.
 
 use promql_parser::label::Matcher;
-use promql_parser::parser::Expr;
 use promql_parser::parser::value::ValueType;
 use std::collections::HashMap;
 
@@ -179,18 +178,24 @@ impl PromEngine {
         Ok(QueryValue::Matrix(out))
     }
 
-    /// The selectors of a metadata request, parsed; each must be a vector
-    /// selector.
+    /// The selectors of a metadata request, parsed as Prometheus 2.42's API
+    /// parses `match[]`: each a vector selector alone (see
+    /// [`errpos::parse_metric_selector`]); then, once all parse, each must
+    /// have a matcher that the empty string fails (`{}` and `{a=""}` would
+    /// select every series), else Prometheus' `match[] must contain at
+    /// least one non-empty matcher`. The caller adds `invalid parameter
+    /// "match[]": ` where Prometheus does (`/series` only).
     fn parse_selectors(matchers: &[String]) -> Result<Vec<Vec<Matcher>>> {
-        matchers
+        let sets = matchers
             .iter()
-            .map(|m| match errpos::parse(m)? {
-                Expr::VectorSelector(vs) => select::all_matchers(&vs),
-                other => Err(PromError::BadData(format!(
-                    "invalid parameter \"match[]\": expected a series selector such as up{{job=\"x\"}}, got {other}"
-                ))),
-            })
-            .collect()
+            .map(|m| errpos::parse_metric_selector(m))
+            .collect::<Result<Vec<_>>>()?;
+        if sets.iter().any(|set| set.iter().all(|m| m.is_match(""))) {
+            return Err(PromError::BadData(
+                "match[] must contain at least one non-empty matcher".into(),
+            ));
+        }
+        Ok(sets)
     }
 
     /// The label sets of the float series the selectors pick that have a
@@ -443,13 +448,76 @@ mod tests {
             .unwrap();
         assert!(none.is_empty(), "{none:?}");
         assert!(matches!(
-            e.series(ORG, &strings(&["up + 1"]), T0, T0 + 1),
-            Err(PromError::BadData(_))
-        ));
-        assert!(matches!(
             e.series(ORG, &strings(&["up{"]), T0, T0 + 1),
             Err(PromError::Parse { .. })
         ));
+    }
+
+    /// `match[]` errors, each Prometheus 2.42's text (its `/series` adds
+    /// `invalid parameter "match[]": ` in front; `/labels` does not).
+    #[test]
+    fn match_parameters_fail_as_prometheus_says() {
+        let (_d, e) = engine(EvalOptions::default());
+        let err = |sels: &[&str]| -> String {
+            let s = e.series(ORG, &strings(sels), T0, T0 + 1).unwrap_err();
+            let n = e.label_names(ORG, &strings(sels), T0, T0 + 1).unwrap_err();
+            let v = e.label_values(ORG, "job", &strings(sels), T0, T0 + 1);
+            assert_eq!(s.to_string(), n.to_string());
+            assert_eq!(s.to_string(), v.unwrap_err().to_string());
+            assert_eq!(s.http_status(), 400);
+            s.to_string()
+        };
+        let empty = "match[] must contain at least one non-empty matcher";
+        assert_eq!(err(&["{}"]), empty);
+        assert_eq!(err(&[r#"{job=""}"#]), empty);
+        assert_eq!(err(&[r#"{job=~".*"}"#]), empty);
+        assert_eq!(err(&["up", r#"{job!="a", x=~""}"#]), empty);
+        // Every `match[]` parses before any is checked for matchers.
+        assert_eq!(
+            err(&["{}", "1"]),
+            r#"1:1: parse error: unexpected number "1""#
+        );
+        assert_eq!(err(&["up + 1"]), "1:4: parse error: unexpected <op:+>");
+        assert_eq!(
+            err(&["rate(up[5m])"]),
+            r#"1:5: parse error: unexpected "(""#
+        );
+        assert_eq!(
+            err(&["up offset 5m"]),
+            "1:4: parse error: unexpected <offset>"
+        );
+        assert_eq!(err(&["(up)"]), r#"1:1: parse error: unexpected "(""#);
+        assert_eq!(err(&[""]), "1:1: parse error: unexpected end of input");
+        assert_eq!(
+            err(&[r#"{a=~"(", b"#])
+                .split(": ")
+                .take(2)
+                .collect::<Vec<_>>(),
+            ["1:2", "parse error"],
+            "a bad regex is reported at its label, before a later syntax error"
+        );
+        // Selectors with a non-empty matcher, in Prometheus' metric name
+        // forms, are accepted.
+        for ok in [
+            "up",
+            r#"{job="a"}"#,
+            r#"sum{job="a",}"#,
+            "by",
+            "start",
+            r#"{__name__=~"u.*"}"#,
+        ] {
+            e.series(ORG, &strings(&[ok]), T0, T0 + 1).unwrap();
+        }
+        let jobs = e
+            .label_values(
+                ORG,
+                "job",
+                &strings(&[r#"{job=~"a|b"}"#]),
+                T0,
+                T0 + 3 * 3_600_000,
+            )
+            .unwrap();
+        assert_eq!(jobs, ["a", "b"]);
     }
 
     #[test]

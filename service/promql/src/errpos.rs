@@ -1,10 +1,23 @@
 //! Parsing with Prometheus' error form: `<line>:<col>: parse error: <msg>`.
 //!
 //! ## What it owns
-//! [`parse`], the one entry point the rest of Whippet parses PromQL through.
-//! A valid query costs exactly one call of `promql_parser::parser::parse`;
-//! everything below runs only when that call fails, to recover what the
-//! crate drops: *where* the error is, and Prometheus 2.42's wording of it.
+//! [`parse`], the one entry point the rest of Whippet parses PromQL through,
+//! and [`parse_metric_selector`], the `match[]` of the metadata API. A
+//! valid query costs one call of `promql_parser::parser::parse` and one
+//! walk of its tree; everything below runs only when that call fails, to
+//! recover what the crate drops: *where* the error is, and Prometheus
+//! 2.42's wording of it.
+//!
+//! ## Prometheus 2.42's language, not the crate's
+//! The crate follows a later Prometheus. It knows `holt_winters` only as
+//! `double_exponential_smoothing`: the 2.42 name is registered with the
+//! crate once per process (see `register_holt_winters`). It accepts
+//! functions and aggregations 2.42 lacks (`sort_by_label`, `limitk`,
+//! `double_exponential_smoothing` itself, ...) and `fill` modifiers: the
+//! walk of a parsed tree (`beyond_2_42`) finds them, and the query then
+//! takes the failure path below, whose recogniser reads 2.42's language
+//! and gives 2.42's error (`unknown function with name "limitk"`, or the
+//! syntax error 2.42 meets first) at 2.42's position.
 //!
 //! ## How the position is recovered
 //! The crate's lexer and grammar are ports of Prometheus' own, but its
@@ -72,19 +85,131 @@
 //! Panic or recurse without bound on any input (fuzzed:
 //! `fuzz/fuzz_targets/promql_parse.rs`), or do extra work for a valid query.
 
-use promql_parser::parser::{Expr, value::ValueType};
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::token::{
+    T_EQL, T_EQL_REGEX, T_LIMIT_RATIO, T_LIMITK, T_NEQ, T_NEQ_REGEX,
+};
+use promql_parser::parser::{Expr, Function, register_extra_functions, value::ValueType};
+use promql_parser::util::unquote_string;
 
 use crate::error::PromError;
+use crate::functions::is_prometheus_2_42_function;
+use crate::value::METRIC_NAME;
 
 /// Parses `query`; a failure is a [`PromError::Parse`] in Prometheus' form.
 pub fn parse(query: &str) -> Result<Expr, PromError> {
-    crate_parse(query).map_err(|msg| {
+    let parsed = crate_parse(query).and_then(|expr| match beyond_2_42(&expr) {
+        None => Ok(expr),
+        Some(msg) => Err(msg),
+    });
+    parsed.map_err(|msg| {
         let (position, text) = locate(query, &msg);
-        PromError::Parse {
-            position,
-            message: format!("{}: parse error: {text}", line_col(query, position)),
-        }
+        parse_error(query, position, &text)
     })
+}
+
+/// Prometheus' form of a parse error at byte `position` of `query`.
+fn parse_error(query: &str, position: usize, text: &str) -> PromError {
+    PromError::Parse {
+        position,
+        message: format!("{}: parse error: {text}", line_col(query, position)),
+    }
+}
+
+/// Parses a series selector of Prometheus' metadata API (`match[]` of
+/// `/series`, `/labels`, `/label/<name>/values`) as Prometheus 2.42's
+/// `parser.ParseMetricSelector` does: one vector selector (a metric name,
+/// `{matchers}`, or both) and nothing else; errors in Prometheus' form
+/// (`1:5: parse error: unexpected "("` for `rate(foo)`). Answers the
+/// selector's matchers, the metric name first as `__name__="<name>"`.
+///
+/// Unlike [`parse`], nothing checks that a matcher is non-empty (`{}` is a
+/// valid selector here): the API checks that after every `match[]` parsed.
+/// A regex that does not compile is reported at its label's position, in
+/// the `regex` crate's words (Prometheus gives Go's).
+pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, PromError> {
+    let (toks, lex_err) = lex(input);
+    let mut r = Recogniser {
+        q: input,
+        toks: &toks,
+        lex_err: lex_err.as_ref(),
+        i: 0,
+        nodes: Vec::new(),
+        agg_depth: 0,
+        depth: 0,
+        action_err: None,
+        built: Some(Vec::new()),
+    };
+    let outcome = r.metric_selector();
+    if let Some((position, text)) = r.action_err {
+        // As in `locate`: a grammar action's error comes before any later
+        // syntax error.
+        return Err(parse_error(input, position, &text));
+    }
+    match outcome {
+        Err(Stop::Syntax(position, text)) => Err(parse_error(input, position, &text)),
+        // Unreachable: a selector does not nest.
+        Err(Stop::TooDeep) => Err(parse_error(input, 0, "unexpected end of input")),
+        Ok(name) => {
+            let mut out = r.built.unwrap_or_default();
+            if let Some(name) = name {
+                let m = Matcher::new(MatchOp::Equal, METRIC_NAME, &input[name.start..name.end]);
+                out.insert(0, m);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// What in the crate's tree of a valid query Prometheus 2.42 does not
+/// have, as a message for [`locate`], which then finds Prometheus' own
+/// error and position (its recogniser knows 2.42's language): a function
+/// that is not one of 2.42's (`sort_by_label`, `mad_over_time`,
+/// `double_exponential_smoothing`, the name `holt_winters` took in
+/// Prometheus 3), the aggregations `limitk` and `limit_ratio`, `fill`
+/// modifiers of vector matching. (`or` between matchers is refused later,
+/// by `select::all_matchers`, in its own words.)
+///
+/// This walk is the one cost a valid query pays beyond the crate's parse:
+/// one visit of each node, no allocation but the stack.
+fn beyond_2_42(expr: &Expr) -> Option<String> {
+    let unknown = |name: &str| format!("unknown function with name {}", go_quote_str(name, None));
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Call(c) => {
+                if !is_prometheus_2_42_function(c.func.name) {
+                    return Some(unknown(c.func.name));
+                }
+                stack.extend(c.args.args.iter().map(|a| &**a));
+            }
+            Expr::Aggregate(a) => {
+                if matches!(a.op.id(), T_LIMITK | T_LIMIT_RATIO) {
+                    return Some(unknown(&a.op.to_string()));
+                }
+                stack.push(&a.expr);
+                stack.extend(a.param.as_deref());
+            }
+            Expr::Binary(b) => {
+                if let Some(m) = &b.modifier
+                    && (m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some())
+                {
+                    return Some("fill modifiers are not in Prometheus 2.42".into());
+                }
+                stack.push(&b.lhs);
+                stack.push(&b.rhs);
+            }
+            Expr::Unary(u) => stack.push(&u.expr),
+            Expr::Paren(p) => stack.push(&p.expr),
+            Expr::Subquery(s) => stack.push(&s.expr),
+            Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_)
+            | Expr::Extension(_) => {}
+        }
+    }
+    None
 }
 
 /// The crate's parse, its panics turned into errors.
@@ -96,8 +221,39 @@ pub fn parse(query: &str) -> Result<Expr, PromError> {
 /// panic is just a failure here. Catching costs nothing when nothing
 /// panics; the process' panic hook still reports it (one line on stderr).
 fn crate_parse(query: &str) -> Result<Expr, String> {
+    register_holt_winters();
     std::panic::catch_unwind(|| promql_parser::parser::parse(query))
         .unwrap_or_else(|_| Err(CRATE_PANICKED.to_string()))
+}
+
+/// Teaches the crate Prometheus 2.42's `holt_winters`, once per process.
+///
+/// `promql-parser` 0.11 knows the function only by its Prometheus 3 name,
+/// `double_exponential_smoothing`; its registry of extra functions (one
+/// per process, read by every parse) takes the 2.42 name with the same
+/// signature. Registering a name, rather than rewriting the query's text,
+/// keeps every position and message about the user's own text: the crate
+/// then says `"holt_winters"` in its type errors, only a call token is
+/// concerned (not a metric or label of that name, nor a string), and the
+/// evaluator sees the name the user wrote. The new name itself is refused
+/// by [`beyond_2_42`], as 2.42 knows no such function.
+///
+/// This module is the only one in Whippet that registers functions with
+/// the crate.
+fn register_holt_winters() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let holt_winters = Function::new(
+            "holt_winters",
+            vec![ValueType::Matrix, ValueType::Scalar, ValueType::Scalar],
+            0,
+            ValueType::Vector,
+            false,
+        );
+        // Refused only if a later crate knew the name itself: then it
+        // needs no teaching.
+        let _ = register_extra_functions(vec![holt_winters]);
+    });
 }
 
 /// The crate's message when it panicked: what it says for any query its
@@ -126,6 +282,7 @@ fn locate(query: &str, crate_msg: &str) -> (usize, String) {
         agg_depth: 0,
         depth: 0,
         action_err: None,
+        built: None,
     };
     let outcome = r.start();
     if let (Some(first), false) = (r.action_err, matches!(outcome, Err(Stop::TooDeep))) {
@@ -726,6 +883,9 @@ struct Recogniser<'a> {
     depth: usize,
     /// The first error of a grammar action (see [`Recogniser::act`]).
     action_err: Option<(usize, String)>,
+    /// The label matchers read so far, when reading a metric selector of
+    /// the metadata API ([`parse_metric_selector`]); `None` otherwise.
+    built: Option<Vec<Matcher>>,
 }
 
 type Res<T> = Result<T, Stop>;
@@ -837,6 +997,57 @@ impl Recogniser<'_> {
             return Err(self.unexpected(&t));
         }
         Ok(root)
+    }
+
+    /// Prometheus' `START_METRIC_SELECTOR vector_selector`: a metric
+    /// name and/or `{matchers}`, then the end. Answers the name's token.
+    fn metric_selector(&mut self) -> Res<Option<Tok>> {
+        let t = self.bump()?;
+        let text = self.text(&t).to_ascii_lowercase();
+        let is_name = match t.kind {
+            Kind::Identifier | Kind::MetricIdentifier | Kind::Aggregator | Kind::Preprocessor => {
+                true
+            }
+            Kind::Keyword => matches!(text.as_str(), "by" | "without" | "offset"),
+            Kind::BinOp => matches!(text.as_str(), "and" | "or" | "unless"),
+            _ => false,
+        };
+        let name = if t.kind == Kind::LeftBrace {
+            self.matchers()?;
+            None
+        } else if is_name {
+            if self.peek()?.kind == Kind::LeftBrace {
+                self.bump()?;
+                self.matchers()?;
+            }
+            Some(t)
+        } else {
+            return Err(self.unexpected(&t));
+        };
+        let end = self.peek()?;
+        if end.kind != Kind::Eof {
+            return Err(self.unexpected(&end));
+        }
+        Ok(name)
+    }
+
+    /// Builds the matcher `name op value` into `built`; a value that does
+    /// not unquote or a regex that does not compile is the error of
+    /// Prometheus' grammar action, at the label's position.
+    fn build_matcher(&mut self, name: &Tok, op: &Tok, value: &Tok) {
+        let id = match self.text(op) {
+            "=" => T_EQL,
+            "!=" => T_NEQ,
+            "=~" => T_EQL_REGEX,
+            _ => T_NEQ_REGEX,
+        };
+        let label = self.text(name).to_owned();
+        let built =
+            unquote_string(self.text(value)).and_then(|v| Matcher::new_matcher(id, label, v));
+        match built {
+            Ok(m) => self.built.get_or_insert_with(Vec::new).push(m),
+            Err(msg) => self.act(name.start, msg),
+        }
     }
 
     fn enter(&mut self) -> Res<()> {
@@ -1080,8 +1291,7 @@ impl Recogniser<'_> {
             Kind::Identifier if self.peek()?.kind == Kind::LeftParen => {
                 let (end, args) = self.call_body()?;
                 let name = self.text(&t);
-                let probe = crate_parse(&format!("{name}()"));
-                if matches!(&probe, Err(m) if m.starts_with("unknown function")) {
+                if !is_prometheus_2_42_function(name) {
                     let msg = format!("unknown function with name {}", go_quote_str(name, None));
                     self.act(t.start, msg);
                 }
@@ -1137,6 +1347,9 @@ impl Recogniser<'_> {
             let v = self.bump()?;
             if v.kind != Kind::Str {
                 return Err(self.expected(&v, CTX, "string"));
+            }
+            if self.built.is_some() {
+                self.build_matcher(&t, &op, &v);
             }
             let sep = self.bump()?;
             match sep.kind {
@@ -2903,6 +3116,219 @@ mod tests {
             Ok(_) => None,
             Err(e) => Some(e.to_string()),
         }
+    }
+
+    /// Functions and aggregations the crate knows but 2.42 does not are
+    /// unknown functions, and `holt_winters` is 2.42's name for the
+    /// crate's `double_exponential_smoothing`; answers of a real
+    /// Prometheus 2.42 (`/api/v1/query`).
+    const VERSION_2_42: &[(&str, &str)] = &[
+        (
+            r#"sort_by_label(foo, "a")"#,
+            r#"1:1: parse error: unknown function with name "sort_by_label""#,
+        ),
+        (
+            "1 + mad_over_time(foo[5m])",
+            r#"1:5: parse error: unknown function with name "mad_over_time""#,
+        ),
+        (
+            "limitk(2, foo)",
+            r#"1:1: parse error: unknown function with name "limitk""#,
+        ),
+        (
+            "limitk by (a) (2, foo)",
+            "1:8: parse error: unexpected <by>",
+        ),
+        (
+            "sum(limit_ratio(0.5, foo))",
+            r#"1:5: parse error: unknown function with name "limit_ratio""#,
+        ),
+        (
+            "double_exponential_smoothing(foo[5m], 0.5, 0.5)",
+            r#"1:1: parse error: unknown function with name "double_exponential_smoothing""#,
+        ),
+        (
+            "double_exponential_smoothing(foo, 0.5, 0.5)",
+            r#"1:1: parse error: unknown function with name "double_exponential_smoothing""#,
+        ),
+        (
+            "holt_winters(foo[5m], 0.5, 0.5) + double_exponential_smoothing(foo[5m], 0.5, 0.5)",
+            r#"1:35: parse error: unknown function with name "double_exponential_smoothing""#,
+        ),
+        (
+            "holt_winters(foo, 0.5, 0.5)",
+            r#"1:14: parse error: expected type range vector in call to function "holt_winters", got instant vector"#,
+        ),
+        (
+            "holt_winters(foo[5m], 0.5)",
+            r#"1:1: parse error: expected 3 argument(s) in call to "holt_winters", got 2"#,
+        ),
+        (
+            "sum(holt_winters(foo[5m], 0.5))",
+            r#"1:5: parse error: expected 3 argument(s) in call to "holt_winters", got 2"#,
+        ),
+        (
+            r#"holt_winters(foo[5m], "a", 0.5)"#,
+            r#"1:23: parse error: expected type scalar in call to function "holt_winters", got string"#,
+        ),
+        (
+            "HOLT_WINTERS(foo[5m], 0.5, 0.5)",
+            r#"1:1: parse error: unknown function with name "HOLT_WINTERS""#,
+        ),
+        (
+            r#"sort_by_label(foo, "a") + rate(foo)"#,
+            r#"1:1: parse error: unknown function with name "sort_by_label""#,
+        ),
+        (
+            r#"rate(foo) + sort_by_label(foo, "a")"#,
+            r#"1:13: parse error: unknown function with name "sort_by_label""#,
+        ),
+        (
+            r#"sort_by_label(foo, "a") +"#,
+            r#"1:1: parse error: unknown function with name "sort_by_label""#,
+        ),
+        (
+            "info(foo)",
+            r#"1:1: parse error: unknown function with name "info""#,
+        ),
+        (
+            "topk(scalar(ts_of_max_over_time(foo[5m])), foo)",
+            r#"1:13: parse error: unknown function with name "ts_of_max_over_time""#,
+        ),
+        (
+            "foo + on(a) fill(0) bar",
+            r#"1:13: parse error: unknown function with name "fill""#,
+        ),
+        (
+            "foo\n  + sort_by_label(bar)",
+            r#"2:5: parse error: unknown function with name "sort_by_label""#,
+        ),
+        (
+            "first_over_time(foo[5m])",
+            r#"1:1: parse error: unknown function with name "first_over_time""#,
+        ),
+        (
+            "histogram_avg(foo)",
+            r#"1:1: parse error: unknown function with name "histogram_avg""#,
+        ),
+    ];
+
+    #[test]
+    fn only_prometheus_2_42_functions_are_known() {
+        for &(query, prometheus) in VERSION_2_42 {
+            assert_eq!(
+                error_of(query).as_deref(),
+                Some(prometheus),
+                "query {query:?}"
+            );
+        }
+        // The name holt_winters is taken as a function only where it is
+        // called; the call is the crate's double exponential smoothing
+        // under 2.42's name.
+        let q = r#"holt_winters{holt_winters="holt_winters("} + holt_winters(holt_winters[1m], 0.1, 0.2)"#;
+        let Expr::Binary(b) = parse(q).unwrap() else {
+            panic!("not a binary expression")
+        };
+        let Expr::VectorSelector(vs) = &*b.lhs else {
+            panic!("lhs {:?}", b.lhs)
+        };
+        assert_eq!(vs.name.as_deref(), Some("holt_winters"));
+        assert_eq!(vs.matchers.matchers[0].value, "holt_winters(");
+        let Expr::Call(c) = &*b.rhs else {
+            panic!("rhs {:?}", b.rhs)
+        };
+        assert_eq!(c.func.name, "holt_winters");
+        assert_eq!(c.args.len(), 3);
+        assert_eq!(parse(q).unwrap().value_type(), ValueType::Vector);
+    }
+
+    /// `match[]` of the metadata API (`parser.ParseMetricSelector`):
+    /// answers of a real Prometheus 2.42 (`/api/v1/labels`).
+    #[test]
+    fn metric_selectors_parse_as_prometheus_does() {
+        let err = |s: &str| parse_metric_selector(s).unwrap_err().to_string();
+        for (sel, prometheus) in [
+            ("1", r#"1:1: parse error: unexpected number "1""#),
+            ("foo +", "1:5: parse error: unexpected <op:+>"),
+            ("rate(foo[5m])", r#"1:5: parse error: unexpected "(""#),
+            ("sum(foo)", r#"1:4: parse error: unexpected "(""#),
+            (
+                r#""str""#,
+                r#"1:1: parse error: unexpected string "\"str\"""#,
+            ),
+            ("foo[5m]", r#"1:4: parse error: unexpected "[""#),
+            ("foo offset 5m", "1:5: parse error: unexpected <offset>"),
+            (
+                "foo @ 100",
+                r#"1:5: parse error: unexpected "<Item 57385>" <op:@>"#,
+            ),
+            ("(foo)", r#"1:1: parse error: unexpected "(""#),
+            ("", "1:1: parse error: unexpected end of input"),
+            ("   ", "1:4: parse error: unexpected end of input"),
+            (r#"{a="b"} {c="d"}"#, r#"1:9: parse error: unexpected "{""#),
+            ("sum by (a)", "1:5: parse error: unexpected <by>"),
+            ("nan", r#"1:1: parse error: unexpected number "nan""#),
+            (
+                "foo{",
+                "1:5: parse error: unexpected end of input inside braces",
+            ),
+            ("foo}", "1:4: parse error: unexpected character: '}'"),
+            ("-foo", "1:1: parse error: unexpected <op:->"),
+            ("foo $", "1:5: parse error: unexpected character: '$'"),
+            (r#"on{a="b"}"#, "1:1: parse error: unexpected <on>"),
+            ("bool", "1:1: parse error: unexpected <bool>"),
+            ("atan2", "1:1: parse error: unexpected <op:atan2>"),
+            ("group_left", "1:1: parse error: unexpected <group_left>"),
+            (
+                r#"{a="b" or c="d"}"#,
+                r#"1:8: parse error: unexpected identifier "or" in label matching, expected "," or "}""#,
+            ),
+            (r#"foo{a="b"}[5m]"#, r#"1:11: parse error: unexpected "[""#),
+            (
+                r#"foo{a="\q"}"#,
+                "1:7: parse error: unknown escape sequence U+0071 'q'",
+            ),
+        ] {
+            assert_eq!(err(sel), prometheus, "selector {sel:?}");
+        }
+        // A bad regex: Prometheus' position (the label), the regex crate's
+        // words; before a later syntax error, as a grammar action's.
+        for sel in [r#"{a=~"(", b"#, r#"{a=~"[", b="c"}"#] {
+            assert!(
+                err(sel).starts_with("1:2: parse error: "),
+                "{sel}: {}",
+                err(sel)
+            );
+        }
+        let names = |s: &str| -> Vec<String> {
+            parse_metric_selector(s)
+                .unwrap()
+                .iter()
+                .map(|m| format!("{}{}{:?}", m.name, m.op, m.value))
+                .collect()
+        };
+        assert_eq!(names("{}"), Vec::<String>::new());
+        assert_eq!(names("foo"), [r#"__name__="foo""#]);
+        assert_eq!(
+            names(r#"foo:bar{a="x\"y", b!='z', c=~`.+`, d!~"e",}"#),
+            [
+                r#"__name__="foo:bar""#,
+                r#"a="x\"y""#,
+                r#"b!="z""#,
+                r#"c=~".+""#,
+                r#"d!~"e""#
+            ]
+        );
+        for name in ["without", "offset", "or", "quantile", "end", "sum", "by"] {
+            assert_eq!(names(name), [format!("__name__={name:?}")]);
+        }
+        let m = parse_metric_selector(r#"{a=~"b|c"}"#).unwrap();
+        assert!(
+            m[0].is_match("c") && !m[0].is_match("bc"),
+            "regexes are anchored"
+        );
+        // Unlike a query, nothing refuses a metric name set twice.
+        assert_eq!(names(r#"foo{__name__="bar"}"#).len(), 2);
     }
 
     #[test]
