@@ -17,6 +17,7 @@ use promql_parser::label::{MatchOp, Matcher};
 use whippet_tsdb::{Engine, OrgId, ReadBuffers, Selector, ValueKind};
 
 use crate::error::Result;
+use crate::functions::goregex;
 use crate::names;
 use crate::value::{Labels, METRIC_NAME};
 
@@ -55,8 +56,23 @@ pub fn all_matchers(vs: &promql_parser::parser::VectorSelector) -> Result<Vec<Ma
     if let Some(n) = &vs.name {
         out.push(Matcher::new(MatchOp::Equal, METRIC_NAME, n));
     }
-    out.extend(vs.matchers.matchers.iter().cloned());
+    out.extend(vs.matchers.matchers.iter().map(go_regex));
     Ok(out)
+}
+
+/// `m` with its regex (if any) recompiled from its pattern text with Go's
+/// rules ([`goregex::anchored`]): the parser compiles it with the `regex`
+/// crate's Unicode `\d \w \s \b`, so `=~"\\d"` would match `٣`, which
+/// Prometheus 2.42 does not. A pattern that only the parser's own
+/// rewriting accepts (Go's literal `{` in `a{b}`) keeps the parser's regex.
+fn go_regex(m: &Matcher) -> Matcher {
+    let mut m = m.clone();
+    m.op = match m.op {
+        MatchOp::Re(re) => MatchOp::Re(goregex::anchored(&m.value).unwrap_or(re)),
+        MatchOp::NotRe(re) => MatchOp::NotRe(goregex::anchored(&m.value).unwrap_or(re)),
+        op => op,
+    };
+    m
 }
 
 /// True when `labels` satisfy every matcher (an absent label is the empty
@@ -202,5 +218,21 @@ mod tests {
         assert!(is_stale(f64::from_bits(STALE_NAN_BITS)));
         assert!(!is_stale(f64::NAN));
         assert!(!is_stale(1.0));
+    }
+
+    #[test]
+    fn regex_matchers_use_go_classes() {
+        let e = crate::errpos::parse(r#"x{n=~"\\d", w!~"\\w+"}"#).unwrap();
+        let promql_parser::parser::Expr::VectorSelector(vs) = e else {
+            panic!("not a selector");
+        };
+        let ms = all_matchers(&vs).unwrap();
+        let arabic_three = Labels::new([("n", "\u{663}")]);
+        let ascii_three = Labels::new([("n", "3")]);
+        assert!(!matches_all(&ms[1..2], &arabic_three));
+        assert!(matches_all(&ms[1..2], &ascii_three));
+        // `!~"\w+"`: a non-ASCII word is not a Go word, so it is kept.
+        assert!(matches_all(&ms[2..], &Labels::new([("w", "é")])));
+        assert!(!matches_all(&ms[2..], &Labels::new([("w", "abc")])));
     }
 }
