@@ -3428,6 +3428,25 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_of_a_selector_gets_an_answer_inside_it() {
+        // The 257 queries of the table, read as `match[]`: a selector, or
+        // an error placed inside the text; never a panic.
+        for &(query, _, _) in PROMETHEUS {
+            for (end, _) in query.char_indices().chain([(query.len(), ' ')]) {
+                let prefix = &query[..end];
+                match parse_metric_selector(prefix) {
+                    Err(PromError::Parse { position, message }) => {
+                        assert!(position <= prefix.len(), "{prefix:?}: {message}");
+                        assert!(message.contains(": parse error: "), "{message}");
+                    }
+                    Err(other) => panic!("{prefix:?}: {other}"),
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_long_chain_is_searched_within_the_budget() {
         // The error at the bottom of a left spine of 3000 additions: a
         // full search would re-parse about 3000 spans of up to 12 KB.
