@@ -93,7 +93,7 @@ use promql_parser::parser::{Expr, Function, register_extra_functions, value::Val
 use promql_parser::util::unquote_string;
 
 use crate::error::PromError;
-use crate::functions::is_prometheus_2_42_function;
+use crate::functions::{goregex, is_prometheus_2_42_function};
 use crate::value::METRIC_NAME;
 
 /// Parses `query`; a failure is a [`PromError::Parse`] in Prometheus' form.
@@ -1045,7 +1045,16 @@ impl Recogniser<'_> {
         let built =
             unquote_string(self.text(value)).and_then(|v| Matcher::new_matcher(id, label, v));
         match built {
-            Ok(m) => self.built.get_or_insert_with(Vec::new).push(m),
+            Ok(mut m) => {
+                // Go's meaning of `\d \w \s \b` (ASCII), as the evaluator's
+                // selectors have it (`select::all_matchers`).
+                m.op = match m.op {
+                    MatchOp::Re(re) => MatchOp::Re(goregex::anchored(&m.value).unwrap_or(re)),
+                    MatchOp::NotRe(re) => MatchOp::NotRe(goregex::anchored(&m.value).unwrap_or(re)),
+                    op => op,
+                };
+                self.built.get_or_insert_with(Vec::new).push(m)
+            }
             Err(msg) => self.act(name.start, msg),
         }
     }
@@ -3326,6 +3335,15 @@ mod tests {
         assert!(
             m[0].is_match("c") && !m[0].is_match("bc"),
             "regexes are anchored"
+        );
+        let m = parse_metric_selector(r#"{a=~"\\d", b!~"\\w+"}"#).unwrap();
+        assert!(
+            m[0].is_match("3") && !m[0].is_match("\u{663}"),
+            "Go's ASCII \\d"
+        );
+        assert!(
+            m[1].is_match("é") && !m[1].is_match("abc"),
+            "Go's ASCII \\w"
         );
         // Unlike a query, nothing refuses a metric name set twice.
         assert_eq!(names(r#"foo{__name__="bar"}"#).len(), 2);
