@@ -511,14 +511,7 @@ QUERIES = [
     Q("log10(e2e_temperature_celsius) * sin(rad(deg(e2e_temperature_celsius)))"),
     Q("acos(e2e_queue_depth / 10)"),
     Q("timestamp(e2e_queue_depth offset 5s)"),
-    pytest.param(
-        Q("holt_winters(e2e_temperature_celsius[30s], 0.5, 0.3)"),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="Whippet bug: holt_winters (a 2.42 function) is refused as unknown by the parser "
-            "(promql-parser only knows Prometheus 3's name, double_exponential_smoothing)",
-        ),
-    ),
+    Q("holt_winters(e2e_temperature_celsius[30s], 0.5, 0.3)"),
     Q("histogram_quantile(1.5, rate(e2e_request_duration_seconds_bucket[30s]))"),
     Q("quantile(-1, e2e_temperature_celsius)"),
     Q("sum(e2e_requests_total) by (method)"),
@@ -645,14 +638,7 @@ def test_metadata_matches(run):
         "rate(e2e_queue_depth)",  # wrong argument type: a parse error
         "sum(e2e_queue_depth",  # unclosed parenthesis
         "e2e_requests_total + on(method) e2e_requests_total",  # many-to-many: an execution error
-        pytest.param(
-            "mad_over_time(e2e_queue_depth[1m])",  # a function of later Prometheus versions
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Whippet bug: a function 2.42 lacks is answered 422 execution (not supported) instead of "
-                "400 bad_data (parse error: unknown function)",
-            ),
-        ),
+        "mad_over_time(e2e_queue_depth[1m])",  # a function of later Prometheus versions
         'label_replace(e2e_queue_depth, "a", "$1", "b", "(")',  # a bad regular expression
         'topk(scalar(e2e_queue_depth{job="none"}), e2e_queue_depth)',  # k is NaN: an execution error
     ],
