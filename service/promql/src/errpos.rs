@@ -202,6 +202,13 @@ fn beyond_2_42(expr: &Expr) -> Option<String> {
             Expr::Unary(u) => stack.push(&u.expr),
             Expr::Paren(p) => stack.push(&p.expr),
             Expr::Subquery(s) => stack.push(&s.expr),
+            // `or` between matcher sets is a later Prometheus' syntax.
+            Expr::VectorSelector(v) if !v.matchers.or_matchers.is_empty() => {
+                return Some("`or` in a selector is not in Prometheus 2.42".into());
+            }
+            Expr::MatrixSelector(m) if !m.vs.matchers.or_matchers.is_empty() => {
+                return Some("`or` in a selector is not in Prometheus 2.42".into());
+            }
             Expr::NumberLiteral(_)
             | Expr::StringLiteral(_)
             | Expr::VectorSelector(_)
