@@ -916,74 +916,116 @@ impl<'a> Evaluator<'a> {
 }
 
 /// A range-vector function `rf` of `ra` at every step of `g`, series by
-/// series: each series' window slides along its sorted samples (no search
-/// per step), and its answer's labels are made once. Answers what the
-/// per-step path answers, in the same order: series in input order, two
-/// series with the same resulting labels refused as soon as the second
-/// one has a value.
+/// series (on several threads when there are enough samples): each
+/// series' window slides along its sorted samples (no search per step),
+/// and its answer's labels are made once. Answers what the per-step path
+/// answers, in the same order: series in input order, two series with the
+/// same resulting labels refused as soon as the second one has a value,
+/// and of a duplicate and a function error the one the sequential loop
+/// meets first.
 fn range_fn_whole(
     rf: RangeFn,
     ra: &RangeArg,
     scalars: &[&[f64]],
     g: &Grid,
 ) -> Result<Vec<VSeries>> {
-    let n = g.len();
-    let mut out = Vec::new();
-    let mut produced_by: HashMap<Labels, usize> = HashMap::new();
-    let mut window: Vec<Sample> = Vec::new();
-    let mut params: Vec<f64> = Vec::with_capacity(scalars.len());
-    for (si, s) in ra.series.iter().enumerate() {
-        let mut v = VSeries {
-            labels: if rf.keeps_name() {
-                s.labels.clone()
-            } else {
-                s.labels.without_name()
-            },
-            steps: Vec::new(),
-            vals: Vec::new(),
-            ts: Vec::new(),
-        };
-        let (mut lo, mut hi) = (0usize, 0usize);
-        for step in 0..n {
-            let t = g.time(step);
-            // `r` never decreases from one step to the next, so neither
-            // do the window's ends.
-            let r = ra.at.unwrap_or(t) - ra.offset;
-            while lo < s.ts.len() && s.ts[lo] < r - ra.range {
-                lo += 1;
-            }
-            hi = hi.max(lo);
-            while hi < s.ts.len() && s.ts[hi] <= r {
-                hi += 1;
-            }
-            if lo == hi {
-                continue;
-            }
-            window.clear();
-            window.extend((lo..hi).map(|i| Sample {
-                t: s.ts[i],
-                v: s.vs[i],
-            }));
-            params.clear();
-            params.extend(scalars.iter().map(|p| p[step]));
-            let ctx = CallCtx {
-                t: ra.at.unwrap_or(t),
-                range_ms: ra.range,
-                offset_ms: ra.offset,
-            };
-            if let Some(x) = rf.apply(&window, &params, ctx)? {
-                if v.steps.is_empty() && *produced_by.entry(v.labels.clone()).or_insert(si) != si {
-                    return Err(dup_labelset());
-                }
-                v.steps.push(step as u32);
-                v.vals.push(x);
+    let samples: usize = ra.series.iter().map(|s| s.ts.len()).sum();
+    let work = samples.max(ra.series.len().saturating_mul(g.len()));
+    let threads = crate::parallel::threads_for(work);
+    let all: Vec<usize> = (0..ra.series.len()).collect();
+    let parts = crate::parallel::map_chunks(all, threads, |part| {
+        let mut window: Vec<Sample> = Vec::new();
+        let mut params: Vec<f64> = Vec::with_capacity(scalars.len());
+        let mut out = Vec::with_capacity(part.len());
+        for si in part {
+            let (v, err) = range_fn_series(rf, ra, si, scalars, g, &mut window, &mut params);
+            let stop = err.is_some();
+            out.push((si, v, err));
+            if stop {
+                break;
             }
         }
+        out
+    });
+    let mut out = Vec::new();
+    let mut produced_by: HashMap<Labels, usize> = HashMap::new();
+    for (si, v, err) in parts.into_iter().flatten() {
         if !v.steps.is_empty() {
-            out.push(v);
+            if *produced_by.entry(v.labels.clone()).or_insert(si) != si {
+                return Err(dup_labelset());
+            }
+            if err.is_none() {
+                out.push(v);
+            }
+        }
+        if let Some(e) = err {
+            return Err(e);
         }
     }
     Ok(out)
+}
+
+/// [`range_fn_whole`] for series `si`: its answer up to the first error,
+/// and that error. `window` and `params` are scratch space.
+fn range_fn_series(
+    rf: RangeFn,
+    ra: &RangeArg,
+    si: usize,
+    scalars: &[&[f64]],
+    g: &Grid,
+    window: &mut Vec<Sample>,
+    params: &mut Vec<f64>,
+) -> (VSeries, Option<PromError>) {
+    let s = &ra.series[si];
+    let n = g.len();
+    let mut v = VSeries {
+        labels: if rf.keeps_name() {
+            s.labels.clone()
+        } else {
+            s.labels.without_name()
+        },
+        steps: Vec::new(),
+        vals: Vec::new(),
+        ts: Vec::new(),
+    };
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for step in 0..n {
+        let t = g.time(step);
+        // `r` never decreases from one step to the next, so neither do the
+        // window's ends.
+        let r = ra.at.unwrap_or(t) - ra.offset;
+        while lo < s.ts.len() && s.ts[lo] < r - ra.range {
+            lo += 1;
+        }
+        hi = hi.max(lo);
+        while hi < s.ts.len() && s.ts[hi] <= r {
+            hi += 1;
+        }
+        if lo == hi {
+            continue;
+        }
+        window.clear();
+        window.extend((lo..hi).map(|i| Sample {
+            t: s.ts[i],
+            v: s.vs[i],
+        }));
+        params.clear();
+        params.extend(scalars.iter().map(|p| p[step]));
+        let ctx = CallCtx {
+            t: ra.at.unwrap_or(t),
+            range_ms: ra.range,
+            offset_ms: ra.offset,
+        };
+        match rf.apply(window, params, ctx) {
+            Ok(Some(x)) => {
+                v.steps.push(step as u32);
+                v.vals.push(x);
+            }
+            Ok(None) => {}
+            Err(e) => return (v, Some(e)),
+        }
+    }
+    (v, None)
 }
 
 /// An element-wise function `f` of every value of `input` (`__name__`

@@ -38,6 +38,7 @@ pub mod errpos;
 pub mod eval;
 pub mod functions;
 pub mod names;
+pub mod parallel;
 pub mod select;
 pub mod value;
 

@@ -179,22 +179,38 @@ pub fn read_series(
 ) -> Result<Vec<RawSeries>> {
     let sel = index_selector(engine, org, matchers);
     let view = engine.read(org, &sel, start_ms, end_ms.saturating_add(1))?;
-    let mut buf = ReadBuffers::default();
+    // Labels and matchers first, on this thread; then the points, decoded
+    // on several threads when there are enough of them.
+    let wanted: Vec<(usize, Labels)> = view
+        .series()
+        .iter()
+        .enumerate()
+        .filter(|(_, meta)| meta.key.kind == ValueKind::Float)
+        .map(|(i, meta)| (i, names::labels_of(&meta.key)))
+        .filter(|(_, labels)| matches_all(matchers, labels))
+        .collect();
+    // Points the read may cover, assuming one per 10 s (the estimate the
+    // storage engine makes for its own reads).
+    let span = usize::try_from((end_ms - start_ms) / 10_000)
+        .unwrap_or(0)
+        .max(1);
+    let threads = crate::parallel::threads_for(wanted.len().saturating_mul(span));
+    let chunks = crate::parallel::map_chunks(wanted, threads, |part| -> Result<Vec<RawSeries>> {
+        let mut buf = ReadBuffers::default();
+        let mut out = Vec::with_capacity(part.len());
+        for (i, labels) in part {
+            let (ts, vs) = view.floats(i, &mut buf)?;
+            out.push(RawSeries {
+                labels,
+                ts: ts.to_vec(),
+                vs: vs.to_vec(),
+            });
+        }
+        Ok(out)
+    });
     let mut out = Vec::new();
-    for (i, meta) in view.series().iter().enumerate() {
-        if meta.key.kind != ValueKind::Float {
-            continue;
-        }
-        let labels = names::labels_of(&meta.key);
-        if !matches_all(matchers, &labels) {
-            continue;
-        }
-        let (ts, vs) = view.floats(i, &mut buf)?;
-        out.push(RawSeries {
-            labels,
-            ts: ts.to_vec(),
-            vs: vs.to_vec(),
-        });
+    for c in chunks {
+        out.extend(c?);
     }
     out.sort_by(|a, b| a.labels.cmp(&b.labels));
     Ok(out)
