@@ -9,7 +9,9 @@
 //! corpus syntax (ready to paste once checked by hand).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use whippet_golden::{Block, Mode, blocks, parse_duration_ms, run_corpus};
 
 use whippet_query::{FormulaLimit, QueryEngine, QueryError, QueryLimits, SeriesResult};
 use whippet_tsdb::time::DAY_MS;
@@ -28,35 +30,7 @@ const TOLERANCE: f64 = 1e-6;
 #[test]
 fn golden_corpus() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("testdata directory")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "test"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .test files in {}", dir.display());
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for f in &files {
-        let text = std::fs::read_to_string(f).expect("read test file");
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        for flush in [false, true] {
-            let (n, fails) = run_file(&name, &text, flush);
-            cases += n;
-            failures.extend(fails);
-        }
-    }
-    if !failures.is_empty() {
-        panic!(
-            "{} of {cases} golden cases failed:\n\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
-    }
-    eprintln!(
-        "{cases} golden cases passed ({} files, each run twice)",
-        files.len()
-    );
+    run_corpus(&dir, run_file);
 }
 
 /// One file's engine and settings.
@@ -112,39 +86,12 @@ fn open(dir: &Path, clock: &Clock, retention_ms: i64) -> Engine {
 }
 
 /// Runs one file; returns the number of cases and the failures.
-fn run_file(name: &str, text: &str, flush: bool) -> (usize, Vec<String>) {
-    let mut ctx = Ctx::new(flush);
-    let lines: Vec<&str> = text.lines().collect();
-    let mut i = 0;
+fn run_file(name: &str, text: &str, mode: Mode) -> (usize, Vec<String>) {
+    let mut ctx = Ctx::new(mode == Mode::Parts);
     let mut cases = 0;
-    let mut fails = Vec::new();
-    let mode = if flush { "parts" } else { "head" };
-    while i < lines.len() {
-        let line = strip_comment(lines[i]);
-        let lineno = i + 1;
-        i += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if line.starts_with(char::is_whitespace) {
-            fails.push(format!(
-                "{name}:{lineno}: indented line outside a block: {line}"
-            ));
-            continue;
-        }
-        // The block: this line and the indented ones after it.
-        let mut body: Vec<(usize, &str)> = Vec::new();
-        while i < lines.len() {
-            let l = strip_comment(lines[i]);
-            if !l.trim().is_empty() && !l.starts_with(char::is_whitespace) {
-                break;
-            }
-            if !l.trim().is_empty() {
-                body.push((i + 1, l.trim()));
-            }
-            i += 1;
-        }
-        let (word, rest) = split_word(line.trim());
+    let (blocks, mut fails) = blocks(name, text);
+    for Block { lineno, head, body } in blocks {
+        let (word, rest) = split_word(head);
         let res = match word {
             "now" => parse_time(rest.trim(), &ctx).map(|t| ctx.clock.set_ms(t)),
             "origin" => parse_time(rest.trim(), &ctx).map(|t| ctx.origin = Some(t)),
@@ -163,21 +110,10 @@ fn run_file(name: &str, text: &str, flush: bool) -> (usize, Vec<String>) {
             other => Err(format!("unknown directive `{other}`")),
         };
         if let Err(e) = res {
-            fails.push(format!("{name}:{lineno} ({mode}): {}\n{e}\n", line.trim()));
+            fails.push(format!("{name}:{lineno} ({}): {head}\n{e}\n", mode.name()));
         }
     }
     (cases, fails)
-}
-
-fn strip_comment(l: &str) -> &str {
-    if l.trim_start().starts_with('#') {
-        return "";
-    }
-    // A comment after content needs a space before `#` (tags never have one).
-    match l.find(" #") {
-        Some(p) if !in_quotes(l, p) => &l[..p],
-        _ => l,
-    }
 }
 
 fn in_quotes(l: &str, p: usize) -> bool {
@@ -255,40 +191,6 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
     let days =
         whippet_tsdb::time::days_from_civil(y, u32::try_from(m).ok()?, u32::try_from(d).ok()?);
     Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000)
-}
-
-/// `90`, `90s`, `15m`, `2h`, `1d`, `1w`, `250ms`, or several terms
-/// (`1h20s`); a bare number is seconds.
-fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut total = 0i64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let n: i64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("bad duration `{s}`"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "" | "s" => 1000,
-            "ms" => 1,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => DAY_MS,
-            "w" => 7 * DAY_MS,
-            u => return Err(format!("bad duration unit `{u}` in `{s}`")),
-        };
-        rest = &rest[unit_len..];
-        total += n * unit;
-    }
-    Ok(total)
 }
 
 /// A signed offset from the origin in seconds (or with a unit), ms.
