@@ -102,6 +102,9 @@ mod tests {
     fn an_indented_line_before_any_directive_is_an_error() {
         let (b, errors) = blocks("f.test", "  stray\nload 1m\n");
         assert_eq!(b.len(), 1);
-        assert_eq!(errors, vec!["f.test:1: indented line outside a block:   stray"]);
+        assert_eq!(
+            errors,
+            vec!["f.test:1: indented line outside a block:   stray"]
+        );
     }
 }

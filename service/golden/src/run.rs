@@ -36,8 +36,10 @@ pub fn run_corpus(dir: &Path, mut run_file: impl FnMut(&str, &str, Mode) -> (usi
     files.sort();
     let only = std::env::var("GOLDEN").ok();
     files.retain(|f| {
-        only.as_ref()
-            .is_none_or(|o| f.file_name().is_some_and(|n| n.to_string_lossy().contains(o.as_str())))
+        only.as_ref().is_none_or(|o| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(o.as_str()))
+        })
     });
     assert!(
         !files.is_empty(),
@@ -47,9 +49,13 @@ pub fn run_corpus(dir: &Path, mut run_file: impl FnMut(&str, &str, Mode) -> (usi
     let mut failures = Vec::new();
     let mut cases = 0;
     for f in &files {
-        let name = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(f)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", f.display()));
+        let name = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let text =
+            std::fs::read_to_string(f).unwrap_or_else(|e| panic!("reading {}: {e}", f.display()));
         for mode in [Mode::Head, Mode::Parts] {
             let (n, fails) = run_file(&name, &text, mode);
             cases += n;
