@@ -9,7 +9,9 @@
 //! each with the file and line, and the actual answer in the corpus syntax
 //! (check it by hand before pasting it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use whippet_golden::{Block, Mode, blocks, parse_duration_ms, run_corpus};
 
 use whippet_promql::{EvalOptions, Labels, PromEngine, QueryValue};
 use whippet_tsdb::time::DAY_MS;
@@ -29,40 +31,7 @@ const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 #[test]
 fn golden_corpus() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("testdata directory")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "test"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .test files in {}", dir.display());
-    // GOLDEN=name runs only the files whose name contains `name`.
-    let only = std::env::var("GOLDEN").ok();
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for f in &files {
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
-            continue;
-        }
-        let text = std::fs::read_to_string(f).expect("read test file");
-        for flush in [false, true] {
-            let (n, fails) = run_file(&name, &text, flush);
-            cases += n;
-            failures.extend(fails);
-        }
-    }
-    if !failures.is_empty() {
-        panic!(
-            "{} of {cases} golden cases failed:\n\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
-    }
-    eprintln!(
-        "{cases} golden cases passed ({} files, each run twice)",
-        files.len()
-    );
+    run_corpus(&dir, run_file);
 }
 
 struct Ctx {
@@ -87,38 +56,16 @@ fn open(flush: bool) -> Ctx {
     }
 }
 
-fn run_file(name: &str, text: &str, flush: bool) -> (usize, Vec<String>) {
-    let mut ctx = open(flush);
-    let lines: Vec<&str> = text.lines().collect();
-    let mut i = 0;
+fn run_file(name: &str, text: &str, mode: Mode) -> (usize, Vec<String>) {
+    let mut ctx = open(mode == Mode::Parts);
     let mut cases = 0;
-    let mut fails = Vec::new();
-    let mode = if flush { "parts" } else { "head" };
-    while i < lines.len() {
-        let line = strip_comment(lines[i]);
-        let lineno = i + 1;
-        i += 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if line.starts_with(char::is_whitespace) {
-            fails.push(format!(
-                "{name}:{lineno}: indented line outside a block: {line}"
-            ));
-            continue;
-        }
-        let mut body: Vec<(usize, &str)> = Vec::new();
-        while i < lines.len() {
-            let l = strip_comment(lines[i]);
-            if !l.trim().is_empty() && !l.starts_with(char::is_whitespace) {
-                break;
-            }
-            if !l.trim().is_empty() {
-                body.push((i + 1, l.trim()));
-            }
-            i += 1;
-        }
-        let line = line.trim();
+    let (blocks, mut fails) = blocks(name, text);
+    for Block {
+        lineno,
+        head: line,
+        body,
+    } in blocks
+    {
         let res = if let Some(rest) = line.strip_prefix("load ") {
             load(&mut ctx, rest, &body)
         } else if line == "clear" {
@@ -131,67 +78,10 @@ fn run_file(name: &str, text: &str, flush: bool) -> (usize, Vec<String>) {
             Err(format!("unknown directive `{line}`"))
         };
         if let Err(e) = res {
-            fails.push(format!("{name}:{lineno} ({mode}): {line}\n{e}\n"));
+            fails.push(format!("{name}:{lineno} ({}): {line}\n{e}\n", mode.name()));
         }
     }
     (cases, fails)
-}
-
-/// A line without its comment: `#` at the start, or ` #` outside quotes.
-fn strip_comment(l: &str) -> &str {
-    if l.trim_start().starts_with('#') {
-        return "";
-    }
-    let mut quoted = false;
-    let b = l.as_bytes();
-    for (p, &c) in b.iter().enumerate() {
-        match c {
-            b'"' if p == 0 || b[p - 1] != b'\\' => quoted = !quoted,
-            b'#' if !quoted && p > 0 && b[p - 1] == b' ' => return &l[..p],
-            _ => {}
-        }
-    }
-    l
-}
-
-// ---------------------------------------------------------------- durations
-
-/// `90s`, `5m`, `1h30m`, `250ms`, `1d`, `1w`, `1y`, `0`; a bare number is
-/// seconds; a leading `-` negates.
-fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    if let Some(rest) = s.strip_prefix('-') {
-        return Ok(-parse_duration_ms(rest)?);
-    }
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut total = 0i64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let n: i64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("bad duration `{s}`"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "" | "s" => 1000,
-            "ms" => 1,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => DAY_MS,
-            "w" => 7 * DAY_MS,
-            "y" => 365 * DAY_MS,
-            u => return Err(format!("bad duration unit `{u}` in `{s}`")),
-        };
-        rest = &rest[unit_len..];
-        total += n * unit;
-    }
-    Ok(total)
 }
 
 // ---------------------------------------------------------------- values
