@@ -13,7 +13,9 @@
 //!
 //! ## What it must never do
 //! Look at time or at other steps; the evaluator computes each series'
-//! group once and calls [`aggregate`] per step.
+//! group once and calls [`aggregate`] per step (or, for the operators
+//! [`Acc::is_simple`] accepts, keeps one [`Acc`] per group and calls its
+//! methods, the same arithmetic).
 
 use std::collections::HashMap;
 

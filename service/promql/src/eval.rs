@@ -6,19 +6,36 @@
 //! (from the first step's time minus offset, lookback or range, to the last
 //! step's), then sliced per step; a subquery evaluates its inner expression
 //! once over its own grid of steps aligned to multiples of its step; binary
-//! operators, aggregations and function calls work step by step on the
-//! slices. Lookback and staleness (`[t - lookback, t]` as Prometheus 2.42
-//! bounds it, a staleness marker as the newest sample hiding the series),
-//! range windows `[t - range, t]` (both ends included in 2.x, markers
-//! removed), `offset`, `@` (`start()`, `end()` are the query's), literals,
-//! unary minus, and the sample limit.
+//! operators, aggregations and function calls work on the slices. Lookback
+//! and staleness (`[t - lookback, t]` as Prometheus 2.42 bounds it, a
+//! staleness marker as the newest sample hiding the series), range windows
+//! `[t - range, t]` (both ends included in 2.x, markers removed), `offset`,
+//! `@` (`start()`, `end()` are the query's), literals, unary minus, and the
+//! sample limit.
+//!
+//! ## Whole-range paths
+//! The common shapes skip the per-step machinery (an argument list and a
+//! label-keyed hash per step and series), with the same answers, order and
+//! errors as the per-step path (`testdata/fastpaths.test`, checked equal to
+//! it, and `tests/parallel.rs`):
+//! - a range-vector function whose other arguments are scalars
+//!   ([`RangeFn`]) runs series by series, its window sliding along the
+//!   sorted samples, on several threads for large reads
+//!   ([`crate::parallel`]);
+//! - an element-wise function of one instant vector maps each series'
+//!   values once;
+//! - `sum avg min max count group stddev stdvar` keep one accumulator per
+//!   group ([`Acc`]) and build each group's series once.
+//!
+//! Labels are shared ([`Labels`] is an `Arc`), so handing them to a step
+//! or an answer never copies strings.
 //!
 //! ## What it must never do
-//! Compute a function itself (that is [`crate::functions`]; only `absent`
-//! and `absent_over_time`, which need the syntax tree, are here), read a
-//! selector once per step, or answer two series with the same labels at
-//! one step where Prometheus refuses ("vector cannot contain metrics with
-//! the same labelset").
+//! Compute a function's value itself (that is [`crate::functions`], also
+//! for the whole-range paths; only `absent` and `absent_over_time`, which
+//! need the syntax tree, are here), read a selector once per step, or
+//! answer two series with the same labels at one step where Prometheus
+//! refuses ("vector cannot contain metrics with the same labelset").
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};

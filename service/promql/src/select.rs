@@ -99,6 +99,26 @@ fn literal_alternatives(re: &str) -> Option<Vec<&str>> {
     Some(alts)
 }
 
+/// The literal text every string matching the anchored regex `re` starts
+/// with, when `re` has no alternation (`a.*|b` does not qualify) and begins
+/// with plain characters: `i-04d.*` gives `i-04d`; `ab?c` gives `a` (the
+/// quantifier makes its character optional). `None` without such a
+/// prefix. A prefix holding `,` never qualifies (see
+/// [`literal_alternatives`]).
+fn literal_prefix(re: &str) -> Option<&str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '/' | ' ');
+    if re.contains('|') {
+        return None;
+    }
+    let end = re.find(|c: char| !plain(c)).unwrap_or(re.len());
+    let mut prefix = &re[..end];
+    if matches!(re[end..].chars().next(), Some('*' | '?' | '{')) {
+        // Every plain character is one byte.
+        prefix = &prefix[..prefix.len().saturating_sub(1)];
+    }
+    (!prefix.is_empty()).then_some(prefix)
+}
+
 /// The index selector for `matchers`: a superset of the series they select.
 pub fn index_selector(engine: &Engine, org: OrgId, matchers: &[Matcher]) -> Selector {
     let mut terms: Vec<Selector> = Vec::new();
@@ -147,7 +167,19 @@ pub fn index_selector(engine: &Engine, org: OrgId, matchers: &[Matcher]) -> Sele
             MatchOp::Re(_) => literal_alternatives(&m.value),
             _ => None,
         };
+        let prefix = match (&m.op, &values) {
+            (MatchOp::Re(_), None) => literal_prefix(&m.value),
+            _ => None,
+        };
         let term = match values {
+            None if prefix.is_some() => Selector::Or(
+                keys.iter()
+                    .map(|k| {
+                        let p = prefix.unwrap_or_default();
+                        Selector::TagGlob(format!("{}*", names::tag_of_label(k, p)))
+                    })
+                    .collect(),
+            ),
             Some(vals) => Selector::Or(
                 keys.iter()
                     .flat_map(|k| {
@@ -227,6 +259,24 @@ mod tests {
         assert_eq!(literal_alternatives("a,b"), None);
         assert_eq!(literal_alternatives("a||b"), None);
         assert_eq!(literal_alternatives(""), None);
+    }
+
+    #[test]
+    fn literal_prefix_only_where_every_match_has_it() {
+        assert_eq!(literal_prefix("i-04d.*"), Some("i-04d"));
+        assert_eq!(literal_prefix("web-1+"), Some("web-1"));
+        assert_eq!(literal_prefix("ab?c"), Some("a"));
+        assert_eq!(literal_prefix("ab*"), Some("a"));
+        assert_eq!(literal_prefix("a{0,2}b"), None);
+        assert_eq!(literal_prefix("ab.*|c"), None);
+        assert_eq!(literal_prefix(".*ab"), None);
+        assert_eq!(literal_prefix("(?i)ab.*"), None);
+        assert_eq!(literal_prefix("a,b.*"), Some("a"));
+        for (re, s) in [("ab?c", "ac"), ("ab*", "a"), ("i-04d.*", "i-04d")] {
+            let p = literal_prefix(re).unwrap();
+            let full = crate::functions::goregex::anchored(re).unwrap();
+            assert!(full.is_match(s) && s.starts_with(p), "{re} {s}");
+        }
     }
 
     #[test]

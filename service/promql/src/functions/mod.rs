@@ -1,4 +1,6 @@
-//! PromQL's functions, called by the evaluator once per evaluation step.
+//! PromQL's functions, called by the evaluator once per evaluation step
+//! ([`call`]) or, for the common shapes, once per series over all steps
+//! ([`whole`], computing with the same code).
 //!
 //! The evaluator evaluates a call's arguments at one step and hands them
 //! here as [`FnArg`]s; this module owns what each function computes from
