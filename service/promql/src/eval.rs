@@ -1005,6 +1005,16 @@ fn range_fn_series(
         vals: Vec::new(),
         ts: Vec::new(),
     };
+    // At most one value per step, and a sample is in at most
+    // `range / step + 1` windows: reserving that bounds the reservation
+    // by the input (no grow-and-copy, no step-sized vectors for a series
+    // of three samples).
+    let per_sample = usize::try_from(ra.range / g.step.max(1))
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let cap = n.min(s.ts.len().saturating_mul(per_sample));
+    v.steps.reserve_exact(cap);
+    v.vals.reserve_exact(cap);
     let (mut lo, mut hi) = (0usize, 0usize);
     for step in 0..n {
         let t = g.time(step);
@@ -1074,6 +1084,17 @@ fn aggregate_simple(
     groups: &[Labels],
     n: usize,
 ) -> Result<Vec<VSeries>> {
+    let points: usize = input.iter().map(|s| s.steps.len()).sum();
+    let slots = groups.len().saturating_mul(n);
+    if slots <= points && slots <= MAX_AGGREGATION_SLOTS {
+        return Ok(aggregate_simple_by_series(
+            op,
+            input,
+            series_group,
+            groups,
+            n,
+        ));
+    }
     const NONE: usize = usize::MAX;
     let mut accs: Vec<Acc> = (0..groups.len()).map(|_| Acc::default()).collect();
     // The last step each group had a sample at, and its answer series.
@@ -1113,6 +1134,71 @@ fn aggregate_simple(
         }
     }
     Ok(out)
+}
+
+/// Most accumulators [`aggregate_simple_by_series`] holds at once (one per
+/// group and step): 256 Ki of 48 bytes, 12 MiB, enough for 500 groups
+/// over 500 steps; more groups or steps go step by step with one
+/// accumulator per group.
+const MAX_AGGREGATION_SLOTS: usize = 1 << 18;
+
+/// [`aggregate_simple`] series by series, with one accumulator per group
+/// and step: no walk over every series at every step. Each (group, step)
+/// still sees its samples in input order, so the arithmetic is the same,
+/// and the groups' series come out in the same order (by first step, then
+/// by the first input series there).
+fn aggregate_simple_by_series(
+    op: promql_parser::parser::token::TokenId,
+    input: &[VSeries],
+    series_group: &[usize],
+    groups: &[Labels],
+    n: usize,
+) -> Vec<VSeries> {
+    const NONE: u32 = u32::MAX;
+    let slots = groups.len() * n;
+    let mut accs: Vec<Acc> = (0..slots).map(|_| Acc::default()).collect();
+    // The first input series with a sample in each slot.
+    let mut first: Vec<u32> = vec![NONE; slots];
+    for (i, s) in input.iter().enumerate() {
+        let base = series_group[i] * n;
+        for (&step, &v) in s.steps.iter().zip(&s.vals) {
+            let slot = base + step as usize;
+            if first[slot] == NONE {
+                first[slot] = i as u32;
+                accs[slot] = Acc::first(op, 0, v);
+            } else {
+                // `add` fails only for operators `is_simple` refuses.
+                let _ = accs[slot].add(op, 0, v, 0);
+            }
+        }
+    }
+    let mut order: Vec<(usize, u32, usize)> = (0..groups.len())
+        .filter_map(|g| {
+            (0..n)
+                .find(|&step| first[g * n + step] != NONE)
+                .map(|step| (step, first[g * n + step], g))
+        })
+        .collect();
+    order.sort_unstable();
+    order
+        .into_iter()
+        .map(|(_, _, g)| {
+            let mut out = VSeries {
+                labels: groups[g].clone(),
+                steps: Vec::new(),
+                vals: Vec::new(),
+                ts: Vec::new(),
+            };
+            for step in 0..n {
+                let slot = g * n + step;
+                if first[slot] != NONE {
+                    out.steps.push(step as u32);
+                    out.vals.push(accs[slot].simple_value(op));
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// The sample at point `p` of series `i` of one side of a binary operator.
