@@ -220,12 +220,12 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
-/// Prometheus' quantile of a set of values (`quantile` and, for the
-/// functions helper, `quantile_over_time` use the same rule): NaN for no
-/// values, -Inf below 0, +Inf above 1, else the weighted average of the two
-/// nearest ranks.
+/// Prometheus' quantile of a set of values, the rule of both the
+/// `quantile` operator and `quantile_over_time`: NaN for no values or a NaN
+/// `q`, -Inf below 0, +Inf above 1, else the weighted average of the two
+/// nearest ranks (values sorted here, NaNs first).
 pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() {
+    if values.is_empty() || q.is_nan() {
         return f64::NAN;
     }
     if q < 0.0 {
@@ -239,7 +239,7 @@ pub fn quantile(q: f64, values: &mut [f64]) -> f64 {
         (true, true) => std::cmp::Ordering::Equal,
         (true, false) => std::cmp::Ordering::Less,
         (false, true) => std::cmp::Ordering::Greater,
-        _ => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+        _ => a.total_cmp(b),
     });
     let n = values.len() as f64;
     let rank = q * (n - 1.0);

@@ -111,33 +111,7 @@ fn stdvar(s: &[Sample]) -> f64 {
 /// NaN for a NaN `q`.
 pub(super) fn quantile_over_time(q: f64, s: &[Sample]) -> Option<f64> {
     let mut values: Vec<f64> = s.iter().map(|p| p.v).collect();
-    Some(quantile(q, &mut values))
-}
-
-/// The `q`-quantile of `values` (sorted here, NaNs first as Prometheus'
-/// ordering puts them).
-pub(super) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    values.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Less,
-        (false, true) => std::cmp::Ordering::Greater,
-        _ => a.total_cmp(b),
-    });
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
+    Some(crate::aggregate::quantile(q, &mut values))
 }
 
 #[cfg(test)]
