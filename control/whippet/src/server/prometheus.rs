@@ -213,6 +213,15 @@ fn success(data: &[u8]) -> Response {
     bytes_response(StatusCode::OK, json::success(data, &[]))
 }
 
+/// The success answer of a query's value, written once into a buffer
+/// sized for it.
+fn query_answer(value: &whippet_promql::QueryValue) -> Response {
+    let mut out = json::success_start(json::size_hint(value));
+    json::query_data(&mut out, value);
+    json::success_end(&mut out);
+    bytes_response(StatusCode::OK, out)
+}
+
 /// Runs a handler's body and turns its failure into the answer.
 async fn answer(f: impl Future<Output = Result<Response, Failure>>) -> Response {
     f.await.unwrap_or_else(IntoResponse::into_response)
@@ -392,9 +401,7 @@ async fn query(State(s): State<AppState>, req: Request) -> Response {
         let value = run(&s, timeout, move |e| e.instant_query(org, &q, t))
             .await?
             .map_err(|e| Failure::engine(e, Some("query")))?;
-        let mut data = Vec::with_capacity(json::size_hint(&value));
-        json::query_data(&mut data, &value);
-        Ok(success(&data))
+        Ok(query_answer(&value))
     })
     .await
 }
@@ -439,9 +446,7 @@ async fn query_range(State(s): State<AppState>, req: Request) -> Response {
         })
         .await?
         .map_err(|e| Failure::engine(e, None))?;
-        let mut data = Vec::with_capacity(json::size_hint(&value));
-        json::query_data(&mut data, &value);
-        Ok(success(&data))
+        Ok(query_answer(&value))
     })
     .await
 }

@@ -61,40 +61,113 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)` (the shortest text that
 /// reads back as `v`, never in exponent form), with Go's spellings of the
 /// non-finite values.
+#[cfg(test)]
 pub fn go_float_f(v: f64) -> String {
+    let mut out = Vec::new();
+    write_float_f(&mut out, v);
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// The largest `|v| * 10^k` the exact-decimal path of [`write_float_f`]
+/// takes: below 2^50 the value's rounding interval (half an ulp either
+/// side, at most `|v| * 2^-53`) spans under a quarter of `10^-k`, so at
+/// most one number of `k` decimals reads back as `v`, and `v * 10^k`
+/// computed in floating point is within 1/4 of that number, so rounding
+/// it finds it whenever it exists.
+const EXACT_SCALED_MAX: f64 = (1u64 << 50) as f64;
+
+/// Powers of ten up to 10^15, all exact in an `f64`; values needing more
+/// decimals (or more than 15 significant digits) take the general path.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// Appends [`go_float_f`]'s text of `v` without allocating. Values that
+/// are `m / 10^k` for an integer `m` below 2^50 (whole numbers, and
+/// samples stored with a few decimals) are written from `m` with `itoa`;
+/// the fewest decimals that read back as `v` are the shortest text, and
+/// `m / 10^k` (both exact) rounds as parsing the text does. Others go
+/// through Rust's `Display`, the shortest round-trip text without exponent,
+/// which is what Go writes.
+fn write_float_f(out: &mut Vec<u8>, v: f64) {
+    use std::io::Write as _;
     if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.into()
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+        return;
+    }
+    let abs = v.abs();
+    // Zero keeps its sign through Display ("-0"), as in Go.
+    if abs != 0.0 {
+        for (k, &p) in POW10.iter().enumerate() {
+            let scaled = abs * p;
+            if scaled >= EXACT_SCALED_MAX {
+                break;
+            }
+            let m = scaled.round();
+            if m / p == abs {
+                write_decimal(out, v < 0.0, m as u64, k);
+                return;
+            }
+        }
+    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{v}");
+}
+
+/// `m / 10^k` as plain decimal text: `12.5`, `0.005`, `-3`.
+fn write_decimal(out: &mut Vec<u8>, negative: bool, m: u64, k: usize) {
+    if negative {
+        out.push(b'-');
+    }
+    let mut b = itoa::Buffer::new();
+    let digits = b.format(m).as_bytes();
+    if k == 0 {
+        out.extend_from_slice(digits);
+    } else if digits.len() > k {
+        let (int, frac) = digits.split_at(digits.len() - k);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
     } else {
-        // Rust's Display is the shortest round-trip text, without exponent.
-        format!("{v}")
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (k - digits.len()), b'0');
+        out.extend_from_slice(digits);
     }
 }
 
 /// Go's `strconv.FormatFloat(v, 'e', -1, 64)`: `1e-07`, `1.5e+21` (the
-/// exponent signed, at least two digits).
-fn go_float_e(v: f64) -> String {
+/// exponent signed, at least two digits). Only for finite values outside
+/// `'f'`'s range in answers, which are rare: allocates.
+fn write_float_e(out: &mut Vec<u8>, v: f64) {
     let s = format!("{v:e}");
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let (sign, digits) = match exp.strip_prefix('-') {
-        Some(d) => ('-', d),
-        None => ('+', exp),
+        Some(d) => (b'-', d),
+        None => (b'+', exp),
     };
-    format!("{mantissa}e{sign}{digits:0>2}")
+    out.extend_from_slice(mantissa.as_bytes());
+    out.push(b'e');
+    out.push(sign);
+    if digits.len() < 2 {
+        out.push(b'0');
+    }
+    out.extend_from_slice(digits.as_bytes());
 }
 
 /// A sample's value as Prometheus' `jsonutil.MarshalValue` writes it
 /// (quoted).
 pub fn sample_value(out: &mut Vec<u8>, v: f64) {
     let abs = v.abs();
-    let text = if abs != 0.0 && v.is_finite() && !(1e-6..1e21).contains(&abs) {
-        go_float_e(v)
-    } else {
-        go_float_f(v)
-    };
     out.push(b'"');
-    out.extend_from_slice(text.as_bytes());
+    if abs != 0.0 && v.is_finite() && !(1e-6..1e21).contains(&abs) {
+        write_float_e(out, v);
+    } else {
+        write_float_f(out, v);
+    }
     out.push(b'"');
 }
 
@@ -147,14 +220,14 @@ pub fn query_data(out: &mut Vec<u8>, value: &QueryValue) {
     let scalar_time = |out: &mut Vec<u8>, t: i64| {
         // Go's encoding/json of float64(t)/1000: shortest text, no exponent
         // for any time in range.
-        out.extend_from_slice(go_float_f(t as f64 / 1000.0).as_bytes());
+        write_float_f(out, t as f64 / 1000.0);
     };
     match value {
         QueryValue::Scalar { t, v } => {
             out.extend_from_slice(br#"{"resultType":"scalar","result":["#);
             scalar_time(out, *t);
             out.extend_from_slice(b",\"");
-            out.extend_from_slice(go_float_f(*v).as_bytes());
+            write_float_f(out, *v);
             out.extend_from_slice(b"\"]}");
         }
         QueryValue::String { t, s } => {
@@ -202,7 +275,8 @@ pub fn query_data(out: &mut Vec<u8>, value: &QueryValue) {
 
 /// A rough size of a query's answer, to size the buffer once.
 pub fn size_hint(value: &QueryValue) -> usize {
-    const PER_POINT: usize = 32;
+    // `[1795750980.120,"47.312345678912345"],` is 38 bytes: rarely more.
+    const PER_POINT: usize = 40;
     const PER_SERIES: usize = 128;
     match value {
         QueryValue::Scalar { .. } => 96,
@@ -229,11 +303,27 @@ pub fn string_list(out: &mut Vec<u8>, items: &[String]) {
     out.push(b']');
 }
 
+/// A buffer of `capacity` holding the start of the success envelope, for
+/// the data to be written straight after it and [`success_end`] to close:
+/// large answers are written once, never copied into an envelope.
+pub fn success_start(capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SUCCESS_START.len() + capacity + 1);
+    out.extend_from_slice(SUCCESS_START);
+    out
+}
+
+/// Closes what [`success_start`] opened (no warnings).
+pub fn success_end(out: &mut Vec<u8>) {
+    out.push(b'}');
+}
+
+const SUCCESS_START: &[u8] = br#"{"status":"success","data":"#;
+
 /// The success envelope around `data` (already written JSON), with
 /// `warnings` only when there are some.
 pub fn success(data: &[u8], warnings: &[String]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 40);
-    out.extend_from_slice(br#"{"status":"success","data":"#);
+    out.extend_from_slice(SUCCESS_START);
     out.extend_from_slice(data);
     if !warnings.is_empty() {
         out.extend_from_slice(br#","warnings":"#);
@@ -284,6 +374,13 @@ mod tests {
             (1.5e300, "1.5e+300"),
             (123_456_789_012_345_678.0, "123456789012345680"),
             (1_700_000_000.5, "1700000000.5"),
+            (42.137, "42.137"),
+            (-0.005, "-0.005"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (2e-6, "0.000002"),
+            (9.999_999e-7, "9.999999e-07"),
+            (123_456.0, "123456"),
+            (1_125_899_906_842_624.0, "1125899906842624"),
             (f64::NAN, "NaN"),
             (f64::INFINITY, "+Inf"),
             (f64::NEG_INFINITY, "-Inf"),
@@ -291,6 +388,68 @@ mod tests {
         for &(v, want) in cases {
             assert_eq!(text(|o| sample_value(o, v)), format!("\"{want}\""), "{v:e}");
         }
+    }
+
+    #[test]
+    fn floats_are_rusts_shortest_text_on_both_paths() {
+        // The exact-decimal path must write what Display writes (the text
+        // Go's 'f' form has): every kind of value, on both sides of its
+        // limits.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values = vec![
+            0.1,
+            0.3,
+            1e-6,
+            5e-324,
+            0.000_001_5,
+            0.099_999_999_999_999_99,
+            2.5,
+            1e15,
+            1e16,
+            (1u64 << 50) as f64,
+            ((1u64 << 50) - 1) as f64,
+            ((1u64 << 53) + 2) as f64,
+            1_125_899_906_842.623,
+            112_589_990_684.262_3,
+            9_007_199_254_740_993.0,
+            1_795_750_980.12,
+            42.137,
+            1e-15,
+            1.234_567_890_123_45e-10,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ];
+        for _ in 0..200_000 {
+            let r = next();
+            let k = (r % 18) as i32;
+            let m = (next() % 100_000_000_000_000_000) >> (next() % 60);
+            // Decimals of up to 17 places, integers, arbitrary bits.
+            values.push(m as f64 / 10f64.powi(k));
+            values.push(m as f64);
+            values.push(f64::from_bits(next()));
+            values.push((next() % 1_000_000) as f64 / 1000.0 / 7.0);
+        }
+        for v in values {
+            for v in [v, -v] {
+                if v.is_finite() {
+                    assert_eq!(go_float_f(v), format!("{v}"), "{v:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn success_envelope_written_in_place_equals_the_copied_one() {
+        let mut out = success_start(4);
+        out.extend_from_slice(b"[1]");
+        success_end(&mut out);
+        assert_eq!(out, success(b"[1]", &[]));
     }
 
     #[test]
