@@ -184,7 +184,12 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboards::routes())
         .merge(hosts::routes())
         .merge(prom_write::routes())
-        .merge(prometheus::routes())
+        .merge(
+            prometheus::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                query::timed,
+            )),
+        )
         .fallback(ui::fallback)
         // Roles and the CSRF header for requests signed by the session cookie.
         .layer(axum::middleware::from_fn_with_state(

@@ -622,7 +622,8 @@ pub async fn all_tags(
 /// Counts each metric query request and its seconds
 /// (`whippet.query.requests` by endpoint and status,
 /// `whippet.query.request.seconds` by endpoint), as a layer on the query
-/// routes; `endpoint` names the route.
+/// routes and Prometheus' API; `endpoint` names the route (`prom_other`:
+/// Prometheus' metadata routes).
 pub async fn timed(
     State(s): State<AppState>,
     req: axum::extract::Request,
@@ -632,6 +633,9 @@ pub async fn timed(
         "/api/v1/query" => "v1_query",
         "/api/v2/query/timeseries" => "v2_timeseries",
         "/api/v2/query/scalar" => "v2_scalar",
+        "/prometheus/api/v1/query" => "prom_query",
+        "/prometheus/api/v1/query_range" => "prom_query_range",
+        p if p.starts_with("/prometheus/") => "prom_other",
         _ => "other",
     };
     let started = std::time::Instant::now();
