@@ -107,9 +107,15 @@ fn write_float_f(out: &mut Vec<u8>, v: f64) {
             if scaled >= EXACT_SCALED_MAX {
                 break;
             }
-            let m = scaled.round();
-            if m / p == abs {
-                write_decimal(out, v < 0.0, m as u64, k);
+            // The nearest integer by a cast (exact: `scaled + 0.5` is below
+            // 2^51), not `f64::round`, which is a libm call on x86-64.
+            let m = (scaled + 0.5) as u64;
+            let mf = m as f64;
+            // A number of `k` decimals that reads back as `v` is within
+            // 1/4 of `scaled` (see EXACT_SCALED_MAX): others need no
+            // division to be refused.
+            if (scaled - mf).abs() <= 0.25 && mf / p == abs {
+                write_decimal(out, v < 0.0, m, k);
                 return;
             }
         }
