@@ -139,6 +139,24 @@ pub const SETTINGS: &[Setting] = &[
         flag: "--query-max-points",
         help: "most raw points one metric query may read; more is refused with 400 (default 500000000)",
     },
+    Setting {
+        key: "promql_lookback_delta",
+        env: "WHIPPET_PROMQL_LOOKBACK_DELTA",
+        flag: "--promql-lookback-delta",
+        help: "how far back a PromQL selector looks for a series' latest sample, as Prometheus' --query.lookback-delta (default 5m)",
+    },
+    Setting {
+        key: "promql_max_samples",
+        env: "WHIPPET_PROMQL_MAX_SAMPLES",
+        flag: "--promql-max-samples",
+        help: "most samples one PromQL query may hold at once, as Prometheus' --query.max-samples (default 50000000)",
+    },
+    Setting {
+        key: "prom_write_max_labels_per_series",
+        env: "WHIPPET_PROM_WRITE_MAX_LABELS_PER_SERIES",
+        flag: "--prom-write-max-labels-per-series",
+        help: "most labels (__name__ included) of a remote-written series; more is refused with 400 (default 40, at most 257)",
+    },
 ];
 
 /// One setting's names.
@@ -189,6 +207,13 @@ pub struct Config {
     pub query_limits: whippet_query::QueryLimits,
     /// MiB of decoded chunks the storage engine keeps for queries; 0: off.
     pub chunk_cache_mb: usize,
+    /// How PromQL queries are evaluated: the lookback (default 5 minutes)
+    /// and the sample limit (default 50 million), Prometheus' defaults.
+    pub promql: whippet_promql::EvalOptions,
+    /// What one remote write request may hold (`whippet_prom_write::Limits`:
+    /// each field's doc gives its default and why); only the labels per
+    /// series are a setting.
+    pub prom_write_limits: whippet_prom_write::Limits,
     /// Where notifications go besides the API's webhooks: the file's
     /// `[[webhooks]]`, `[slack]` and `[smtp]` tables (file only; see
     /// [`notifications`] for their reference). Default: none.
@@ -230,6 +255,8 @@ impl Default for Config {
             max_concurrent_requests: 64,
             query_limits: whippet_query::QueryLimits::default(),
             chunk_cache_mb: EngineConfig::default().chunk_cache_bytes >> 20,
+            promql: whippet_promql::EvalOptions::default(),
+            prom_write_limits: whippet_prom_write::Limits::default(),
             notifications: NotificationConfig::default(),
             admin_password: None,
         }
@@ -423,6 +450,28 @@ impl Layers {
                             bad(format!("`{v}` is not a whole number of MiB (0 to 1048576)"))
                         })?
                 }
+                "promql_lookback_delta" => {
+                    let ms = parse_duration_ms(v).map_err(bad)?;
+                    if ms <= 0 {
+                        return Err(bad("the lookback must be positive".into()));
+                    }
+                    c.promql.lookback_ms = ms;
+                }
+                "promql_max_samples" => {
+                    c.promql.max_samples = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad(format!("`{v}` is not a positive whole number")))?
+                }
+                "prom_write_max_labels_per_series" => {
+                    let mut limits = c.prom_write_limits.clone();
+                    limits.max_labels_per_series = v
+                        .parse()
+                        .map_err(|_| bad(format!("`{v}` is not a whole number")))?;
+                    limits.check().map_err(|e| bad(e.to_string()))?;
+                    c.prom_write_limits = limits;
+                }
                 "query_max_series" => {
                     c.query_limits.max_series = v
                         .parse()
@@ -580,6 +629,31 @@ mod tests {
         let mut l = Layers::default();
         l.env(env(&[("WHIPPET_API_KEY", "has space")]));
         assert!(l.resolve().is_err());
+    }
+
+    #[test]
+    fn prometheus_settings() {
+        let mut l = Layers::default();
+        l.env(env(&[
+            ("WHIPPET_PROMQL_LOOKBACK_DELTA", "2m"),
+            ("WHIPPET_PROM_WRITE_MAX_LABELS_PER_SERIES", "60"),
+        ]));
+        l.flag("promql_max_samples", Some("1000".into()));
+        let c = l.resolve().unwrap();
+        assert_eq!(c.promql.lookback_ms, 120_000);
+        assert_eq!(c.promql.max_samples, 1000);
+        assert_eq!(c.prom_write_limits.max_labels_per_series, 60);
+        // Over what the storage engine can hold: refused, saying why.
+        let mut l = Layers::default();
+        l.flag("prom_write_max_labels_per_series", Some("300".into()));
+        let e = l.resolve().unwrap_err();
+        assert!(
+            e.contains("--prom-write-max-labels-per-series") && e.contains("at most 257"),
+            "{e}"
+        );
+        let mut l = Layers::default();
+        l.flag("promql_lookback_delta", Some("0s".into()));
+        assert!(l.resolve().unwrap_err().contains("positive"));
     }
 
     #[test]

@@ -167,6 +167,15 @@ pub struct ServeFlags {
     /// Most raw points one metric query may read [env: WHIPPET_QUERY_MAX_POINTS] [default: 500000000]
     #[arg(long)]
     pub query_max_points: Option<String>,
+    /// How far back a PromQL selector looks for a series' latest sample (Prometheus' --query.lookback-delta) [env: WHIPPET_PROMQL_LOOKBACK_DELTA] [default: 5m]
+    #[arg(long)]
+    pub promql_lookback_delta: Option<String>,
+    /// Most samples one PromQL query may hold at once (Prometheus' --query.max-samples) [env: WHIPPET_PROMQL_MAX_SAMPLES] [default: 50000000]
+    #[arg(long)]
+    pub promql_max_samples: Option<String>,
+    /// Most labels (__name__ included) of a remote-written series [env: WHIPPET_PROM_WRITE_MAX_LABELS_PER_SERIES] [default: 40]
+    #[arg(long)]
+    pub prom_write_max_labels_per_series: Option<String>,
 }
 
 impl ServeFlags {
@@ -190,6 +199,12 @@ impl ServeFlags {
         l.flag("chunk_cache_mb", self.chunk_cache_mb);
         l.flag("query_max_series", self.query_max_series);
         l.flag("query_max_points", self.query_max_points);
+        l.flag("promql_lookback_delta", self.promql_lookback_delta);
+        l.flag("promql_max_samples", self.promql_max_samples);
+        l.flag(
+            "prom_write_max_labels_per_series",
+            self.prom_write_max_labels_per_series,
+        );
     }
 }
 

@@ -13,7 +13,7 @@ use crate::value::{InstantSample, Labels, METRIC_NAME, QueryValue, Sample, Serie
 use crate::{errpos, names, select};
 
 /// How queries are evaluated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalOptions {
     /// How far back an instant selector looks for a series' latest sample
     /// (Prometheus' `--query.lookback-delta`, default 5 minutes).

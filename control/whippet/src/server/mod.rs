@@ -65,6 +65,8 @@ pub struct Shared {
     pub query: Arc<whippet_query::QueryEngine>,
     /// The PromQL engine (Prometheus' HTTP API).
     pub promql: whippet_promql::PromEngine,
+    /// What one remote write request may hold (checked by the config).
+    pub prom_write_limits: whippet_prom_write::Limits,
     /// What the series of protobuf intake requests resolved to.
     pub series_cache: series_cache::SeriesCache,
     /// Woken when a monitor is created, changed or deleted.
@@ -183,7 +185,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users_api::routes())
         .merge(dashboards::routes())
         .merge(hosts::routes())
-        .merge(prom_write::routes())
+        .merge(prom_write::routes(state.prom_write_limits.clone()))
         .merge(
             prometheus::routes().route_layer(axum::middleware::from_fn_with_state(
                 state.clone(),
@@ -346,10 +348,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             engine.clone(),
             config.query_limits,
         )),
-        promql: whippet_promql::PromEngine::new(
-            engine.clone(),
-            whippet_promql::EvalOptions::default(),
-        ),
+        promql: whippet_promql::PromEngine::new(engine.clone(), config.promql.clone()),
+        prom_write_limits: config.prom_write_limits.clone(),
         series_cache: series_cache::SeriesCache::default(),
         monitors_changed: tokio::sync::Notify::new(),
         notifications: config.notifications.clone(),

@@ -55,8 +55,8 @@
 //! queue, one request at a time), and the engine stores what they send in
 //! any order, so the cost of the race is only a missed 400.
 //!
-//! The limits are `whippet_prom_write::Limits::default()`, not configurable
-//! yet.
+//! The limits are `whippet_prom_write::Limits::default()` but for the
+//! labels per series (`prom_write_max_labels_per_series`).
 //!
 //! # Counters (`whippet.intake.*`, `endpoint:prom_write`)
 //! `requests` by status, `request.seconds`, `bytes` (as sent), `points`
@@ -116,14 +116,9 @@ struct Receiver {
 /// ids are not chosen by clients.
 type FastMap<K, V> = hashbrown::HashMap<K, V>;
 
-/// The remote write route.
-pub fn routes() -> Router<AppState> {
-    let limits = Limits::default();
-    if let Err(e) = limits.check() {
-        // The defaults are checked by the crate's tests; a failure here is
-        // a bug, not a configuration mistake.
-        panic!("remote write limits: {e}");
-    }
+/// The remote write route, with `limits` (already checked by the
+/// configuration, `Limits::check`).
+pub fn routes(limits: Limits) -> Router<AppState> {
     let receiver = Arc::new(Receiver {
         limits,
         newest: Mutex::new(FastMap::default()),
