@@ -223,7 +223,7 @@ fn system_time_ms(t: &SystemTime) -> i64 {
     }
 }
 
-fn offset_ms(o: Option<&Offset>) -> i64 {
+pub(crate) fn offset_ms(o: Option<&Offset>) -> i64 {
     match o {
         Some(Offset::Pos(d)) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
         Some(Offset::Neg(d)) => -i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
@@ -721,6 +721,14 @@ impl<'a> Evaluator<'a> {
                 }
             }
             return Ok(Val::Vector(b.out));
+        }
+        // `<agg>_over_time` whose windows tile the steps: buckets in the
+        // storage engine (see `pushdown`), unless it has to fall back.
+        if let Some(plan) = crate::pushdown::plan(c, g)
+            && let Some((out, samples)) = crate::pushdown::run(self.engine, self.org, &plan)?
+        {
+            self.add_samples(samples)?;
+            return Ok(Val::Vector(out));
         }
         // Evaluate the arguments once for all steps.
         enum A {

@@ -39,6 +39,7 @@ pub mod eval;
 pub mod functions;
 pub mod names;
 pub mod parallel;
+pub mod pushdown;
 pub mod select;
 pub mod value;
 

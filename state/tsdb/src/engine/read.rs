@@ -419,6 +419,29 @@ impl ReadView {
         init: impl Fn() -> A + Sync,
         fold: impl Fn(&mut A, usize, &[f64]) + Sync,
     ) -> Result<Vec<A>> {
+        self.aggregate_fold_checked(step_ms, agg, threads, init, |acc, i, row, _, _| {
+            fold(acc, i, row)
+        })
+    }
+
+    /// [`ReadView::aggregate_fold`] for callers whose semantics differ from
+    /// the buckets' on NaN and infinities (PromQL counts a NaN sample, the
+    /// buckets skip it): `fold(acc, i, row, counts, non_finite)` also gets
+    /// the number of values in each bucket and whether series `i` had a
+    /// NaN or infinite value the row may have skipped or absorbed. The flag
+    /// is never false when such a value was in the range; it may be true
+    /// for one just outside it (a float chunk with regular timestamps is
+    /// checked whole, not only its part in the range), so a caller that
+    /// falls back to another path on `true` stays exact. Decimal chunks
+    /// cannot hold such values, so reading them never sets it.
+    pub fn aggregate_fold_checked<A: Send>(
+        &self,
+        step_ms: i64,
+        agg: Agg,
+        threads: usize,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, usize, &[f64], &[u64], bool) + Sync,
+    ) -> Result<Vec<A>> {
         let nb = self.checked_buckets(step_ms)?;
         self.split(threads, |range, buf| {
             let mut acc = init();
@@ -426,7 +449,16 @@ impl ReadView {
             for i in range {
                 row.reset();
                 self.aggregate_one(i, buf, &mut row, step_ms)?;
-                fold(&mut acc, i, row.finish_in_place());
+                let non_finite = row.non_finite;
+                let counts = std::mem::take(&mut row.count);
+                fold(
+                    &mut acc,
+                    i,
+                    row.finish_in_place_with(&counts),
+                    &counts,
+                    non_finite,
+                );
+                row.count = counts;
             }
             Ok(acc)
         })
@@ -444,6 +476,7 @@ impl ReadView {
             ValueKind::Float => {
                 if !self.aggregate_disjoint(i, buf, acc, step_ms)? {
                     let (ts, vals) = self.floats(i, buf)?;
+                    acc.note_non_finite(vals);
                     acc.add_floats(ts, vals, self.start, step_ms);
                 }
             }
@@ -509,6 +542,7 @@ impl ReadView {
                         Error::Internal(format!("head of series {id} does not decode: {e}"))
                     })?;
                     let (a, b) = trim(ts, self.start, self.end);
+                    acc.note_non_finite(&vals[a..b]);
                     acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
                 }
             }
@@ -569,6 +603,11 @@ impl ReadView {
     ) {
         match t {
             Decoded::Regular { first, step } if step > 0 => {
+                match col {
+                    regular::Column::Const(c) => acc.non_finite |= !c.is_finite(),
+                    regular::Column::Floats(v) => acc.note_non_finite(&v[..n.min(v.len())]),
+                    regular::Column::Decimal { .. } | regular::Column::Decimal32 { .. } => {}
+                }
                 let at = regular::Layout {
                     n,
                     first,
@@ -592,6 +631,7 @@ impl ReadView {
                 };
                 let vals = col.materialize(n);
                 let (a, b) = trim(&ts, self.start, self.end);
+                acc.note_non_finite(&vals[a..b]);
                 acc.add_floats(&ts[a..b], &vals[a..b], self.start, step_ms);
             }
         }
@@ -705,6 +745,9 @@ struct Buckets {
     agg: Agg,
     val: Vec<f64>,
     count: Vec<u64>,
+    /// A NaN or infinite value was met (see
+    /// [`ReadView::aggregate_fold_checked`]).
+    non_finite: bool,
 }
 
 impl Buckets {
@@ -713,7 +756,13 @@ impl Buckets {
             agg,
             val: vec![Self::init(agg); n],
             count: vec![0; n],
+            non_finite: false,
         }
+    }
+
+    /// Records whether `vals` holds a NaN or an infinity.
+    fn note_non_finite(&mut self, vals: &[f64]) {
+        self.non_finite |= vals.iter().any(|v| !v.is_finite());
     }
 
     /// Adds sorted points; every timestamp is inside the range.
@@ -822,17 +871,19 @@ impl Buckets {
 
     /// Turns the accumulators into the row (NaN where empty, means for
     /// `Avg`) and returns it; [`Buckets::reset`] before reuse.
-    fn finish_in_place(&mut self) -> &[f64] {
+    /// The counts are passed in, taken out of `self`, so the caller can
+    /// lend them along with the row.
+    fn finish_in_place_with(&mut self, count: &[u64]) -> &[f64] {
         // Two branch-free loops the compiler vectorises (this ran once per
         // series and bucket, 7 % of a dashboard aggregation, as one loop
         // with a branch per bucket). An `Avg` bucket with no value still
         // holds its initial 0.0, and 0.0 / 0 is the NaN an empty bucket is.
         if self.agg == Agg::Avg {
-            for (v, &c) in self.val.iter_mut().zip(&self.count) {
+            for (v, &c) in self.val.iter_mut().zip(count) {
                 *v /= c as f64;
             }
         } else {
-            for (v, &c) in self.val.iter_mut().zip(&self.count) {
+            for (v, &c) in self.val.iter_mut().zip(count) {
                 *v = if c == 0 { f64::NAN } else { *v };
             }
         }
@@ -843,6 +894,7 @@ impl Buckets {
     fn reset(&mut self) {
         self.val.fill(Self::init(self.agg));
         self.count.fill(0);
+        self.non_finite = false;
     }
 
     fn init(agg: Agg) -> f64 {
@@ -850,6 +902,106 @@ impl Buckets {
             Agg::Min => f64::INFINITY,
             Agg::Max => f64::NEG_INFINITY,
             _ => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Clock, EngineConfig, FloatPoint, MetricType, OrgId, Selector, SeriesKey, TagSet};
+
+    const NOW: i64 = 1_795_651_200_000;
+    const ORG: OrgId = OrgId(1);
+
+    /// Rows, counts and the non-finite flag of every series, one thread.
+    fn checked(view: &ReadView, step: i64, agg: Agg) -> Vec<(Vec<f64>, Vec<u64>, bool)> {
+        let rows = view
+            .aggregate_fold_checked(step, agg, 1, Vec::new, |acc, _, row, counts, nf| {
+                acc.push((row.to_vec(), counts.to_vec(), nf))
+            })
+            .unwrap();
+        rows.into_iter().flatten().collect()
+    }
+
+    #[test]
+    fn checked_fold_flags_non_finite_values_in_head_and_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = EngineConfig {
+            clock: Clock::manual(NOW),
+            background_tasks: false,
+            ..EngineConfig::default()
+        };
+        let (e, _) = Engine::open(dir.path(), cfg).unwrap();
+        let id = |tag: &str| {
+            let key = SeriesKey::float(ORG, "m", TagSet::new([tag]));
+            e.resolve(&key, MetricType::Gauge).unwrap()
+        };
+        let (dec, nan, inf) = (id("s:dec"), id("s:nan"), id("s:inf"));
+        let start = NOW - 3_600_000;
+        let pt = |series, i: i64, value| FloatPoint {
+            series,
+            ts: start + i * 10_000,
+            value,
+        };
+        // Decimals in a part and in the head; a NaN in the part of `nan`
+        // and an infinity in the head of `inf`.
+        let mut first = Vec::new();
+        let mut second = Vec::new();
+        for i in 0..6 {
+            first.push(pt(dec, i, i as f64 * 0.5));
+            first.push(pt(nan, i, if i == 2 { f64::NAN } else { 1.25 }));
+            first.push(pt(inf, i, 2.0));
+        }
+        for i in 6..12 {
+            second.push(pt(dec, i, i as f64 * 0.5));
+            second.push(pt(nan, i, 1.25));
+            second.push(pt(inf, i, if i == 9 { f64::INFINITY } else { 2.0 }));
+        }
+        e.append_floats(&first).unwrap();
+        e.flush().unwrap();
+        e.append_floats(&second).unwrap();
+        let view = e
+            .read(ORG, &Selector::Metric("m".into()), start, start + 120_000)
+            .unwrap();
+        let ids: Vec<_> = view.series().iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![dec, nan, inf]);
+        let rows = checked(&view, 30_000, Agg::Sum);
+        // dec: buckets of 3 points (0, 0.5, 1), (1.5, 2, 2.5), ...
+        assert_eq!(rows[0].0, vec![1.5, 6.0, 10.5, 15.0]);
+        assert_eq!(rows[0].1, vec![3, 3, 3, 3]);
+        assert!(!rows[0].2, "decimals are finite");
+        // nan: the NaN is skipped by the row but flagged.
+        assert_eq!(rows[1].1, vec![2, 3, 3, 3]);
+        assert!(rows[1].2, "a NaN in a part is flagged");
+        assert!(rows[2].2, "an infinity in the head is flagged");
+        // The plain fold sees the same rows.
+        let plain = view.aggregate(30_000, Agg::Sum, 1).unwrap();
+        for (p, c) in plain.iter().zip(&rows) {
+            assert_eq!(p[..2], c.0[..2]);
+        }
+        // A range without the NaN and the infinity is not flagged, for
+        // every aggregation.
+        let view = e
+            .read(
+                ORG,
+                &Selector::Metric("m".into()),
+                start + 30_000,
+                start + 60_000,
+            )
+            .unwrap();
+        for agg in [
+            Agg::Avg,
+            Agg::Sum,
+            Agg::Min,
+            Agg::Max,
+            Agg::Count,
+            Agg::Last,
+        ] {
+            let rows = checked(&view, 10_000, agg);
+            assert!(!rows[0].2, "{agg:?}");
+            assert!(!rows[2].2, "{agg:?}");
+            assert_eq!(rows[0].1, vec![1, 1, 1], "{agg:?}");
         }
     }
 }
