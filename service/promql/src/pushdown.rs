@@ -28,8 +28,9 @@
 //!   decimal chunks as exact integer mantissas (one rounding per chunk and
 //!   bucket) where Prometheus sums floats with Kahan compensation, and
 //!   divides once where Prometheus keeps a running mean: the two agree to
-//!   the last bit or two (the golden corpus, tolerance 1e-6, and the
-//!   comparison against a real Prometheus, 1e-9 relative, hold).
+//!   the last bit or two. `testdata/pushdown.test` pins the pushed-down
+//!   answers over decimal and float chunks (1e15 next to 0.1 included)
+//!   to real Prometheus 2.42's, which printed the same strings.
 //! - Two series whose answers have the same labels once `__name__` is
 //!   dropped: [`run`] gives up, so the general path refuses the query with
 //!   its own error.
