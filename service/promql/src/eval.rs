@@ -150,6 +150,29 @@ impl RangeArg {
         let hi = s.ts.partition_point(|&x| x <= r);
         (lo, hi.max(lo))
     }
+
+    /// The range vector at step time `t`: each series with samples in its
+    /// window (see [`RangeArg::window`]), and the number of samples copied.
+    fn matrix_at(&self, t: i64) -> (Vec<Series>, usize) {
+        let mut out = Vec::new();
+        let mut samples = 0;
+        for s in &self.series {
+            let (lo, hi) = self.window(s, t);
+            if lo < hi {
+                samples += hi - lo;
+                out.push(Series {
+                    labels: s.labels.clone(),
+                    samples: (lo..hi)
+                        .map(|i| Sample {
+                            t: s.ts[i],
+                            v: s.vs[i],
+                        })
+                        .collect(),
+                });
+            }
+        }
+        (out, samples)
+    }
 }
 
 /// Collects step results into series, refusing two samples with the same
@@ -332,22 +355,7 @@ impl<'a> Evaluator<'a> {
                 }
                 let t = g.start;
                 let arg = self.range_arg(e, g)?;
-                let mut out = Vec::new();
-                for s in &arg.series {
-                    let (lo, hi) = arg.window(s, t);
-                    if lo < hi {
-                        out.push(Series {
-                            labels: s.labels.clone(),
-                            samples: (lo..hi)
-                                .map(|i| Sample {
-                                    t: s.ts[i],
-                                    v: s.vs[i],
-                                })
-                                .collect(),
-                        });
-                    }
-                }
-                Ok(Val::Matrix(out))
+                Ok(Val::Matrix(arg.matrix_at(t).0))
             }
             Expr::Aggregate(a) => self.eval_aggregate(a, g),
             Expr::Binary(b) => self.eval_binary(b, g),
@@ -877,22 +885,8 @@ impl<'a> Evaluator<'a> {
                         )
                     }
                     A::Range(ra) => {
-                        let mut m = Vec::new();
-                        for s in &ra.series {
-                            let (lo, hi) = ra.window(s, t);
-                            if lo < hi {
-                                window_samples += hi - lo;
-                                m.push(Series {
-                                    labels: s.labels.clone(),
-                                    samples: (lo..hi)
-                                        .map(|i| Sample {
-                                            t: s.ts[i],
-                                            v: s.vs[i],
-                                        })
-                                        .collect(),
-                                });
-                            }
-                        }
+                        let (m, n) = ra.matrix_at(t);
+                        window_samples += n;
                         empty_range = m.is_empty();
                         FnArg::Matrix(m)
                     }
