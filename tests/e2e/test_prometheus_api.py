@@ -3,10 +3,9 @@ datasource calls), on data sent through the real `datadog` client: every
 route by GET and POST, Prometheus' error bytes for bad parameters (the
 expected texts are what Prometheus 2.42.0 answers to the same requests),
 and the three ways to authenticate (Datadog's key headers, basic auth with
-user = API key and password = application key, and refusals).
-
-Tests that need PromQL evaluation skip while the engine answers "not built
-yet"; everything else runs regardless."""
+user = API key and password = application key, and refusals). The
+byte-for-byte comparisons with a real Prometheus need Debian's `prometheus`
+and `promtool`, which scripts/test-deps installs."""
 
 import base64
 import json
