@@ -358,7 +358,10 @@ def test_another_org_sees_none_of_the_first_orgs_dashboards(server):
 
 def test_listing_pages_and_filters(fresh_server):
     server = fresh_server
-    made = [raw(server, "POST", "/api/v1/dashboard", {**BASE, "title": f"page {i}"})[1]["id"] for i in range(4)]
+    created = [raw(server, "POST", "/api/v1/dashboard", {**BASE, "title": f"page {i}"})[1] for i in range(4)]
+    # The listing is ordered by creation time, then by id: two dashboards
+    # made in the same millisecond are listed in their ids' order.
+    made = [d["id"] for d in sorted(created, key=lambda d: (d["created_at"], d["id"]))]
     with client(server) as c:
         api = DashboardsApi(c)
         assert [d.id for d in api.list_dashboards().dashboards] == [INTERNALS] + made
