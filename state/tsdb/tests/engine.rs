@@ -495,6 +495,54 @@ fn fsync_always_acknowledges_concurrent_writers_through_group_commit() {
 }
 
 #[test]
+fn concurrent_overwrites_read_the_same_live_and_after_replay() {
+    // Four writers write the same points, each with its own value, round
+    // after round (so the last write of every point is a race), while a
+    // fifth cuts and flushes during the first half of the writes: the
+    // value read live must also be the one that the parts and the WAL's
+    // replay give, so the WAL's order must be the head's order, across
+    // cuts too.
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    const ROUNDS: usize = 2000;
+    let dir = tempfile::tempdir().unwrap();
+    let e = open(dir.path());
+    let id = gauge(&e, "m", &[]);
+    let rounds_done = AtomicUsize::new(0);
+    let start = std::sync::Barrier::new(4);
+    std::thread::scope(|s| {
+        for w in 0..4 {
+            let (e, start, rounds_done) = (e.clone(), &start, &rounds_done);
+            s.spawn(move || {
+                start.wait();
+                for round in 0..ROUNDS as i64 {
+                    let pts: Vec<_> = (0..20)
+                        .map(|i| pt(id, NOW - 100_000 + round * 20 + i, w as f64))
+                        .collect();
+                    assert_eq!(e.append_floats(&pts).unwrap().accepted, 20);
+                    rounds_done.fetch_add(1, Relaxed);
+                }
+            });
+        }
+        s.spawn(|| {
+            while rounds_done.load(Relaxed) < 2 * ROUNDS {
+                e.flush().unwrap();
+                std::thread::yield_now();
+            }
+        });
+    });
+    assert!(
+        e.storage_stats().head_points > 0,
+        "the last writes are in the head"
+    );
+    let live = points_of(&e, id, 0, i64::MAX);
+    assert_eq!(live.len(), ROUNDS * 20);
+    e.close().unwrap();
+    drop(e);
+    let e = open(dir.path());
+    assert_eq!(points_of(&e, id, 0, i64::MAX), live, "after replay");
+}
+
+#[test]
 fn a_read_view_is_a_snapshot_that_later_writes_flushes_and_merges_do_not_change() {
     let dir = tempfile::tempdir().unwrap();
     let e = open(dir.path());

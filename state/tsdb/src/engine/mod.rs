@@ -6,9 +6,13 @@
 //! Fields of [`Inner`] say which lock guards them. The lock order is
 //! `registry` → `write` → `parts` → `frozen`; a thread that holds one of these
 //! only takes locks to its right. `flush_lock` and `merge_lock` serialise the
-//! flusher and the merger and are taken before any of the others. No lock is
-//! held across file writes except `write` during a WAL append (one `write(2)`)
-//! and `flush_lock`/`merge_lock`, which only the background work takes.
+//! flusher and the merger and are taken before any of the others. The WAL's
+//! own lock (an append's slot or a rotation) comes after `write`. No lock is
+//! held across file writes except `flush_lock`/`merge_lock`, which only the
+//! background work takes, and `write` during a cut's WAL rotation and the
+//! rare catalog records of new series and type changes. A batch of points
+//! takes its WAL slot under `write` and writes after releasing it (see
+//! `write::commit`).
 
 mod background;
 mod catalog_compaction;
@@ -91,10 +95,11 @@ pub(crate) struct Inner {
     pub _lock_file: File,
     /// Lock 1 in the order.
     pub registry: RwLock<Registry>,
-    /// Lock 2 in the order. Also serialises WAL appends with head inserts,
-    /// so the WAL's order is the head's order.
+    /// Lock 2 in the order. Also orders WAL appends with head inserts: a
+    /// batch takes its WAL slot before releasing `write`, so the WAL's order
+    /// is the head's order.
     pub write: Mutex<WriteState>,
-    /// Internally synchronised; appended to under `write`.
+    /// Internally synchronised; its slots are taken under `write`.
     pub wal: Wal,
     /// Lock 3 in the order.
     pub parts: RwLock<Arc<PartMap>>,

@@ -30,7 +30,7 @@ mod writer;
 pub(crate) use writer::sync_dir;
 
 pub use replay::{ReplayReport, replay};
-pub use writer::{SegmentNo, Wal};
+pub use writer::{AppendSlot, SegmentNo, Wal};
 
 use std::path::{Path, PathBuf};
 

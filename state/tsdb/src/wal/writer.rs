@@ -6,11 +6,36 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::frame::file_header;
 use super::{WAL_MAGIC, WAL_VERSION, segment_path};
 use crate::error::{Error, Result};
+
+/// One append's place in the log, taken by [`Wal::begin_append`].
+pub struct AppendSlot<'a> {
+    wal: &'a Wal,
+    cur: MutexGuard<'a, Current>,
+}
+
+impl AppendSlot<'_> {
+    /// Writes framed records at this slot's place; see [`Wal::append`].
+    pub fn write(mut self, framed: &[u8]) -> Result<u64> {
+        let wal = self.wal;
+        let cur = &mut *self.cur;
+        if cur.size > super::frame::FILE_HEADER_BYTES as u64
+            && cur.size + framed.len() as u64 > wal.segment_bytes
+        {
+            wal.rotate_locked(cur)?;
+        }
+        (&*cur.file)
+            .write_all(framed)
+            .map_err(|e| Error::io("append to WAL segment", segment_path(&wal.dir, cur.no), e))?;
+        cur.size += framed.len() as u64;
+        cur.written += framed.len() as u64;
+        Ok(cur.written)
+    }
+}
 
 /// A segment number; larger is newer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,9 +47,9 @@ type Lsn = u64;
 
 /// The WAL writer.
 ///
-/// Lock order: callers serialise [`Wal::append`] and [`Wal::rotate`] behind
-/// the engine's write lock; inside, `current` is taken before `sync`, never
-/// the other way round. No lock is held during `fdatasync` except that of a
+/// Lock order: `current` is taken before `sync`, never the other way round;
+/// the engine takes `current` (an append or a rotation) only after its own
+/// write lock, or with no lock of its own. No lock is held during `fdatasync` except that of a
 /// rotation (which must finish the old segment before the new one is used).
 pub struct Wal {
     dir: PathBuf,
@@ -93,20 +118,23 @@ impl Wal {
     /// When the segment is full, a new one is started first, so one append
     /// never spans two segments.
     pub fn append(&self, framed: &[u8]) -> Result<u64> {
+        self.begin_append()?.write(framed)
+    }
+
+    /// Takes this log's place for one append now and writes later, with
+    /// [`AppendSlot::write`]: appends land in the order their slots were
+    /// taken. A caller that must keep the log in the order of its own
+    /// state takes the slot while it still holds its own lock, and writes
+    /// after releasing it, so the `write(2)` does not hold that lock.
+    ///
+    /// The slot holds `current` until it is written or dropped: every other
+    /// append and rotation waits for it.
+    pub fn begin_append(&self) -> Result<AppendSlot<'_>> {
         self.check_failed()?;
-        let mut cur = self.current.lock();
-        if cur.size > super::frame::FILE_HEADER_BYTES as u64
-            && cur.size + framed.len() as u64 > self.segment_bytes
-        {
-            self.rotate_locked(&mut cur)?;
-        }
-        let path = segment_path(&self.dir, cur.no);
-        (&*cur.file)
-            .write_all(framed)
-            .map_err(|e| Error::io("append to WAL segment", path, e))?;
-        cur.size += framed.len() as u64;
-        cur.written += framed.len() as u64;
-        Ok(cur.written)
+        Ok(AppendSlot {
+            wal: self,
+            cur: self.current.lock(),
+        })
     }
 
     /// Closes the current segment (synced) and starts the next one. Returns
