@@ -4,11 +4,13 @@
 use promql_parser::label::Matcher;
 use promql_parser::parser::value::ValueType;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use whippet_tsdb::{Engine, OrgId, ReadBuffers, SeriesId, ValueKind};
 
 use crate::error::{PromError, Result};
 use crate::eval::{Evaluator, Grid, Val};
+use crate::label_memo::LabelMemo;
 use crate::value::{InstantSample, Labels, METRIC_NAME, QueryValue, Sample, Series};
 use crate::{errpos, names, select};
 
@@ -51,12 +53,19 @@ impl Default for EvalOptions {
 pub struct PromEngine {
     tsdb: Engine,
     opts: EvalOptions,
+    /// The labels of series already seen, shared by every query (and
+    /// every clone of this engine).
+    memo: Arc<LabelMemo>,
 }
 
 impl PromEngine {
     /// An engine over `tsdb` with these options.
     pub fn new(tsdb: Engine, opts: EvalOptions) -> PromEngine {
-        PromEngine { tsdb, opts }
+        PromEngine {
+            tsdb,
+            opts,
+            memo: Arc::new(LabelMemo::new()),
+        }
     }
 
     /// The storage engine.
@@ -72,8 +81,8 @@ impl PromEngine {
     /// `GET /api/v1/query`: evaluates `query` at `time_ms`. A range-vector
     /// expression answers [`QueryValue::Matrix`].
     pub fn instant_query(&self, org: OrgId, query: &str, time_ms: i64) -> Result<QueryValue> {
-        let expr = errpos::parse(query)?;
-        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, time_ms, time_ms);
+        let expr = errpos::parse_shared(query)?;
+        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, &self.memo, time_ms, time_ms);
         let g = Grid::instant(time_ms);
         Ok(match ev.eval(&expr, &g)? {
             Val::Scalar(v) => QueryValue::Scalar {
@@ -125,7 +134,7 @@ impl PromEngine {
                 thousands(max)
             )));
         }
-        let expr = errpos::parse(query)?;
+        let expr = errpos::parse_shared(query)?;
         let kind = match expr.value_type() {
             ValueType::Vector | ValueType::Scalar => None,
             ValueType::Matrix => Some("range vector"),
@@ -142,7 +151,7 @@ impl PromEngine {
             step: step_ms,
         };
         // `end()` is the request's end, even when it is off the grid.
-        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, start_ms, end_ms);
+        let mut ev = Evaluator::new(&self.tsdb, org, &self.opts, &self.memo, start_ms, end_ms);
         let mut out: Vec<Series> = match ev.eval(&expr, &g)? {
             Val::Scalar(v) => vec![Series {
                 labels: Labels::default(),

@@ -55,6 +55,7 @@ use crate::engine::EvalOptions;
 use crate::error::{PromError, Result};
 use crate::functions::whole::{self, RangeFn};
 use crate::functions::{self, CallCtx, FnArg, FnValue};
+use crate::label_memo::LabelMemo;
 use crate::select::{self, RawSeries};
 use crate::value::{InstantSample, Labels, METRIC_NAME, Sample, Series};
 
@@ -271,6 +272,8 @@ pub struct Evaluator<'a> {
     engine: &'a Engine,
     org: OrgId,
     opts: &'a EvalOptions,
+    /// The labels of series already seen, shared with other queries.
+    memo: &'a LabelMemo,
     /// The query's first and last evaluation time (`start()`, `end()`).
     query_start: i64,
     query_end: i64,
@@ -285,6 +288,7 @@ impl<'a> Evaluator<'a> {
         engine: &'a Engine,
         org: OrgId,
         opts: &'a EvalOptions,
+        memo: &'a LabelMemo,
         query_start: i64,
         query_end: i64,
     ) -> Evaluator<'a> {
@@ -292,6 +296,7 @@ impl<'a> Evaluator<'a> {
             engine,
             org,
             opts,
+            memo,
             query_start,
             query_end,
             samples: 0,
@@ -421,7 +426,7 @@ impl<'a> Evaluator<'a> {
         start: i64,
         end: i64,
     ) -> Result<Vec<RawSeries>> {
-        let raw = select::read_series(self.engine, self.org, matchers, start, end)?;
+        let raw = select::read_series(self.engine, self.memo, self.org, matchers, start, end)?;
         self.add_samples(raw.iter().map(|s| s.ts.len()).sum())?;
         Ok(raw)
     }
@@ -556,7 +561,9 @@ impl<'a> Evaluator<'a> {
         };
         // Each series' group, computed once.
         let mut groups: Vec<Labels> = Vec::new();
-        let mut group_index: HashMap<Labels, usize> = HashMap::new();
+        // foldhash (hashbrown's), not SipHash: group labels come from
+        // stored series, and hashing them was a visible cost per series.
+        let mut group_index: hashbrown::HashMap<Labels, usize> = hashbrown::HashMap::new();
         let series_group: Vec<usize> = input
             .iter()
             .map(|s| {
@@ -733,7 +740,8 @@ impl<'a> Evaluator<'a> {
         // `<agg>_over_time` whose windows tile the steps: buckets in the
         // storage engine (see `pushdown`), unless it has to fall back.
         if let Some(plan) = crate::pushdown::plan(c, g)
-            && let Some((out, samples)) = crate::pushdown::run(self.engine, self.org, &plan)?
+            && let Some((out, samples)) =
+                crate::pushdown::run(self.engine, self.memo, self.org, &plan)?
         {
             self.add_samples(samples)?;
             return Ok(Val::Vector(out));

@@ -32,11 +32,13 @@
 
 pub mod aggregate;
 pub mod binary;
+pub mod compiled;
 pub mod engine;
 pub mod error;
 pub mod errpos;
 pub mod eval;
 pub mod functions;
+pub mod label_memo;
 pub mod names;
 pub mod parallel;
 pub mod pushdown;

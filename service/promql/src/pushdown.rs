@@ -62,9 +62,9 @@ use whippet_tsdb::{Agg, Engine, OrgId, ValueKind};
 
 use crate::error::Result;
 use crate::eval::{Grid, VSeries, unwrap_parens};
-use crate::names;
+use crate::label_memo::LabelMemo;
 use crate::select;
-use crate::value::Labels;
+use crate::value::{Labels, METRIC_NAME};
 
 /// Most steps taken: the storage refuses more buckets than this
 /// (`whippet_tsdb`'s `MAX_BUCKETS`, 2^20); a grid that long falls back.
@@ -113,7 +113,12 @@ pub fn plan<'e>(c: &'e Call, g: &Grid) -> Option<Plan<'e>> {
 /// Runs `p`: the answer (series sorted by labels, `__name__` dropped, steps
 /// with no sample left out) and the samples read for the query's limit,
 /// or `None` when the general path must answer instead.
-pub fn run(engine: &Engine, org: OrgId, p: &Plan<'_>) -> Result<Option<(Vec<VSeries>, usize)>> {
+pub fn run(
+    engine: &Engine,
+    memo: &LabelMemo,
+    org: OrgId,
+    p: &Plan<'_>,
+) -> Result<Option<(Vec<VSeries>, usize)>> {
     let g = &p.grid;
     let n = g.len();
     let last = g.time(n - 1);
@@ -129,15 +134,17 @@ pub fn run(engine: &Engine, org: OrgId, p: &Plan<'_>) -> Result<Option<(Vec<VSer
     }
     // Labels of the series the general path would read (float series that
     // match every matcher), by view index.
-    let wanted: Vec<Option<Labels>> = view
-        .series()
-        .iter()
-        .map(|meta| {
-            (meta.key.kind == ValueKind::Float)
-                .then(|| names::labels_of(&meta.key))
-                .filter(|l| select::matches_all(&matchers, l))
-        })
+    let metas = view.series();
+    let floats: Vec<usize> = (0..metas.len())
+        .filter(|&i| metas[i].key.kind == ValueKind::Float)
         .collect();
+    let labels = memo.labels_of(floats.iter().map(|&i| (metas[i].id, &metas[i].key)));
+    let mut wanted: Vec<Option<Labels>> = vec![None; metas.len()];
+    for (i, l) in floats.into_iter().zip(labels) {
+        if select::matches_all(&matchers, &l) {
+            wanted[i] = Some(l);
+        }
+    }
     let kept = wanted.iter().filter(|w| w.is_some()).count();
     let span = usize::try_from((end - start) / 10_000).unwrap_or(0).max(1);
     let threads = crate::parallel::threads_for(kept.saturating_mul(span));
@@ -193,13 +200,25 @@ pub fn run(engine: &Engine, org: OrgId, p: &Plan<'_>) -> Result<Option<(Vec<VSer
             rows.push((full, v));
         }
     }
-    // The general path's order: series by their full labels.
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    let out: Vec<VSeries> = rows.into_iter().map(|(_, v)| v).collect();
-    let mut seen = std::collections::HashSet::with_capacity(out.len());
-    if !out.iter().all(|v| seen.insert(&v.labels)) {
+    // The general path's order: series by their full labels (two equal
+    // ones give equal answers' labels, a fallback below, so the order
+    // among them does not matter).
+    rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    // With one metric name (the usual selector), answers' labels are equal
+    // exactly when full labels are, and equal full labels are neighbours.
+    let one_name = rows
+        .windows(2)
+        .all(|w| w[0].0.get(METRIC_NAME) == w[1].0.get(METRIC_NAME));
+    let unique = if one_name {
+        rows.windows(2).all(|w| w[0].0 != w[1].0)
+    } else {
+        let mut seen = hashbrown::HashSet::with_capacity(rows.len());
+        rows.iter().all(|(_, v)| seen.insert(&v.labels))
+    };
+    if !unique {
         return Ok(None);
     }
+    let out: Vec<VSeries> = rows.into_iter().map(|(_, v)| v).collect();
     let produced: usize = out.iter().map(|v| v.steps.len()).sum();
     Ok(Some((out, samples.saturating_add(produced))))
 }
@@ -282,7 +301,9 @@ mod tests {
             }
             let c = call("avg_over_time(m[19999ms])");
             let p = plan(&c, &grid()).unwrap();
-            let (out, samples) = run(&e, ORG, &p).unwrap().expect("pushed down");
+            let (out, samples) = run(&e, &LabelMemo::new(), ORG, &p)
+                .unwrap()
+                .expect("pushed down");
             // Windows (t - 20 s, t] at T0, +20 s, +40 s, +60 s; series by
             // labels, name dropped, steps without samples left out.
             assert_eq!(out.len(), 2);
@@ -297,7 +318,9 @@ mod tests {
             // An offset moves the windows back.
             let c = call("max_over_time(m[19999ms] offset 20s)");
             let p = plan(&c, &grid()).unwrap();
-            let (out, _) = run(&e, ORG, &p).unwrap().expect("pushed down");
+            let (out, _) = run(&e, &LabelMemo::new(), ORG, &p)
+                .unwrap()
+                .expect("pushed down");
             assert_eq!(out[1].steps, vec![1, 2, 3]);
             assert_eq!(out[1].vals, vec![1.5, 2.25, 5.0]);
         }
@@ -328,18 +351,26 @@ mod tests {
                 let c = call(q);
                 let p = plan(&c, &g).unwrap();
                 assert!(
-                    run(&e, ORG, &p).unwrap().is_some() == q.contains("m|x"),
+                    run(&e, &LabelMemo::new(), ORG, &p).unwrap().is_some() == q.contains("m|x"),
                     "{q}"
                 );
             }
             let c = call(r#"sum_over_time({__name__=~"m|n", a="1"}[19999ms] offset 1h)"#);
             let p = plan(&c, &g).unwrap();
             // Nothing in range: an empty answer, not a fallback.
-            assert_eq!(run(&e, ORG, &p).unwrap().map(|(o, _)| o.len()), Some(0));
+            assert_eq!(
+                run(&e, &LabelMemo::new(), ORG, &p)
+                    .unwrap()
+                    .map(|(o, _)| o.len()),
+                Some(0)
+            );
             write(&e, "x", "1", &[5.0]);
             let c = call(r#"sum_over_time({__name__=~"m|x", a="1"}[19999ms])"#);
             let p = plan(&c, &g).unwrap();
-            assert!(run(&e, ORG, &p).unwrap().is_none(), "same labels");
+            assert!(
+                run(&e, &LabelMemo::new(), ORG, &p).unwrap().is_none(),
+                "same labels"
+            );
         }
     }
 }

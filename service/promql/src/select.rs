@@ -18,6 +18,7 @@ use whippet_tsdb::{Engine, OrgId, ReadBuffers, Selector, ValueKind};
 
 use crate::error::Result;
 use crate::functions::goregex;
+use crate::label_memo::LabelMemo;
 use crate::names;
 use crate::value::{Labels, METRIC_NAME};
 
@@ -204,6 +205,7 @@ pub fn index_selector(engine: &Engine, org: OrgId, matchers: &[Matcher]) -> Sele
 /// told how many samples were read (for the query's sample limit).
 pub fn read_series(
     engine: &Engine,
+    memo: &LabelMemo,
     org: OrgId,
     matchers: &[Matcher],
     start_ms: i64,
@@ -213,12 +215,16 @@ pub fn read_series(
     let view = engine.read(org, &sel, start_ms, end_ms.saturating_add(1))?;
     // Labels and matchers first, on this thread; then the points, decoded
     // on several threads when there are enough of them.
-    let wanted: Vec<(usize, Labels)> = view
-        .series()
-        .iter()
-        .enumerate()
-        .filter(|(_, meta)| meta.key.kind == ValueKind::Float)
-        .map(|(i, meta)| (i, names::labels_of(&meta.key)))
+    let floats: Vec<usize> = (0..view.series().len())
+        .filter(|&i| view.series()[i].key.kind == ValueKind::Float)
+        .collect();
+    let labels = memo.labels_of(floats.iter().map(|&i| {
+        let meta = &view.series()[i];
+        (meta.id, &meta.key)
+    }));
+    let wanted: Vec<(usize, Labels)> = floats
+        .into_iter()
+        .zip(labels)
         .filter(|(_, labels)| matches_all(matchers, labels))
         .collect();
     // Points the read may cover, assuming one per 10 s (the estimate the

@@ -85,6 +85,8 @@
 //! Panic or recurse without bound on any input (fuzzed:
 //! `fuzz/fuzz_targets/promql_parse.rs`), or do extra work for a valid query.
 
+use std::sync::{Arc, OnceLock};
+
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::token::{
     T_EQL, T_EQL_REGEX, T_LIMIT_RATIO, T_LIMITK, T_NEQ, T_NEQ_REGEX,
@@ -92,6 +94,7 @@ use promql_parser::parser::token::{
 use promql_parser::parser::{Expr, Function, register_extra_functions, value::ValueType};
 use promql_parser::util::unquote_string;
 
+use crate::compiled::Compiled;
 use crate::error::PromError;
 use crate::functions::{goregex, is_prometheus_2_42_function};
 use crate::value::METRIC_NAME;
@@ -106,6 +109,19 @@ pub fn parse(query: &str) -> Result<Expr, PromError> {
         let (position, text) = locate(query, &msg);
         parse_error(query, position, &text)
     })
+}
+
+/// [`parse`], shared: recently parsed queries are kept by their text
+/// ([`crate::compiled`]), so a dashboard's refresh does not parse (and
+/// compile the regexes of) the same query again. Failures are not kept.
+pub fn parse_shared(query: &str) -> Result<Arc<Expr>, PromError> {
+    /// Queries kept: the panels of many dashboards; an expression is a
+    /// few KiB at most (longer texts are never kept).
+    const KEPT: usize = 1024;
+    static KEPT_EXPRS: OnceLock<Compiled<Arc<Expr>>> = OnceLock::new();
+    KEPT_EXPRS
+        .get_or_init(|| Compiled::new(KEPT))
+        .get_or_compile(query, |q| parse(q).map(Arc::new))
 }
 
 /// Prometheus' form of a parse error at byte `position` of `query`.

@@ -10,7 +10,11 @@
 //! It must never change what a pattern without those matches, and it
 //! anchors patterns at both ends as every PromQL regex is anchored.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
+
+use crate::compiled::Compiled;
 
 /// The ASCII sets of Go's Perl classes, as `regex` class items.
 const DIGIT: &str = "0-9";
@@ -18,8 +22,16 @@ const WORD: &str = "0-9A-Za-z_";
 const SPACE: &str = r"\t\n\f\r ";
 
 /// Compiles `re` anchored at both ends (`^(?:re)$`) with Go's meaning.
+/// Recently compiled patterns are kept ([`crate::compiled`]): a `Regex`
+/// is shared by cloning.
 pub fn anchored(re: &str) -> Result<Regex, regex::Error> {
-    Regex::new(&format!("^(?:{})$", translate(re)))
+    /// Patterns kept: far more than the regexes of a set of dashboards,
+    /// and at most a few MiB of compiled automata.
+    const KEPT: usize = 512;
+    static KEPT_REGEXES: OnceLock<Compiled<Regex>> = OnceLock::new();
+    KEPT_REGEXES
+        .get_or_init(|| Compiled::new(KEPT))
+        .get_or_compile(re, |re| Regex::new(&format!("^(?:{})$", translate(re))))
 }
 
 /// `re` with Go's ASCII Perl classes and `\Q...\E` quoting spelled out for
