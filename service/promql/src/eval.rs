@@ -504,12 +504,14 @@ impl<'a> Evaluator<'a> {
                 .into_iter()
                 .map(|s| RawSeries {
                     labels: s.labels,
+                    bare: None,
                     ts: s.steps.iter().map(|&k| inner.time(k as usize)).collect(),
                     vs: s.vals,
                 })
                 .collect(),
             Val::Scalar(v) => vec![RawSeries {
                 labels: Labels::default(),
+                bare: None,
                 ts: (0..v.len()).map(|k| inner.time(k)).collect(),
                 vs: v,
             }],
@@ -1009,7 +1011,7 @@ fn range_fn_series(
         labels: if rf.keeps_name() {
             s.labels.clone()
         } else {
-            s.labels.without_name()
+            s.bare()
         },
         steps: Vec::new(),
         vals: Vec::new(),

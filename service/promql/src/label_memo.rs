@@ -2,7 +2,9 @@
 //!
 //! ## What it owns
 //! [`LabelMemo`]: the answer of [`names::labels_of`] for series already
-//! seen, shared by every query of one [`crate::PromEngine`]. Building a
+//! seen, and the same labels without `__name__` (what functions and
+//! aggregations answer), shared by every query of one
+//! [`crate::PromEngine`]. Building a
 //! series' labels (the name rule, sorting, one string per name and value)
 //! was the largest cost of a query over many series after reading them:
 //! 15 % of `avg by (region) (avg_over_time(m[19999ms]))` over 500 series
@@ -26,12 +28,31 @@ use whippet_tsdb::{SeriesId, SeriesKey};
 use crate::names;
 use crate::value::Labels;
 
-/// Series whose labels are kept. A series' labels take a few hundred
-/// bytes (seven labels of short names and values: about 600), so the memo
+/// Series whose labels are kept. A series' two label sets take about a
+/// kilobyte (seven labels of short names and values, twice), so the memo
 /// stays under about 40 MiB; that covers every series of a 5 000-host
 /// fleet's busiest metrics, and queries over more series than this spend
 /// far longer reading points than building labels.
-pub const KEPT_SERIES: usize = 65_536;
+pub const KEPT_SERIES: usize = 32_768;
+
+/// A series' labels as PromQL shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shown {
+    /// With `__name__` ([`names::labels_of`]).
+    pub full: Labels,
+    /// Without it ([`Labels::without_name`] of `full`).
+    pub bare: Labels,
+}
+
+impl Shown {
+    fn of(key: &SeriesKey) -> Shown {
+        let full = names::labels_of(key);
+        Shown {
+            bare: full.without_name(),
+            full,
+        }
+    }
+}
 
 /// The labels of series already seen. See the module doc.
 #[derive(Default)]
@@ -41,7 +62,7 @@ pub struct LabelMemo {
     /// exceeded (cruder than evicting one at a time, and only reached by
     /// queries over more series than are kept, whose labels would evict
     /// each other anyway).
-    map: RwLock<HashMap<SeriesId, Labels>>,
+    map: RwLock<HashMap<SeriesId, Shown>>,
 }
 
 impl LabelMemo {
@@ -55,8 +76,8 @@ impl LabelMemo {
     pub fn labels_of<'k>(
         &self,
         series: impl ExactSizeIterator<Item = (SeriesId, &'k SeriesKey)>,
-    ) -> Vec<Labels> {
-        let mut out: Vec<Option<Labels>> = Vec::with_capacity(series.len());
+    ) -> Vec<Shown> {
+        let mut out: Vec<Option<Shown>> = Vec::with_capacity(series.len());
         let mut missing: Vec<(usize, SeriesId, &'k SeriesKey)> = Vec::new();
         {
             let map = self.map.read().unwrap_or_else(|p| p.into_inner());
@@ -69,10 +90,10 @@ impl LabelMemo {
             }
         }
         if !missing.is_empty() {
-            let built: Vec<(SeriesId, Labels)> = missing
+            let built: Vec<(SeriesId, Shown)> = missing
                 .iter()
                 .map(|&(i, id, key)| {
-                    let l = names::labels_of(key);
+                    let l = Shown::of(key);
                     out[i] = Some(l.clone());
                     (id, l)
                 })
@@ -116,12 +137,15 @@ mod tests {
         let a = key("system.cpu.user", &["host:web-1", "role:db", "role:cache"]);
         let b = key("b", &["x:1"]);
         let first = memo.labels_of([(SeriesId(1), &a), (SeriesId(2), &b)].into_iter());
-        assert_eq!(first, vec![names::labels_of(&a), names::labels_of(&b)]);
+        assert_eq!(first[0].full, names::labels_of(&a));
+        assert_eq!(first[1].full, names::labels_of(&b));
+        assert_eq!(first[0].bare, names::labels_of(&a).without_name());
+        assert_eq!(first[0].bare.get(crate::value::METRIC_NAME), None);
         assert_eq!(memo.len(), 2);
         // A kept entry is handed out as is: the same shared labels.
         let again = memo.labels_of([(SeriesId(2), &b), (SeriesId(1), &a)].into_iter());
         assert_eq!(again, vec![first[1].clone(), first[0].clone()]);
-        assert!(std::ptr::eq(again[1].pairs(), first[0].pairs()));
+        assert!(std::ptr::eq(again[1].full.pairs(), first[0].full.pairs()));
     }
 
     #[test]

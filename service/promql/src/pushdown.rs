@@ -62,7 +62,7 @@ use whippet_tsdb::{Agg, Engine, OrgId, ValueKind};
 
 use crate::error::Result;
 use crate::eval::{Grid, VSeries, unwrap_parens};
-use crate::label_memo::LabelMemo;
+use crate::label_memo::{LabelMemo, Shown};
 use crate::select;
 use crate::value::{Labels, METRIC_NAME};
 
@@ -139,9 +139,9 @@ pub fn run(
         .filter(|&i| metas[i].key.kind == ValueKind::Float)
         .collect();
     let labels = memo.labels_of(floats.iter().map(|&i| (metas[i].id, &metas[i].key)));
-    let mut wanted: Vec<Option<Labels>> = vec![None; metas.len()];
+    let mut wanted: Vec<Option<Shown>> = vec![None; metas.len()];
     for (i, l) in floats.into_iter().zip(labels) {
-        if select::matches_all(&matchers, &l) {
+        if select::matches_all(&matchers, &l.full) {
             wanted[i] = Some(l);
         }
     }
@@ -171,10 +171,11 @@ pub fn run(
                 return;
             }
             acc.samples += counts.iter().map(|&c| c as usize).sum::<usize>();
+            let filled = counts.iter().filter(|&&c| c > 0).count();
             let mut v = VSeries {
-                labels: labels.without_name(),
-                steps: Vec::new(),
-                vals: Vec::new(),
+                labels: labels.bare.clone(),
+                steps: Vec::with_capacity(filled),
+                vals: Vec::with_capacity(filled),
                 ts: Vec::new(),
             };
             for (k, (&x, &c)) in row.iter().zip(counts).enumerate() {
@@ -197,7 +198,7 @@ pub fn run(
         samples = samples.saturating_add(a.samples);
         for (i, v) in a.rows {
             let full = wanted[i].as_ref().expect("only wanted series are kept");
-            rows.push((full, v));
+            rows.push((&full.full, v));
         }
     }
     // The general path's order: series by their full labels (two equal

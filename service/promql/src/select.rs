@@ -18,7 +18,7 @@ use whippet_tsdb::{Engine, OrgId, ReadBuffers, Selector, ValueKind};
 
 use crate::error::Result;
 use crate::functions::goregex;
-use crate::label_memo::LabelMemo;
+use crate::label_memo::{LabelMemo, Shown};
 use crate::names;
 use crate::value::{Labels, METRIC_NAME};
 
@@ -37,10 +37,22 @@ pub fn is_stale(v: f64) -> bool {
 pub struct RawSeries {
     /// The labels PromQL shows for it.
     pub labels: Labels,
+    /// `labels` without `__name__`, when known already (kept by the
+    /// [`LabelMemo`]); see [`RawSeries::bare`].
+    pub bare: Option<Labels>,
     /// Sample times (ms), ascending.
     pub ts: Vec<i64>,
     /// Sample values.
     pub vs: Vec<f64>,
+}
+
+impl RawSeries {
+    /// Its labels without `__name__`.
+    pub fn bare(&self) -> Labels {
+        self.bare
+            .clone()
+            .unwrap_or_else(|| self.labels.without_name())
+    }
 }
 
 /// The matchers of a vector selector with its name folded in as a
@@ -222,10 +234,10 @@ pub fn read_series(
         let meta = &view.series()[i];
         (meta.id, &meta.key)
     }));
-    let wanted: Vec<(usize, Labels)> = floats
+    let wanted: Vec<(usize, Shown)> = floats
         .into_iter()
         .zip(labels)
-        .filter(|(_, labels)| matches_all(matchers, labels))
+        .filter(|(_, labels)| matches_all(matchers, &labels.full))
         .collect();
     // Points the read may cover, assuming one per 10 s (the estimate the
     // storage engine makes for its own reads).
@@ -239,7 +251,8 @@ pub fn read_series(
         for (i, labels) in part {
             let (ts, vs) = view.floats(i, &mut buf)?;
             out.push(RawSeries {
-                labels,
+                labels: labels.full,
+                bare: Some(labels.bare),
                 ts: ts.to_vec(),
                 vs: vs.to_vec(),
             });
