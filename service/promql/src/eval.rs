@@ -1166,6 +1166,33 @@ fn aggregate_simple_by_series(
     groups: &[Labels],
     n: usize,
 ) -> Vec<VSeries> {
+    if op == promql_parser::parser::token::T_AVG {
+        return crate::average::average_by_series(input, series_group, groups, n);
+    }
+    accumulate_by_series(op, input, series_group, groups, n)
+}
+
+/// [`aggregate_simple_by_series`]'s answer for `avg`, from the
+/// accumulators: what [`crate::average`] is tested against.
+#[cfg(test)]
+pub(crate) fn aggregate_simple_for_tests(
+    op: promql_parser::parser::token::TokenId,
+    input: &[VSeries],
+    series_group: &[usize],
+    groups: &[Labels],
+    n: usize,
+) -> Vec<VSeries> {
+    accumulate_by_series(op, input, series_group, groups, n)
+}
+
+/// [`aggregate_simple_by_series`] with one [`Acc`] per slot.
+fn accumulate_by_series(
+    op: promql_parser::parser::token::TokenId,
+    input: &[VSeries],
+    series_group: &[usize],
+    groups: &[Labels],
+    n: usize,
+) -> Vec<VSeries> {
     const NONE: u32 = u32::MAX;
     let slots = groups.len() * n;
     let mut accs: Vec<Acc> = (0..slots).map(|_| Acc::default()).collect();

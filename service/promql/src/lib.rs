@@ -31,6 +31,7 @@
 //! `thiserror`, `tracing`.
 
 pub mod aggregate;
+pub mod average;
 pub mod binary;
 pub mod compiled;
 pub mod engine;
