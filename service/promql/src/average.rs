@@ -165,9 +165,9 @@ mod tests {
             let mut input = Vec::new();
             let mut series_group = Vec::new();
             for i in 0..rng.next() % 9 {
-                let full = rng.next() % 2 == 0;
+                let full = rng.next().is_multiple_of(2);
                 let steps: Vec<u32> = (0..n as u32)
-                    .filter(|_| full || rng.next() % 3 != 0)
+                    .filter(|_| full || !rng.next().is_multiple_of(3))
                     .collect();
                 let vals = steps
                     .iter()
