@@ -195,7 +195,7 @@ class Run:
         `[t - r, t]` has a sample on its right edge (2.42's windows include
         both ends), and lookback finds a sample of age 0."""
         return [self.mid(APPEAR_AT + 5), self.mid(RESET_AT + 3), self.mid(VANISH_AT + 4), self.mid(OUTAGE_FROM + 1),
-                self.mid(LAST_QUERIED), self.scrape_ts[max(s for s in self.scrape_ts if s <= 60)]]
+                self.mid(LAST_QUERIED), self.on_scrape(60)]
 
     def windows(self):
         """(start, end, step) of the range queries: every second over the
@@ -207,6 +207,36 @@ class Run:
             (self.mid(WINDOW_FIRST), self.mid(LAST_QUERIED), str(SCRAPE_INTERVAL_S)),
             (self.mid(WINDOW_FIRST + 10), self.mid(LAST_QUERIED - 6), str(7 * SCRAPE_INTERVAL_S)),
             (self.mid(RESET_AT - 4), self.mid(RESET_AT + 4), "250ms"),
+        ]
+
+    def on_scrape(self, n):
+        """Scrape n's timestamp (the nearest stored one at or before n)."""
+        return self.scrape_ts[max(s for s in self.scrape_ts if s <= n)]
+
+    def pushdown_windows(self):
+        """(start, end, step, step in ms) of the `PUSHDOWN_QUERIES`. Whippet
+        pushes a query down only when no selected series has a NaN (a
+        staleness marker included) in the samples it reads, from one step
+        before `start` to `end`; so the windows, in that order:
+        - every 5 s up to just before the outage: pushed down except over
+          `e2e_ephemeral_jobs` (`x`'s marker) and the NaN summary;
+        - every second on scrape timestamps, from before `y` appears to
+          `x`'s last sample: each window holds exactly one scrape, on its
+          right edge, and `x` has no marker yet;
+        - every 2 s from after `x`'s marker to before the outage: `x` is
+          gone from the reads, `y` is pushed down alone;
+        - every 250 ms around the counter reset (half the times on scrape
+          timestamps): most windows hold no sample;
+        - every 7 s across the outage (its end not a whole number of steps
+          after its start): every scraped series has markers there, so the
+          general path answers the same shape, except over `up`, which
+          is 0 during the outage and never stale."""
+        return [
+            (self.mid(WINDOW_FIRST), self.mid(OUTAGE_FROM - 2), "5s", 5000),
+            (self.on_scrape(APPEAR_AT - 3), self.on_scrape(VANISH_AT - 1), "1", 1000),
+            (self.mid(VANISH_AT + 2), self.mid(OUTAGE_FROM - 1), "2s", 2000),
+            (self.mid(RESET_AT - 4), self.mid(RESET_AT + 4), "250ms", 250),
+            (self.mid(WINDOW_FIRST + 10), self.mid(LAST_QUERIED - 6), str(7 * SCRAPE_INTERVAL_S), 7000),
         ]
 
 
@@ -543,6 +573,59 @@ def test_promql_matches_prometheus(run, q):
             failures += [f"range query {start:.3f}..{end:.3f} step {step}: {line}" for line in lines]
     assert q.may_be_empty or non_empty, f"{expr}: Prometheus' answers are all empty, the comparison proves nothing"
     assert not failures, f"{expr}: Whippet differs from Prometheus:\n" + "\n".join(failures[:40]) + (
+        f"\n... {len(failures) - 40} more" if len(failures) > 40 else "")
+
+
+# ---------------------------------------------------------------------------
+# The pushdown's shape (`service/promql/src/pushdown.rs`): `<agg>_over_time`
+# of a selector in a range query whose range is the step minus 1 ms, so the
+# windows `[t - range, t]` tile the steps and Whippet answers from its
+# storage engine's buckets. `{r}` is replaced by that range and `{step}` by
+# the step itself (windows sharing their edges: never pushed down), for
+# each of `Run.pushdown_windows`. Range queries only: an instant query is
+# never pushed down.
+
+PUSHDOWN_QUERIES = [
+    Q("avg_over_time(e2e_temperature_celsius[{r}])"),
+    Q("avg_over_time(e2e_temperature_celsius[{step}])"),
+    Q("sum_over_time(e2e_queue_depth[{r}])"),
+    Q("sum_over_time(e2e_queue_depth[{step}])"),
+    Q("min_over_time(e2e_temperature_celsius[{r}])"),
+    Q("max_over_time(e2e_requests_total[{r}])"),
+    Q("count_over_time(e2e_scrape_number[{r}])"),
+    Q("min_over_time(up[{r}])"),
+    # Two metric names: the answers' labels differ once the name is gone.
+    Q('sum_over_time({__name__=~"e2e_temperature_celsius|e2e_queue_depth"}[{r}])'),
+    # offset shifts the read; a negative one reads after the step times.
+    Q("sum_over_time(e2e_bytes_total[{r}] offset 10s)"),
+    Q("max_over_time(e2e_temperature_celsius[{r}] offset 3s)"),
+    Q("count_over_time(e2e_requests_total[{r}] offset -2s)"),
+    # Aggregations over it.
+    Q("sum by (method) (sum_over_time(e2e_requests_total[{r}]))"),
+    Q("avg by (job) (avg_over_time(e2e_temperature_celsius[{r}]))"),
+    Q("avg by (room) (avg_over_time(e2e_temperature_celsius[{r}] offset 5s))"),
+    Q("topk(2, max_over_time(e2e_temperature_celsius[{r}]))"),
+    Q("sum(min_over_time(e2e_queue_depth[{r}] offset 5s))"),
+    # A series that goes stale (`x`) and one that appears (`y`); a NaN that
+    # is a value, not a marker.
+    Q("count_over_time(e2e_ephemeral_jobs[{r}])"),
+    Q("avg_over_time(e2e_ephemeral_jobs[{r}])"),
+    Q("sum by (job) (max_over_time(e2e_ephemeral_jobs[{r}]))"),
+    Q("avg_over_time(e2e_idle_latency_seconds[{r}])"),
+]
+
+
+@pytest.mark.parametrize("q", PUSHDOWN_QUERIES, ids=query_id)
+def test_pushdown_shape_matches_prometheus(run, q):
+    failures, non_empty = [], False
+    for start, end, step, step_ms in run.pushdown_windows():
+        expr = q.expr.replace("{r}", f"{step_ms - 1}ms").replace("{step}", f"{step_ms}ms")
+        params = {"query": expr, "start": fmt_time(start), "end": fmt_time(end), "step": step}
+        p, lines = compare(run, "/api/v1/query_range", params, "POST")
+        non_empty |= bool(p[1])
+        failures += [f"{expr} {start:.3f}..{end:.3f} step {step}: {line}" for line in lines]
+    assert q.may_be_empty or non_empty, f"{q.expr}: Prometheus' answers are all empty, the comparison proves nothing"
+    assert not failures, f"{q.expr}: Whippet differs from Prometheus:\n" + "\n".join(failures[:40]) + (
         f"\n... {len(failures) - 40} more" if len(failures) > 40 else "")
 
 
