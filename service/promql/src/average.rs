@@ -122,28 +122,8 @@ fn add(mean: &mut f64, count: &mut f64, v: f64) {
 mod tests {
     use super::*;
     use promql_parser::parser::token::T_AVG;
-
-    /// The general path's answer: `Acc` slot by slot, in input order.
-    fn by_acc(
-        input: &[VSeries],
-        series_group: &[usize],
-        groups: &[Labels],
-        n: usize,
-    ) -> Vec<VSeries> {
-        crate::eval::aggregate_simple_for_tests(T_AVG, input, series_group, groups, n)
-    }
-
-    /// A small deterministic generator (no dependency for one test).
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            self.0 >> 33
-        }
-    }
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
 
     #[test]
     fn same_bits_and_order_as_the_accumulators() {
@@ -156,24 +136,24 @@ mod tests {
             1e308,
             -1e308,
         ];
-        let mut rng = Lcg(7);
+        let mut rng = StdRng::seed_from_u64(7);
         for round in 0..200 {
-            let n = 1 + (rng.next() % 12) as usize;
-            let groups: Vec<Labels> = (0..1 + rng.next() % 4)
+            let n = rng.random_range(1..13usize);
+            let groups: Vec<Labels> = (0..rng.random_range(1..5u32))
                 .map(|g| Labels::new([("g", g.to_string())]))
                 .collect();
             let mut input = Vec::new();
             let mut series_group = Vec::new();
-            for i in 0..rng.next() % 9 {
-                let full = rng.next().is_multiple_of(2);
+            for i in 0..rng.random_range(0..9u32) {
+                let full = rng.random_bool(0.5);
                 let steps: Vec<u32> = (0..n as u32)
-                    .filter(|_| full || !rng.next().is_multiple_of(3))
+                    .filter(|_| full || rng.random_range(0..3) != 0)
                     .collect();
                 let vals = steps
                     .iter()
-                    .map(|_| match rng.next() % 10 {
-                        0 => specials[(rng.next() % specials.len() as u64) as usize],
-                        _ => (rng.next() % 2000) as f64 / 7.0 - 100.0,
+                    .map(|_| match rng.random_range(0..10) {
+                        0 => specials[rng.random_range(0..specials.len())],
+                        _ => rng.random_range(0..2000) as f64 / 7.0 - 100.0,
                     })
                     .collect();
                 input.push(VSeries {
@@ -182,9 +162,9 @@ mod tests {
                     vals,
                     ts: Vec::new(),
                 });
-                series_group.push((rng.next() % groups.len() as u64) as usize);
+                series_group.push(rng.random_range(0..groups.len()));
             }
-            let want = by_acc(&input, &series_group, &groups, n);
+            let want = crate::eval::accumulate_by_series(T_AVG, &input, &series_group, &groups, n);
             let got = average_by_series(&input, &series_group, &groups, n);
             assert_eq!(got.len(), want.len(), "round {round}");
             for (g, w) in got.iter().zip(&want) {

@@ -1172,21 +1172,9 @@ fn aggregate_simple_by_series(
     accumulate_by_series(op, input, series_group, groups, n)
 }
 
-/// [`aggregate_simple_by_series`]'s answer for `avg`, from the
-/// accumulators: what [`crate::average`] is tested against.
-#[cfg(test)]
-pub(crate) fn aggregate_simple_for_tests(
-    op: promql_parser::parser::token::TokenId,
-    input: &[VSeries],
-    series_group: &[usize],
-    groups: &[Labels],
-    n: usize,
-) -> Vec<VSeries> {
-    accumulate_by_series(op, input, series_group, groups, n)
-}
-
-/// [`aggregate_simple_by_series`] with one [`Acc`] per slot.
-fn accumulate_by_series(
+/// [`aggregate_simple_by_series`] with one [`Acc`] per slot (for every
+/// operator: [`crate::average`]'s test compares `avg` with it).
+pub(crate) fn accumulate_by_series(
     op: promql_parser::parser::token::TokenId,
     input: &[VSeries],
     series_group: &[usize],
