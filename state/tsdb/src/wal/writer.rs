@@ -229,7 +229,8 @@ impl Wal {
         }
     }
 
-    fn check_failed(&self) -> Result<()> {
+    /// Fails with [`Error::WritesStopped`] once a sync failed.
+    pub fn check_failed(&self) -> Result<()> {
         match &self.sync.lock().failed {
             Some((path, reason)) => Err(Error::WritesStopped {
                 path: path.clone(),
