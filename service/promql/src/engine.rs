@@ -6,7 +6,7 @@ use promql_parser::parser::value::ValueType;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use whippet_tsdb::{Engine, OrgId, ReadBuffers, SeriesId, ValueKind};
+use whippet_tsdb::{Engine, OrgId, ReadBuffers, SeriesId, SeriesKey, ValueKind};
 
 use crate::error::{PromError, Result};
 use crate::eval::{Evaluator, Grid, Val};
@@ -223,19 +223,20 @@ impl PromEngine {
         let mut out = Vec::new();
         for m in selectors {
             let sel = select::index_selector(&self.tsdb, org, m);
+            let keys: Vec<(SeriesId, SeriesKey)> = self
+                .tsdb
+                .select(org, &sel)
+                .into_iter()
+                .filter_map(|id| Some((id, self.tsdb.series_key(id)?)))
+                .filter(|(_, key)| key.kind == ValueKind::Float)
+                .collect();
+            let shown = self.memo.labels_of(keys.iter().map(|(id, key)| (*id, key)));
             let mut ids = Vec::new();
             let mut labels = Vec::new();
-            for id in self.tsdb.select(org, &sel) {
-                let Some(key) = self.tsdb.series_key(id) else {
-                    continue;
-                };
-                if key.kind != ValueKind::Float {
-                    continue;
-                }
-                let l = names::labels_of(&key);
-                if select::matches_all(m, &l) {
-                    ids.push(id);
-                    labels.push(l);
+            for ((id, _), l) in keys.iter().zip(shown) {
+                if select::matches_all(m, &l.full) {
+                    ids.push(*id);
+                    labels.push(l.full);
                 }
             }
             let newest = self.tsdb.newest_points(org, &ids, start_ms);
