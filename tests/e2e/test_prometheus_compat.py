@@ -221,21 +221,27 @@ class Run:
     def pushdown_windows(self):
         """(start, end, step, step in ms) of the `PUSHDOWN_QUERIES`. Whippet
         pushes a query down only when no selected series has a NaN (a
-        staleness marker included) in the samples it reads, from one step
-        before `start` to `end`; so the windows, in that order:
-        - every 5 s up to just before the outage: pushed down except over
+        staleness marker included) in what it reads, from one step before
+        `start` to `end` (the storage may check a whole chunk, so a NaN
+        just outside counts too); so the windows, in that order:
+        - every 5 s up to just before the outage: pushed down, except over
           `e2e_ephemeral_jobs` (`x`'s marker) and the NaN summary;
         - every second on scrape timestamps, from before `y` appears to
           `x`'s last sample: each window holds exactly one scrape, on its
-          right edge, and `x` has no marker yet;
+          right edge;
         - every 2 s from after `x`'s marker to before the outage: `x` is
           gone from the reads, `y` is pushed down alone;
         - every 250 ms around the counter reset (half the times on scrape
           timestamps): most windows hold no sample;
         - every 7 s across the outage (its end not a whole number of steps
           after its start): every scraped series has markers there, so the
-          general path answers the same shape, except over `up`, which
-          is 0 during the outage and never stale."""
+          general path answers the same shape, except over `up` (0 during
+          the outage, never stale) and reads shifted before the outage.
+        Checked once with a build that logged each pushdown and fallback:
+        every `{r}` query is pushed down in the first four windows, except
+        those over `e2e_ephemeral_jobs` (only in the third), the NaN
+        summary (never), and `offset -2s` in the third (it reads into the
+        outage)."""
         return [
             (self.mid(WINDOW_FIRST), self.mid(OUTAGE_FROM - 2), "5s", 5000),
             (self.on_scrape(APPEAR_AT - 3), self.on_scrape(VANISH_AT - 1), "1", 1000),
@@ -632,7 +638,8 @@ def test_pushdown_shape_matches_prometheus(run, q):
         if not p[1]:
             empty.append(f"{expr} {start:.3f}..{end:.3f} step {step}")
         failures += [f"{expr} {start:.3f}..{end:.3f} step {step}: {line}" for line in lines]
-    assert q.may_be_empty or not empty, "Prometheus' answers are empty, the comparison proves nothing:\n" + "\n".join(empty)
+    assert q.may_be_empty or not empty, (
+        "Prometheus' answers are empty, the comparison proves nothing:\n" + "\n".join(empty))
     assert not failures, f"{q.expr}: Whippet differs from Prometheus:\n" + "\n".join(failures[:40]) + (
         f"\n... {len(failures) - 40} more" if len(failures) > 40 else "")
 
