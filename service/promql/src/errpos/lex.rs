@@ -1,5 +1,6 @@
-//! The lexer of the failure path: Prometheus 2.42's `lex.go` states,
-//! messages and positions, and Go's quoting of what it names.
+//! The lexer of Prometheus 2.42 (run on every query: a valid one is
+//! checked against 2.42's language, a failing one located): `lex.go`'s
+//! states, messages and positions, and Go's quoting of what it names.
 
 /// What a token is, in the terms of Prometheus' grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

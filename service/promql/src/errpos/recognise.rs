@@ -1,6 +1,8 @@
-//! The recogniser of the failure path: recursive descent over the lexer's
-//! tokens, accepting Prometheus 2.42's grammar and stopping where its yacc
-//! parser would, with the same "unexpected ..." message and context.
+//! The recogniser of Prometheus 2.42's grammar: recursive descent over the
+//! lexer's tokens, accepting 2.42's language and stopping where its yacc
+//! parser would, with the same "unexpected ..." message and context. It
+//! reads every query: one the crate accepts is refused if 2.42 refuses it
+//! (`refused_by_2_42`), one the crate rejects is located (`locate`).
 
 use super::*;
 
