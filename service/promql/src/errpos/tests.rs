@@ -1589,6 +1589,87 @@ fn valid_queries_parse() {
 }
 
 #[test]
+fn the_recogniser_accepts_what_2_42_accepts() {
+    // The crate accepts each, and so did a real Prometheus 2.42
+    // (`/api/v1/query`); each is read by the recogniser after the crate,
+    // which must not refuse it (a false refusal breaks a dashboard). The
+    // corners of 2.42's lexer and grammar: keywords as names, signs, `@`
+    // and `offset` in either order, every kind of number and string,
+    // keywords in any case, comments and line breaks.
+    for query in [
+        "- - - 1",
+        "---metric @ 100",
+        "2 ^ - - 1",
+        "1 + +1",
+        "SUM(http_requests) BY (job) % 2 ^ 3 ^ 2 ^ 2",
+        "http_requests AND IGNORING (group, instance, job) vector(1)",
+        "node_cpu / on (instance) group_left sum by (instance,job)(node_cpu)",
+        "foo > bool on(a) group_left() bar",
+        "random + on() metricA",
+        "-{__name__=~'testmetric1|testmetric2'}",
+        "metric offset 50s @ 100",
+        "metric @ 0 offset -50s",
+        "metric_ms @ 1.234",
+        "foo @ 0x10",
+        "foo @ .5",
+        "foo @ -5",
+        "sum_over_time(minute()[50m:1m] @ 6000 offset 5m)",
+        "rate(sum_over_time((metric1+metric2+metric3)[30s:10s])[30s:10s])",
+        "foo[5m:1m] @ start() offset 5m",
+        "by",
+        "offset",
+        "start",
+        "end",
+        "sum",
+        "topk",
+        "foo:bar:baz",
+        ":foo",
+        r#"foo{by="a", on="b", offset="c", bool="d", sum="e", start="f", group_left="g"}"#,
+        "sum by (on, by, offset, bool, sum, start, and, or, unless, atan2) (foo)",
+        "foo and on(group_left, offset) bar",
+        "sum without () (foo)",
+        "sum(foo)without(a)",
+        "topk(2,foo)by(a)",
+        r#"count_values by (a) ("v", foo)"#,
+        "foo # trailing comment",
+        "foo\r\n+ bar",
+        "foo\t+\tbar",
+        "foo[2h3m4s5ms]",
+        "foo[1y]",
+        "'single'",
+        r#""a\"b""#,
+        r#""\u00e9""#,
+        r#""\x41""#,
+        r#""\101""#,
+        r#""\U0001F600""#,
+        r#""\a\b\f\n\r\t\v\\""#,
+        r"'\''",
+        "`raw`",
+        "0X1f",
+        "1E-3",
+        "5.",
+        "1.5e+3",
+        "-Inf",
+        "+Inf",
+        "nan",
+        "iNf",
+        "Infinity",
+        "Sum By (a) (foo)",
+        "FOO",
+        "foo @ 10 OFFSET 5m",
+        "foo * ON(a) GROUP_LEFT(b) bar",
+        "foo ATAN2 bar",
+        "foo{}",
+        "(foo + bar)[5m:1m]",
+        "holt_winters(foo[5m], 0.5, 0.5)",
+        "histogram_fraction(0, 1, foo)",
+    ] {
+        assert!(crate_parse(query).is_ok(), "the crate refuses {query:?}");
+        assert_eq!(error_of(query), None, "{query:?}");
+    }
+}
+
+#[test]
 fn columns_count_bytes_and_lines_restart() {
     // `é` is two bytes: Prometheus counts bytes.
     assert_eq!(line_col("é x", 3), "1:4");
