@@ -28,16 +28,16 @@
 //! that follow Prometheus 2.42's parser, not the crate's (the first two
 //! for every query, the third on failure only):
 //!
-//! 1. **A lexer** ([`lex`]) that mirrors `promql/parser/lex.go`: the same
+//! 1. **A lexer** (`lex`) that mirrors `promql/parser/lex.go`: the same
 //!    states (statements, inside braces, the duration after `[`, strings
 //!    and their escapes), the same messages (`unexpected character: '$'`,
 //!    `bad duration syntax: "5mm"`, ...), and the same position: the start
 //!    of the item being scanned (`l.start`), which is the end of the input
 //!    for `unclosed left parenthesis`.
-//! 2. **A recogniser** ([`Recogniser`]): recursive descent with precedence
+//! 2. **A recogniser** (`Recogniser`): recursive descent with precedence
 //!    climbing over those tokens, accepting the language of
 //!    `generated_parser.y`. Yacc reports the first token that cannot extend
-//!    a valid prefix, as "unexpected <token>" plus the context of the
+//!    a valid prefix, as `unexpected <token>` plus the context of the
 //!    innermost error rule on its stack (`in label matching, expected
 //!    string`, `in grouping opts`, `in aggregation`, ...); the recogniser
 //!    stops at the same token and names the same context. A lexer error is
