@@ -22,8 +22,12 @@
 //! signatures, "expected type range vector") and error wording, kept in step
 //! with Prometheus releases and used in production by GreptimeDB. Writing a
 //! parser by hand would re-derive all of that; what the crate lacks is the
-//! position of an error, which [`errpos`] recovers from the crate's public
-//! lexer to answer `1:15: parse error: ...` as Prometheus does.
+//! position of an error, and Prometheus 2.42's strictness where a later
+//! Prometheus accepts more (`foo[5]`, `1 + 5m`): [`errpos`] supplies both
+//! with its own lexer and recogniser of 2.42's grammar, and answers
+//! `1:15: parse error: ...` as Prometheus does. Parsed queries are kept
+//! by their text ([`compiled`]), so that second reading costs once per
+//! distinct query.
 //!
 //! ## Dependencies
 //! `whippet-tsdb` (storage), `promql-parser` (the reason above), `regex`
