@@ -135,11 +135,11 @@ pub enum Val {
 
 /// A range-vector argument: series with their samples (no staleness
 /// markers) and how a step's time becomes a window.
-struct RangeArg {
-    series: Vec<RawSeries>,
-    range: i64,
-    offset: i64,
-    at: Option<i64>,
+pub(crate) struct RangeArg {
+    pub(crate) series: Vec<RawSeries>,
+    pub(crate) range: i64,
+    pub(crate) offset: i64,
+    pub(crate) at: Option<i64>,
 }
 
 impl RangeArg {
@@ -209,7 +209,7 @@ impl Builder {
     }
 }
 
-fn dup_labelset() -> PromError {
+pub(crate) fn dup_labelset() -> PromError {
     PromError::Execution("vector cannot contain metrics with the same labelset".into())
 }
 
@@ -748,6 +748,27 @@ impl<'a> Evaluator<'a> {
             self.add_samples(samples)?;
             return Ok(Val::Vector(out));
         }
+        // A function of a plain matrix selector: series by series as they
+        // are read (see `stream`).
+        if let Some(rf) = RangeFn::of(name)
+            && rf.params() == 0
+            && !matches!(c.func.return_type, ValueType::Scalar)
+            && let [Expr::MatrixSelector(MatrixSelector { vs, range })] = &args[..]
+            && vs.at.is_none()
+        {
+            let plan = crate::stream::Plan {
+                vs,
+                range: duration_ms(range),
+                offset: offset_ms(vs.offset.as_ref()),
+                rf,
+            };
+            let (engine, memo, org) = (self.engine, self.memo, self.org);
+            let out =
+                crate::stream::run(engine, memo, org, &plan, g, |read| self.add_samples(read))?;
+            let total = out.iter().map(|s| s.steps.len()).sum();
+            self.add_samples(total)?;
+            return Ok(Val::Vector(out));
+        }
         // Evaluate the arguments once for all steps.
         enum A {
             Scalar(Vec<f64>),
@@ -996,7 +1017,7 @@ fn range_fn_whole(
 
 /// [`range_fn_whole`] for series `si`: its answer up to the first error,
 /// and that error. `window` and `params` are scratch space.
-fn range_fn_series(
+pub(crate) fn range_fn_series(
     rf: RangeFn,
     ra: &RangeArg,
     si: usize,

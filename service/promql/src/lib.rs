@@ -48,6 +48,7 @@ pub mod names;
 pub mod parallel;
 pub mod pushdown;
 pub mod select;
+pub mod stream;
 pub mod value;
 
 pub use engine::{EvalOptions, PromEngine};

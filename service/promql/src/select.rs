@@ -14,7 +14,7 @@
 //! series, or read one selector more than once per evaluation.
 
 use promql_parser::label::{MatchOp, Matcher};
-use whippet_tsdb::{Engine, OrgId, ReadBuffers, Selector, ValueKind};
+use whippet_tsdb::{Engine, OrgId, ReadBuffers, ReadView, Selector, ValueKind};
 
 use crate::error::Result;
 use crate::functions::goregex;
@@ -212,9 +212,39 @@ pub fn index_selector(engine: &Engine, org: OrgId, matchers: &[Matcher]) -> Sele
     }
 }
 
+/// The float series of `view` whose labels satisfy every matcher: their
+/// index in the view and their labels, in the view's order.
+pub fn wanted_series(
+    view: &ReadView,
+    memo: &LabelMemo,
+    matchers: &[Matcher],
+) -> Vec<(usize, Shown)> {
+    let floats: Vec<usize> = (0..view.series().len())
+        .filter(|&i| view.series()[i].key.kind == ValueKind::Float)
+        .collect();
+    let labels = memo.labels_of(floats.iter().map(|&i| {
+        let meta = &view.series()[i];
+        (meta.id, &meta.key)
+    }));
+    floats
+        .into_iter()
+        .zip(labels)
+        .filter(|(_, labels)| matches_all(matchers, &labels.full))
+        .collect()
+}
+
+/// Threads worth reading `series` series over `[start_ms, end_ms]` on:
+/// the points the read may cover, assuming one per 10 s (the estimate the
+/// storage engine makes for its own reads).
+pub fn read_threads(series: usize, start_ms: i64, end_ms: i64) -> usize {
+    let span = usize::try_from((end_ms - start_ms) / 10_000)
+        .unwrap_or(0)
+        .max(1);
+    crate::parallel::threads_for(series.saturating_mul(span))
+}
+
 /// The float series `matchers` select, with their samples in
-/// `[start_ms, end_ms]` (both included), sorted by labels. `on_points` is
-/// told how many samples were read (for the query's sample limit).
+/// `[start_ms, end_ms]` (both included), sorted by labels.
 pub fn read_series(
     engine: &Engine,
     memo: &LabelMemo,
@@ -227,24 +257,8 @@ pub fn read_series(
     let view = engine.read(org, &sel, start_ms, end_ms.saturating_add(1))?;
     // Labels and matchers first, on this thread; then the points, decoded
     // on several threads when there are enough of them.
-    let floats: Vec<usize> = (0..view.series().len())
-        .filter(|&i| view.series()[i].key.kind == ValueKind::Float)
-        .collect();
-    let labels = memo.labels_of(floats.iter().map(|&i| {
-        let meta = &view.series()[i];
-        (meta.id, &meta.key)
-    }));
-    let wanted: Vec<(usize, Shown)> = floats
-        .into_iter()
-        .zip(labels)
-        .filter(|(_, labels)| matches_all(matchers, &labels.full))
-        .collect();
-    // Points the read may cover, assuming one per 10 s (the estimate the
-    // storage engine makes for its own reads).
-    let span = usize::try_from((end_ms - start_ms) / 10_000)
-        .unwrap_or(0)
-        .max(1);
-    let threads = crate::parallel::threads_for(wanted.len().saturating_mul(span));
+    let wanted = wanted_series(&view, memo, matchers);
+    let threads = read_threads(wanted.len(), start_ms, end_ms);
     let chunks = crate::parallel::map_chunks(wanted, threads, |part| -> Result<Vec<RawSeries>> {
         let mut buf = ReadBuffers::default();
         let mut out = Vec::with_capacity(part.len());
