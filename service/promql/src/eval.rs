@@ -1048,6 +1048,7 @@ pub(crate) fn range_fn_series(
     let cap = n.min(s.ts.len().saturating_mul(per_sample));
     v.steps.reserve_exact(cap);
     v.vals.reserve_exact(cap);
+    let columns = rf.has_columns() && scalars.is_empty();
     let (mut lo, mut hi) = (0usize, 0usize);
     for step in 0..n {
         let t = g.time(step);
@@ -1064,19 +1065,27 @@ pub(crate) fn range_fn_series(
         if lo == hi {
             continue;
         }
-        window.clear();
-        window.extend((lo..hi).map(|i| Sample {
-            t: s.ts[i],
-            v: s.vs[i],
-        }));
-        params.clear();
-        params.extend(scalars.iter().map(|p| p[step]));
         let ctx = CallCtx {
             t: ra.at.unwrap_or(t),
             range_ms: ra.range,
             offset_ms: ra.offset,
         };
-        match rf.apply(window, params, ctx) {
+        let answer = if columns {
+            // `rate` and its kin read the window where it lies.
+            Ok(rf
+                .apply_columns(&s.ts[lo..hi], &s.vs[lo..hi], ctx)
+                .expect("has_columns"))
+        } else {
+            window.clear();
+            window.extend((lo..hi).map(|i| Sample {
+                t: s.ts[i],
+                v: s.vs[i],
+            }));
+            params.clear();
+            params.extend(scalars.iter().map(|p| p[step]));
+            rf.apply(window, params, ctx)
+        };
+        match answer {
             Ok(Some(x)) => {
                 v.steps.push(step as u32);
                 v.vals.push(x);

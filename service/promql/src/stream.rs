@@ -29,7 +29,7 @@ use crate::eval::{Grid, RangeArg, VSeries, dup_labelset, range_fn_series};
 use crate::functions::whole::RangeFn;
 use crate::label_memo::LabelMemo;
 use crate::select::{self, RawSeries};
-use crate::value::{Labels, Sample};
+use crate::value::{Labels, METRIC_NAME, Sample};
 
 /// The selector, its window and the function [`run`] evaluates.
 pub struct Plan<'e> {
@@ -110,14 +110,31 @@ pub fn run(
         read = read.saturating_add(r);
     }
     count_read(read)?;
-    // The general path's order: input series by their labels (a stable
-    // sort over the view's order, as `select::read_series`).
-    answers.sort_by(|a, b| a.0.cmp(&b.0));
+    // The general path's order: input series by their labels, equal ones
+    // in the view's order (as `select::read_series`' stable sort).
+    let mut order: Vec<usize> = (0..answers.len()).collect();
+    order.sort_unstable_by(|&a, &b| answers[a].0.cmp(&answers[b].0).then(a.cmp(&b)));
+    // With one metric name among the inputs (the usual selector), two
+    // answers have the same labels exactly when their inputs' labels are
+    // equal, and those are neighbours in this order: no hashing needed.
+    let one_name = order
+        .windows(2)
+        .all(|w| answers[w[0]].0.get(METRIC_NAME) == answers[w[1]].0.get(METRIC_NAME));
+    let mut answers: Vec<Option<Answer>> = answers.into_iter().map(Some).collect();
     let mut out = Vec::with_capacity(answers.len());
     let mut produced_by: hashbrown::HashMap<Labels, usize> = hashbrown::HashMap::new();
-    for (si, (_, v, err)) in answers.into_iter().enumerate() {
+    let mut last_full: Option<Labels> = None;
+    for (si, &k) in order.iter().enumerate() {
+        let (full, v, err) = answers[k].take().expect("each answer is taken once");
         if !v.steps.is_empty() {
-            if *produced_by.entry(v.labels.clone()).or_insert(si) != si {
+            let dup = if one_name {
+                let dup = last_full.as_ref() == Some(&full);
+                last_full = Some(full);
+                dup
+            } else {
+                *produced_by.entry(v.labels.clone()).or_insert(si) != si
+            };
+            if dup {
                 return Err(dup_labelset());
             }
             if err.is_none() {

@@ -29,28 +29,58 @@ pub(super) fn extrapolated(
     counter: bool,
     per_second: bool,
 ) -> Option<f64> {
-    if s.len() < 2 {
+    extrapolated_by(s.len(), |i| s[i].t, |i| s[i].v, ctx, counter, per_second)
+}
+
+/// [`extrapolated`] over a window held as columns (times `ts`, values
+/// `vs`, as long as each other), with no copy into samples.
+pub fn extrapolated_columns(
+    ts: &[i64],
+    vs: &[f64],
+    ctx: CallCtx,
+    counter: bool,
+    per_second: bool,
+) -> Option<f64> {
+    extrapolated_by(ts.len(), |i| ts[i], |i| vs[i], ctx, counter, per_second)
+}
+
+/// [`extrapolated`] of the `n` samples whose times and values `t` and `v`
+/// give by index, oldest first.
+#[inline(always)]
+fn extrapolated_by(
+    n: usize,
+    t: impl Fn(usize) -> i64,
+    v: impl Fn(usize) -> f64,
+    ctx: CallCtx,
+    counter: bool,
+    per_second: bool,
+) -> Option<f64> {
+    if n < 2 {
         return None;
     }
     let range_end = ctx.t - ctx.offset_ms;
     let range_start = range_end - ctx.range_ms;
-    let (first, last) = (s[0], s[s.len() - 1]);
-    let mut result = last.v - first.v;
+    let (first_t, first_v) = (t(0), v(0));
+    let (last_t, last_v) = (t(n - 1), v(n - 1));
+    let mut result = last_v - first_v;
     if counter {
-        for w in s.windows(2) {
-            if w[1].v < w[0].v {
-                result += w[0].v;
+        let mut prev = first_v;
+        for i in 1..n {
+            let cur = v(i);
+            if cur < prev {
+                result += prev;
             }
+            prev = cur;
         }
     }
-    let mut to_start = (first.t - range_start) as f64 / 1000.0;
-    let to_end = (range_end - last.t) as f64 / 1000.0;
-    let sampled = (last.t - first.t) as f64 / 1000.0;
-    let avg_interval = sampled / (s.len() - 1) as f64;
-    if counter && result > 0.0 && first.v >= 0.0 {
+    let mut to_start = (first_t - range_start) as f64 / 1000.0;
+    let to_end = (range_end - last_t) as f64 / 1000.0;
+    let sampled = (last_t - first_t) as f64 / 1000.0;
+    let avg_interval = sampled / (n - 1) as f64;
+    if counter && result > 0.0 && first_v >= 0.0 {
         // Where a straight line through the samples meets zero: a counter
         // does not go below it.
-        let to_zero = sampled * (first.v / result);
+        let to_zero = sampled * (first_v / result);
         if to_zero < to_start {
             to_start = to_zero;
         }

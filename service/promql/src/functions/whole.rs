@@ -94,6 +94,26 @@ impl RangeFn {
         self.keep_name
     }
 
+    /// True when [`RangeFn::apply_columns`] answers this function (`rate`,
+    /// `increase`, `delta`).
+    pub fn has_columns(&self) -> bool {
+        matches!(self.kind, Kind::Extrapolated { .. })
+    }
+
+    /// [`RangeFn::apply`] over a window held as columns (times `ts`, values
+    /// `vs`), with no copy into samples, for the functions
+    /// [`RangeFn::has_columns`] accepts (no parameters); `None` for the
+    /// others.
+    pub fn apply_columns(&self, ts: &[i64], vs: &[f64], ctx: CallCtx) -> Option<Option<f64>> {
+        match self.kind {
+            Kind::Extrapolated {
+                counter,
+                per_second,
+            } => Some(rate::extrapolated_columns(ts, vs, ctx, counter, per_second)),
+            _ => None,
+        }
+    }
+
     /// The function's value for one series' window `s` (not empty, oldest
     /// first, no staleness markers) with scalar parameters `p` (as many as
     /// [`RangeFn::params`]) at the step `ctx` describes; `None` when the
