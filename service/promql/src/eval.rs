@@ -997,11 +997,25 @@ fn range_fn_whole(
         }
         out
     });
-    let mut out = Vec::new();
     let mut produced_by: HashMap<Labels, usize> = HashMap::new();
-    for (si, v, err) in parts.into_iter().flatten() {
+    gather_answers(parts.into_iter().flatten(), |si, v| {
+        *produced_by.entry(v.labels.clone()).or_insert(si) != si
+    })
+}
+
+/// The answers of a range function over its input series, given in input
+/// order as `(input index, answer, error)`: the non-empty answers up to
+/// the first error, which is answered; `repeats(i, answer)` says whether a
+/// non-empty answer has the labels of an earlier one, refused as in
+/// Prometheus.
+pub(crate) fn gather_answers(
+    answers: impl IntoIterator<Item = (usize, VSeries, Option<PromError>)>,
+    mut repeats: impl FnMut(usize, &VSeries) -> bool,
+) -> Result<Vec<VSeries>> {
+    let mut out = Vec::new();
+    for (si, v, err) in answers {
         if !v.steps.is_empty() {
-            if *produced_by.entry(v.labels.clone()).or_insert(si) != si {
+            if repeats(si, &v) {
                 return Err(dup_labelset());
             }
             if err.is_none() {

@@ -25,7 +25,7 @@ use promql_parser::parser::VectorSelector;
 use whippet_tsdb::{Engine, OrgId, ReadBuffers};
 
 use crate::error::{PromError, Result};
-use crate::eval::{Grid, RangeArg, VSeries, dup_labelset, range_fn_series};
+use crate::eval::{Grid, RangeArg, VSeries, gather_answers, range_fn_series};
 use crate::functions::whole::RangeFn;
 use crate::label_memo::LabelMemo;
 use crate::select::{self, RawSeries};
@@ -121,29 +121,25 @@ pub fn run(
         .windows(2)
         .all(|w| answers[w[0]].0.get(METRIC_NAME) == answers[w[1]].0.get(METRIC_NAME));
     let mut answers: Vec<Option<Answer>> = answers.into_iter().map(Some).collect();
-    let mut out = Vec::with_capacity(answers.len());
+    let mut fulls: Vec<Labels> = Vec::with_capacity(order.len());
+    let sorted: Vec<(usize, VSeries, Option<PromError>)> = order
+        .iter()
+        .enumerate()
+        .map(|(si, &k)| {
+            let (full, v, err) = answers[k].take().expect("each answer is taken once");
+            fulls.push(full);
+            (si, v, err)
+        })
+        .collect();
     let mut produced_by: hashbrown::HashMap<Labels, usize> = hashbrown::HashMap::new();
-    let mut last_full: Option<Labels> = None;
-    for (si, &k) in order.iter().enumerate() {
-        let (full, v, err) = answers[k].take().expect("each answer is taken once");
-        if !v.steps.is_empty() {
-            let dup = if one_name {
-                let dup = last_full.as_ref() == Some(&full);
-                last_full = Some(full);
-                dup
-            } else {
-                *produced_by.entry(v.labels.clone()).or_insert(si) != si
-            };
-            if dup {
-                return Err(dup_labelset());
-            }
-            if err.is_none() {
-                out.push(v);
-            }
+    let mut last_filled: Option<usize> = None;
+    gather_answers(sorted, |si, v| {
+        if one_name {
+            let repeats = last_filled.is_some_and(|p| fulls[p] == fulls[si]);
+            last_filled = Some(si);
+            repeats
+        } else {
+            *produced_by.entry(v.labels.clone()).or_insert(si) != si
         }
-        if let Some(e) = err {
-            return Err(e);
-        }
-    }
-    Ok(out)
+    })
 }

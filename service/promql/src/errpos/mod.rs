@@ -179,17 +179,7 @@ fn parse_error(query: &str, position: usize, text: &str) -> PromError {
 /// the `regex` crate's words (Prometheus gives Go's).
 pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, PromError> {
     let (toks, lex_err) = lex(input);
-    let mut r = Recogniser {
-        q: input,
-        toks: &toks,
-        lex_err: lex_err.as_ref(),
-        i: 0,
-        nodes: Vec::new(),
-        agg_depth: 0,
-        depth: 0,
-        action_err: None,
-        built: Some(Vec::new()),
-    };
+    let mut r = Recogniser::new(input, &toks, lex_err.as_ref(), Some(Vec::new()));
     let outcome = r.metric_selector();
     if let Some((position, text)) = r.action_err {
         // As in `locate`: a grammar action's error comes before any later
@@ -332,17 +322,7 @@ const MAX_DEPTH: usize = 500;
 /// byte offset and Prometheus' message (without the position).
 fn locate(query: &str, crate_msg: &str) -> (usize, String) {
     let (toks, lex_err) = lex(query);
-    let mut r = Recogniser {
-        q: query,
-        toks: &toks,
-        lex_err: lex_err.as_ref(),
-        i: 0,
-        nodes: Vec::new(),
-        agg_depth: 0,
-        depth: 0,
-        action_err: None,
-        built: None,
-    };
+    let mut r = Recogniser::new(query, &toks, lex_err.as_ref(), None);
     let outcome = r.start();
     if let (Some(first), false) = (r.action_err, matches!(outcome, Err(Stop::TooDeep))) {
         // Prometheus keeps parsing after an error of a grammar action and
@@ -366,17 +346,7 @@ fn locate(query: &str, crate_msg: &str) -> (usize, String) {
 /// checks, so a query it reads to the end is accepted too.
 fn refused_by_2_42(query: &str) -> Option<(usize, String)> {
     let (toks, lex_err) = lex(query);
-    let mut r = Recogniser {
-        q: query,
-        toks: &toks,
-        lex_err: lex_err.as_ref(),
-        i: 0,
-        nodes: Vec::new(),
-        agg_depth: 0,
-        depth: 0,
-        action_err: None,
-        built: None,
-    };
+    let mut r = Recogniser::new(query, &toks, lex_err.as_ref(), None);
     match r.start() {
         Err(Stop::TooDeep) => None,
         // As in `locate`: a grammar action's error comes first.

@@ -106,6 +106,30 @@ pub(super) fn describe(q: &str, t: &Tok) -> String {
     }
 }
 
+impl<'a> Recogniser<'a> {
+    /// A recogniser at the start of `q`'s tokens `toks` (with the lexer's
+    /// error, if any, after them); `built` collects the matchers of a
+    /// metric selector (`Some(vec![])`) or nothing (`None`).
+    pub(super) fn new(
+        q: &'a str,
+        toks: &'a [Tok],
+        lex_err: Option<&'a LexError>,
+        built: Option<Vec<Matcher>>,
+    ) -> Recogniser<'a> {
+        Recogniser {
+            q,
+            toks,
+            lex_err,
+            i: 0,
+            nodes: Vec::new(),
+            agg_depth: 0,
+            depth: 0,
+            action_err: None,
+            built,
+        }
+    }
+}
+
 impl Recogniser<'_> {
     /// The current token; at the scan's end, the lexer's error stops us.
     pub(super) fn peek(&self) -> Res<Tok> {
