@@ -659,14 +659,7 @@ fn aggregation_of_regular_merged_chunks_matches_the_raw_points() {
         let view = e
             .read(ORG, &Selector::Metric("m".into()), start, end)
             .unwrap();
-        for agg in [
-            Agg::Avg,
-            Agg::Sum,
-            Agg::Min,
-            Agg::Max,
-            Agg::Count,
-            Agg::Last,
-        ] {
+        for agg in Agg::ALL {
             let rows = view.aggregate(step, agg, 1).unwrap();
             let mut buf = ReadBuffers::default();
             for (i, row) in rows.iter().enumerate() {
@@ -766,14 +759,7 @@ fn parallel_aggregation_matches_one_thread() {
             .map(|r| r.iter().map(|v| v.to_bits()).collect())
             .collect()
     };
-    for agg in [
-        Agg::Avg,
-        Agg::Sum,
-        Agg::Min,
-        Agg::Max,
-        Agg::Count,
-        Agg::Last,
-    ] {
+    for agg in Agg::ALL {
         let one = view.aggregate(60_000, agg, 1).unwrap();
         // Cold, warm (from the cache) and without a cache: the same bits.
         assert_eq!(bits(&one), bits(&view.aggregate(60_000, agg, 2).unwrap()));

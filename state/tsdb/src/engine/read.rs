@@ -59,6 +59,18 @@ pub enum Agg {
     Last,
 }
 
+impl Agg {
+    /// Every aggregation, for callers (and tests) that go through all.
+    pub const ALL: [Agg; 6] = [
+        Agg::Avg,
+        Agg::Sum,
+        Agg::Min,
+        Agg::Max,
+        Agg::Count,
+        Agg::Last,
+    ];
+}
+
 /// A consistent snapshot of the selected series over `[start, end)`.
 ///
 /// Taken under the engine's locks in one go: later writes, cuts, flushes and
@@ -990,14 +1002,7 @@ mod tests {
                 start + 60_000,
             )
             .unwrap();
-        for agg in [
-            Agg::Avg,
-            Agg::Sum,
-            Agg::Min,
-            Agg::Max,
-            Agg::Count,
-            Agg::Last,
-        ] {
+        for agg in Agg::ALL {
             let rows = checked(&view, 10_000, agg);
             assert!(!rows[0].2, "{agg:?}");
             assert!(!rows[2].2, "{agg:?}");

@@ -383,15 +383,6 @@ mod tests {
             .collect()
     }
 
-    const AGGS: [Agg; 6] = [
-        Agg::Avg,
-        Agg::Sum,
-        Agg::Min,
-        Agg::Max,
-        Agg::Count,
-        Agg::Last,
-    ];
-
     fn close(a: &[Option<f64>], b: &[Option<f64>]) -> bool {
         a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| match (x, y) {
@@ -433,7 +424,7 @@ mod tests {
                 end,
                 bucket_ms: bucket,
             };
-            for agg in AGGS {
+            for agg in Agg::ALL {
                 let want = naive(&decoded, at, agg, nb);
                 let got = run(
                     Column::Decimal {
