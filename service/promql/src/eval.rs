@@ -161,15 +161,7 @@ impl RangeArg {
             let (lo, hi) = self.window(s, t);
             if lo < hi {
                 samples += hi - lo;
-                out.push(Series {
-                    labels: s.labels.clone(),
-                    samples: (lo..hi)
-                        .map(|i| Sample {
-                            t: s.ts[i],
-                            v: s.vs[i],
-                        })
-                        .collect(),
-                });
+                out.push(s.window_series(lo, hi));
             }
         }
         (out, samples)
@@ -842,15 +834,7 @@ impl<'a> Evaluator<'a> {
                         fargs.push(match a {
                             A::Scalar(v) => FnArg::Scalar(v[step]),
                             A::Str(x) => FnArg::String(x.clone()),
-                            A::Range(_) if k == ri => FnArg::Matrix(vec![Series {
-                                labels: s.labels.clone(),
-                                samples: (lo..hi)
-                                    .map(|i| Sample {
-                                        t: s.ts[i],
-                                        v: s.vs[i],
-                                    })
-                                    .collect(),
-                            }]),
+                            A::Range(_) if k == ri => FnArg::Matrix(vec![s.window_series(lo, hi)]),
                             _ => {
                                 return Err(PromError::Execution(format!(
                                     "{name} takes one range vector"
@@ -1091,10 +1075,7 @@ pub(crate) fn range_fn_series(
                 .expect("has_columns"))
         } else {
             window.clear();
-            window.extend((lo..hi).map(|i| Sample {
-                t: s.ts[i],
-                v: s.vs[i],
-            }));
+            window.extend(s.samples(lo, hi));
             params.clear();
             params.extend(scalars.iter().map(|p| p[step]));
             rf.apply(window, params, ctx)

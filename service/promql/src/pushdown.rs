@@ -64,7 +64,7 @@ use crate::error::Result;
 use crate::eval::{Grid, VSeries, unwrap_parens};
 use crate::label_memo::{LabelMemo, Shown};
 use crate::select;
-use crate::value::{Labels, METRIC_NAME};
+use crate::value::Labels;
 
 /// Most steps taken: the storage refuses more buckets than this
 /// (`whippet_tsdb`'s `MAX_BUCKETS`, 2^20); a grid that long falls back.
@@ -207,10 +207,7 @@ pub fn run(
     rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
     // With one metric name (the usual selector), answers' labels are equal
     // exactly when full labels are, and equal full labels are neighbours.
-    let one_name = rows
-        .windows(2)
-        .all(|w| w[0].0.get(METRIC_NAME) == w[1].0.get(METRIC_NAME));
-    let unique = if one_name {
+    let unique = if Labels::one_name(rows.iter().map(|r| r.0)) {
         rows.windows(2).all(|w| w[0].0 != w[1].0)
     } else {
         let mut seen = hashbrown::HashSet::with_capacity(rows.len());

@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::functions::goregex;
 use crate::label_memo::{LabelMemo, Shown};
 use crate::names;
-use crate::value::{Labels, METRIC_NAME};
+use crate::value::{Labels, METRIC_NAME, Sample, Series};
 
 /// Bits of Prometheus' staleness marker: a NaN that a scraper writes when a
 /// series disappears; as the newest sample it means "no value".
@@ -47,6 +47,23 @@ pub struct RawSeries {
 }
 
 impl RawSeries {
+    /// Its samples `lo..hi` (indexes into `ts` and `vs`).
+    pub fn samples(&self, lo: usize, hi: usize) -> impl Iterator<Item = Sample> + '_ {
+        (lo..hi).map(|i| Sample {
+            t: self.ts[i],
+            v: self.vs[i],
+        })
+    }
+
+    /// Its samples `lo..hi` as a series of a range vector (with its
+    /// labels).
+    pub fn window_series(&self, lo: usize, hi: usize) -> Series {
+        Series {
+            labels: self.labels.clone(),
+            samples: self.samples(lo, hi).collect(),
+        }
+    }
+
     /// Its labels without `__name__`.
     pub fn bare(&self) -> Labels {
         self.bare

@@ -29,7 +29,7 @@ use crate::eval::{Grid, RangeArg, VSeries, gather_answers, range_fn_series};
 use crate::functions::whole::RangeFn;
 use crate::label_memo::LabelMemo;
 use crate::select::{self, RawSeries};
-use crate::value::{Labels, METRIC_NAME, Sample};
+use crate::value::{Labels, Sample};
 
 /// The selector, its window and the function [`run`] evaluates.
 pub struct Plan<'e> {
@@ -63,6 +63,7 @@ pub fn run(
     let wanted = select::wanted_series(&view, memo, &matchers);
     let threads = select::read_threads(wanted.len(), start, end);
     type Answer = (Labels, VSeries, Option<PromError>);
+    type Indexed = (usize, VSeries, Option<PromError>);
     let parts =
         crate::parallel::map_chunks(wanted, threads, |part| -> Result<(Vec<Answer>, usize)> {
             let mut buf = ReadBuffers::default();
@@ -112,25 +113,16 @@ pub fn run(
     count_read(read)?;
     // The general path's order: input series by their labels, equal ones
     // in the view's order (as `select::read_series`' stable sort).
-    let mut order: Vec<usize> = (0..answers.len()).collect();
-    order.sort_unstable_by(|&a, &b| answers[a].0.cmp(&answers[b].0).then(a.cmp(&b)));
-    // With one metric name among the inputs (the usual selector), two
-    // answers have the same labels exactly when their inputs' labels are
-    // equal, and those are neighbours in this order: no hashing needed.
-    let one_name = order
-        .windows(2)
-        .all(|w| answers[w[0]].0.get(METRIC_NAME) == answers[w[1]].0.get(METRIC_NAME));
-    let mut answers: Vec<Option<Answer>> = answers.into_iter().map(Some).collect();
-    let mut fulls: Vec<Labels> = Vec::with_capacity(order.len());
-    let sorted: Vec<(usize, VSeries, Option<PromError>)> = order
-        .iter()
+    let mut answers: Vec<(usize, Answer)> = answers.into_iter().enumerate().collect();
+    answers.sort_unstable_by(|(i, a), (j, b)| a.0.cmp(&b.0).then(i.cmp(j)));
+    // With one metric name among the inputs (the usual selector), repeated
+    // answers' labels are neighbours' equal labels: no hashing needed.
+    let one_name = Labels::one_name(answers.iter().map(|(_, a)| &a.0));
+    let (fulls, sorted): (Vec<Labels>, Vec<Indexed>) = answers
+        .into_iter()
         .enumerate()
-        .map(|(si, &k)| {
-            let (full, v, err) = answers[k].take().expect("each answer is taken once");
-            fulls.push(full);
-            (si, v, err)
-        })
-        .collect();
+        .map(|(si, (_, (full, v, err)))| (full, (si, v, err)))
+        .unzip();
     let mut produced_by: hashbrown::HashMap<Labels, usize> = hashbrown::HashMap::new();
     let mut last_filled: Option<usize> = None;
     gather_answers(sorted, |si, v| {

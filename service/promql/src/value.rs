@@ -82,6 +82,19 @@ impl Labels {
         self.get(METRIC_NAME)
     }
 
+    /// True when all of `sets` have the same `__name__` (or none). Then
+    /// two of them are equal without `__name__` exactly when they are
+    /// equal, so sorted sets repeat only as neighbours: a check for
+    /// repeated answers needs no hashing.
+    pub fn one_name<'a>(sets: impl IntoIterator<Item = &'a Labels>) -> bool {
+        let mut sets = sets.into_iter();
+        let Some(first) = sets.next() else {
+            return true;
+        };
+        let name = first.get(METRIC_NAME);
+        sets.all(|l| l.get(METRIC_NAME) == name)
+    }
+
     /// The same labels without `__name__` (what functions and arithmetic
     /// answer).
     pub fn without_name(&self) -> Labels {
