@@ -363,39 +363,31 @@ fn commit(
     range: Option<(i64, i64)>,
     apply: impl FnOnce(&mut crate::head::Head),
 ) -> Result<()> {
-    let mut wake = false;
-    let (slot, written) = {
-        let mut w = inner.write.lock();
-        // A WAL that failed refuses before the head is touched.
-        inner.wal.check_failed()?;
-        if w.head.is_empty() {
-            w.head_started_ms = inner.config.clock.now_ms();
-        }
-        apply(&mut w.head);
-        w.head_range = match (w.head_range, range) {
-            (Some((lo, hi)), Some((a, b))) => Some((lo.min(a), hi.max(b))),
-            (r, None) | (None, r) => r,
-        };
-        // Taken after the head is filled, so filling it overlapped the
-        // previous writer's `write(2)`; this waits for that write to end.
-        let slot = inner.wal.begin_append()?;
-        if w.head.point_bytes() >= inner.config.head_max_bytes {
-            // The cut rotates the WAL, which needs the slot: write first.
-            let lsn = slot.write(wal_bytes)?;
-            flush::cut_locked(inner, &mut w)?;
-            wake = true;
-            (None, lsn)
-        } else {
-            (Some(slot), 0)
-        }
-    };
-    let lsn = match slot {
-        Some(slot) => slot.write(wal_bytes)?,
-        None => written,
-    };
-    if wake {
-        inner.wake();
+    let mut w = inner.write.lock();
+    // A WAL that failed refuses before the head is touched.
+    inner.wal.check_failed()?;
+    if w.head.is_empty() {
+        w.head_started_ms = inner.config.clock.now_ms();
     }
+    apply(&mut w.head);
+    w.head_range = match (w.head_range, range) {
+        (Some((lo, hi)), Some((a, b))) => Some((lo.min(a), hi.max(b))),
+        (r, None) | (None, r) => r,
+    };
+    // Taken after the head is filled, so filling it overlapped the
+    // previous writer's `write(2)`; this waits for that write to end.
+    let slot = inner.wal.begin_append()?;
+    let lsn = if w.head.point_bytes() >= inner.config.head_max_bytes {
+        // The cut rotates the WAL, which needs the slot: write first.
+        let lsn = slot.write(wal_bytes)?;
+        flush::cut_locked(inner, &mut w)?;
+        drop(w);
+        inner.wake();
+        lsn
+    } else {
+        drop(w);
+        slot.write(wal_bytes)?
+    };
     if inner.config.fsync == FsyncPolicy::Always {
         inner.wal.sync_to(lsn)?;
     }
